@@ -1,0 +1,189 @@
+"""Finding raw files, dating them, and turning their bytes into a table of strings (contract §1)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+ACCEPTED_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+_DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})|(\d{4})(\d{2})(\d{2})")
+
+
+class FileError(Exception):
+    """A file that cannot be read at all; it is quarantined (contract §7)."""
+
+
+@dataclass(frozen=True)
+class RawFile:
+    source: str
+    path: Path
+    name: str  # path relative to the source folder: the unit of replacement
+
+    @property
+    def suffix(self) -> str:
+        return ".csv.gz" if self.path.name.lower().endswith(".csv.gz") else self.path.suffix.lower()
+
+
+def discover(raw_dir: Path, source: str) -> list[RawFile]:
+    """Every file under raw_dir/source, hidden files and Office lock files left out, sorted by name."""
+    folder = raw_dir / source
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder)
+        if not path.is_file() or any(p.startswith((".", "~$")) for p in rel.parts):
+            continue
+        found.append(RawFile(source, path, rel.as_posix()))
+    return sorted(found, key=lambda f: f.name)
+
+
+def batch_date(name: str) -> dt.date:
+    """The first valid date written in a file name: `YYYY-MM-DD` or `YYYYMMDD`."""
+    for match in _DATE_IN_NAME.finditer(Path(name).name):
+        y, m, d = (g for g in match.groups() if g is not None)
+        try:
+            return dt.date(int(y), int(m), int(d))
+        except ValueError:
+            continue
+    raise FileError(f"{name}: no date (YYYY-MM-DD or YYYYMMDD) in the file name")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def decode(data: bytes, name: str) -> str:
+    """UTF-8 (with or without BOM) or, failing that, GB18030 (a superset of GBK)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise FileError(
+            f"{name}: undecodable bytes at offset {exc.start}: neither UTF-8 nor GBK/GB18030"
+        ) from None
+
+
+@dataclass
+class Grid:
+    """A file as rows of strings: header cells, the data rows, and each row's physical line."""
+
+    header: list[str]
+    rows: pl.DataFrame  # columns c0..cN (String), plus `line` (Int64) and `field_count_error`
+
+
+def read_grid(raw: RawFile) -> Grid:
+    suffix = raw.suffix
+    if suffix == ".parquet":
+        return _parquet_grid(raw)
+    if suffix not in (".csv", ".csv.gz"):
+        raise FileError(f"{raw.name}: unsupported file type '{suffix}' (accepted: {', '.join(ACCEPTED_SUFFIXES)})")
+    data = raw.path.read_bytes()
+    if suffix == ".csv.gz":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise FileError(f"{raw.name}: not a readable gzip file ({exc})") from None
+    text = decode(data, raw.name)
+    if "\x00" in text:
+        raise FileError(f"{raw.name}: contains NUL bytes; not a text CSV file")
+    return _csv_grid(text, raw.name)
+
+
+def _csv_grid(text: str, name: str) -> Grid:
+    if not text.strip():
+        return Grid([], pl.DataFrame())
+    fast = _fast_csv_grid(text)
+    return fast if fast is not None else _careful_csv_grid(text, name)
+
+
+def _fast_csv_grid(text: str) -> Grid | None:
+    """Polars' reader; valid only when every record is one physical line and none is too long."""
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(text.encode("utf-8")), has_header=False, infer_schema=False,
+            empty_string_is_null=False,
+        )
+    except pl.exceptions.PolarsError:
+        return None
+    body_text = text.rstrip("\r\n")
+    if frame.height != body_text.count("\n") + 1:
+        return None
+    header = [h or "" for h in frame.row(0)]
+    body = frame.slice(1)
+    body.columns = [f"c{i}" for i in range(body.width)]
+    body = body.with_columns(
+        line=pl.int_range(2, body.height + 2, dtype=pl.Int64),
+        field_count_error=pl.lit(None, pl.String),
+    )
+    return Grid(header, _drop_blank(body))
+
+
+def _drop_blank(body: pl.DataFrame) -> pl.DataFrame:
+    """A line with no value in any field is not a record."""
+    fields = [c for c in body.columns if c.startswith("c")]
+    if not fields:
+        return body
+    return body.filter(pl.any_horizontal([pl.col(c).fill_null("") != "" for c in fields]))
+
+
+def _careful_csv_grid(text: str, name: str) -> Grid:
+    """Python's csv module: exact physical line numbers, and over-long rows flagged.
+
+    Used when a quoted field spans lines, line endings are not `\n`, or a row has more fields than
+    the header. A row with fewer fields is padded with empty ones, as Polars' reader does."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise FileError(f"{name}: cannot read the header line ({exc})") from None
+    width = len(header)
+    rows, lines, errors = [], [], []
+    start = reader.line_num + 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise FileError(f"{name}: malformed CSV near line {start}: {exc}") from None
+        if any(record):
+            too_long = len(record) > width
+            rows.append((record + [""] * width)[:width])
+            lines.append(start)
+            errors.append(f"expected {width} fields, found {len(record)}" if too_long else None)
+        start = reader.line_num + 1
+    columns = {f"c{i}": [r[i] for r in rows] for i in range(width)}
+    body = pl.DataFrame(columns, schema={c: pl.String for c in columns}).with_columns(
+        line=pl.Series(lines, dtype=pl.Int64), field_count_error=pl.Series(errors, dtype=pl.String)
+    )
+    return Grid(header, body)
+
+
+def _parquet_grid(raw: RawFile) -> Grid:
+    try:
+        frame = pl.read_parquet(raw.path)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise FileError(f"{raw.name}: not a readable Parquet file ({exc})") from None
+    header = list(frame.columns)
+    body = frame.select(
+        [pl.col(c).cast(pl.String).alias(f"c{i}") for i, c in enumerate(header)]
+    ).with_columns(
+        line=pl.int_range(2, frame.height + 2, dtype=pl.Int64), field_count_error=pl.lit(None, pl.String)
+    )
+    return Grid(header, body)
