@@ -13,6 +13,8 @@ from pathlib import Path
 
 import polars as pl
 
+from .schema import FOLDERS
+
 ACCEPTED_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 _DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})|(\d{4})(\d{2})(\d{2})")
 
@@ -33,14 +35,16 @@ class RawFile:
 
 
 def discover(raw_dir: Path, source: str) -> list[RawFile]:
-    """Every file under raw_dir/source, hidden files and Office lock files left out, sorted by name."""
-    folder = raw_dir / source
+    """Every file of a source, hidden files and Office lock files left out, sorted by name."""
+    folder = raw_dir / FOLDERS[source]
     if not folder.is_dir():
         return []
     found = []
     for path in folder.rglob("*"):
         rel = path.relative_to(folder)
         if not path.is_file() or any(p.startswith((".", "~$")) for p in rel.parts):
+            continue
+        if source == "targets" and not path.name.lower().startswith("targets"):
             continue
         found.append(RawFile(source, path, rel.as_posix()))
     return sorted(found, key=lambda f: f.name)
@@ -102,10 +106,10 @@ def read_grid(raw: RawFile) -> Grid:
     text = decode(data, raw.name)
     if "\x00" in text:
         raise FileError(f"{raw.name}: contains NUL bytes; not a text CSV file")
-    return _csv_grid(text, raw.name)
+    return csv_grid(text, raw.name)
 
 
-def _csv_grid(text: str, name: str) -> Grid:
+def csv_grid(text: str, name: str) -> Grid:
     if not text.strip():
         return Grid([], pl.DataFrame())
     fast = _fast_csv_grid(text)

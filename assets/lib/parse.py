@@ -30,9 +30,10 @@ class ParseOptions:
 @dataclass
 class Parsed:
     rows: pl.DataFrame
-    rejects: pl.DataFrame  # line, reason, raw_line
+    rejects: pl.DataFrame  # (file_name,) line, reason, raw_line
     rows_read: int
     notes: dict[str, int] = field(default_factory=dict)
+    notes_by_file: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ REJECT_SCHEMA = {"line": pl.Int64, "reason": pl.String, "raw_line": pl.String}
 MASK = "***"
 
 
-def map_header(header: list[str], columns: tuple[Column, ...], name: str) -> dict[str, list[_Mapped]]:
+def map_header(header: list[str], columns: tuple[Column, ...]) -> dict[str, list[_Mapped]]:
     """Which file columns feed each canonical column, best first; quarantines a file missing one."""
     lookup: dict[str, tuple[str, int]] = {}
     for col in columns:
@@ -64,7 +65,7 @@ def map_header(header: list[str], columns: tuple[Column, ...], name: str) -> dic
     missing = [c for c in columns if c.required and c.name not in mapped]
     if missing:
         names = ", ".join(f"'{c.name}'" + (f" ({' / '.join(c.aliases)})" if c.aliases else "") for c in missing)
-        raise FileError(f"{name}: missing required column {names}")
+        raise FileError(f"missing required column {names}")
     return mapped
 
 
@@ -89,6 +90,7 @@ _PARSERS = {
     Kind.RATE: v.parse_rate,
     Kind.BOOL: v.parse_bool,
     Kind.DEVICE: v.parse_device,
+    Kind.MONTH: v.parse_month,
 }
 
 
@@ -102,7 +104,7 @@ def _typed(col: Column, feeds: list[_Mapped]) -> tuple[pl.Expr, pl.Expr | None]:
         scale = UNIT_SCALE.get(feeds[0].unit)
         if scale is None:
             raise FileError(f"unknown unit '{feeds[0].unit}' in column '{feeds[0].header}'")
-        parsed = parsed * scale
+        parsed = v.parse_scaled_int(text, scale)
     if col.kind is Kind.ID:
         invalid = (
             pl.when(v.is_scientific_id(text))
@@ -120,12 +122,28 @@ def _check(condition: pl.Expr, reason: str) -> pl.Expr:
     return pl.when(condition.fill_null(True).not_()).then(pl.lit(reason))
 
 
-def parse_grid(grid: Grid, source: str, name: str, batch: dt.date, options: ParseOptions) -> Parsed:
-    columns = SOURCES[source]
+def parse_grid(grid: Grid, source: str, name: str, batch: dt.date | None, options: ParseOptions) -> Parsed:
+    """One file's rows, typed and checked (see parse_batches)."""
     if not grid.header:
         return Parsed(_empty(source), pl.DataFrame(schema=REJECT_SCHEMA), 0)
-    mapped = map_header(grid.header, columns, name)
-    frame = grid.rows.with_columns(
+    rows = grid.rows.with_columns(file_name=pl.lit(name), batch_date=pl.lit(batch, pl.Date))
+    try:
+        parsed = parse_batches(grid.header, rows, source, options)
+    except FileError as exc:
+        raise FileError(f"{name}: {exc}") from None
+    parsed.rejects = parsed.rejects.drop("file_name")
+    parsed.notes = {k: int(v) for k, v in parsed.notes_by_file.drop("file_name").sum().row(0, named=True).items()}
+    return parsed
+
+
+def parse_batches(header: list[str], rows: pl.DataFrame, source: str, options: ParseOptions) -> Parsed:
+    """Rows of one or more files that share a header, typed and checked in one pass.
+
+    `rows` holds the cells c0..cN and `line`, `field_count_error`, `file_name`, `batch_date`.
+    Parsing many small files together costs one query plan instead of one per file."""
+    columns = SOURCES[source]
+    mapped = map_header(header, columns)
+    frame = rows.with_columns(
         [_source_text(col, mapped.get(col.name, [])).alias(f"_raw_{col.name}") for col in columns]
     )
     reasons: list[pl.Expr] = [pl.col("field_count_error")]
@@ -140,29 +158,26 @@ def parse_grid(grid: Grid, source: str, name: str, batch: dt.date, options: Pars
         if col.required:
             reasons.append(pl.when(pl.col(f"_raw_{col.name}").is_null()).then(pl.lit(f"{col.name}: missing")))
     frame = frame.with_columns(typed)
-    frame, rules, notes = _SOURCE_RULES[source](frame, batch, options)
+    frame, rules = _SOURCE_RULES[source](frame, options)
     frame = frame.with_columns(
         _reason=pl.concat_list([*reasons, *rules]).list.drop_nulls().list.join("; ")
     )
     bad = pl.col("_reason") != ""
     rejects = frame.filter(bad).select(
-        "line", pl.col("_reason").alias("reason"), _raw_line(grid, mapped, columns).alias("raw_line")
+        "file_name", "line", pl.col("_reason").alias("reason"),
+        _raw_line(header, mapped, columns).alias("raw_line"),
     )
-    rows = frame.filter(~bad)
+    good = frame.filter(~bad)
+    notes = good.group_by("file_name").agg(_NOTES.get(source, pl.len().alias("rows")))
     if source == "orders":
-        notes["masked_buyer_ids"] = rows.filter(pl.col("buyer_id").str.contains("*", literal=True)).height
-        rows = pseudonymize_column(rows, "buyer_id", options.pii_key)
-    rows = rows.select(
-        *_OUTPUT_COLUMNS[source],
-        pl.lit(batch).alias("batch_date"),
-        pl.lit(name).alias("file_name"),
-        "line",
-    ).cast({**LAKE_SCHEMAS[source], **LINEAGE_SCHEMA})
-    rows = rows.drop("parts", strict=False)
-    return Parsed(rows, rejects, grid.rows.height, notes)
+        good = pseudonymize_column(good, "buyer_id", options.pii_key)
+    good = good.select(*_OUTPUT_COLUMNS[source], "batch_date", "file_name", "line").cast(
+        {**LAKE_SCHEMAS[source], **LINEAGE_SCHEMA}
+    )
+    return Parsed(good, rejects, rows.height, notes_by_file=notes)
 
 
-def _raw_line(grid: Grid, mapped: dict[str, list[_Mapped]], columns: tuple[Column, ...]) -> pl.Expr:
+def _raw_line(header: list[str], mapped: dict[str, list[_Mapped]], columns: tuple[Column, ...]) -> pl.Expr:
     """The row as it was, personal data masked (contract §7)."""
     personal = {
         m.index
@@ -172,12 +187,19 @@ def _raw_line(grid: Grid, mapped: dict[str, list[_Mapped]], columns: tuple[Colum
     }
     cells = [
         pl.lit(MASK) if i in personal else pl.col(f"c{i}").fill_null("")
-        for i in range(len(grid.header))
+        for i in range(len(header))
     ]
     return pl.concat_str(cells, separator=",")
 
 
-def _orders(frame: pl.DataFrame, batch: dt.date, options: ParseOptions):
+def _after_batch(column: str, limit: pl.Expr, grace: str = "") -> pl.Expr:
+    """A value past what the file's batch date allows (a null batch date allows anything)."""
+    return pl.when(pl.col(column) >= limit).then(
+        pl.format("{}: after the batch date {}" + grace, pl.lit(column), pl.col("batch_date"))
+    )
+
+
+def _orders(frame: pl.DataFrame, options: ParseOptions):
     status_text = pl.col("_raw_status").str.to_lowercase().str.replace_all(r"\s", "")
     status = status_text.replace_strict(STATUS_MAP, default=None, return_dtype=pl.String)
     paid = pl.col("paid_amount").fill_null(v.parse_money(pl.lit("0")))
@@ -195,7 +217,7 @@ def _orders(frame: pl.DataFrame, batch: dt.date, options: ParseOptions):
         district=pl.coalesce(pl.col("district"), pl.col("parts").list.get(2, null_on_oob=True)),
         courier=courier_expr(pl.col("courier"), options.courier_aliases),
     )
-    limit = dt.datetime.combine(batch + dt.timedelta(days=2), dt.time())
+    limit = pl.col("batch_date").cast(pl.Datetime("us")) + pl.duration(days=2)
     stamps = ("created_at", "paid_at", "shipped_at", "completed_at")
     rules = [
         pl.when(pl.col("_raw_status").is_not_null() & status.is_null()).then(
@@ -212,14 +234,13 @@ def _orders(frame: pl.DataFrame, batch: dt.date, options: ParseOptions):
         _check(pl.col("paid_at") >= pl.col("created_at"), "paid_at before created_at"),
         _check(pl.col("shipped_at") >= pl.col("paid_at"), "shipped_at before paid_at"),
         _check(pl.col("completed_at") >= pl.col("shipped_at"), "completed_at before shipped_at"),
-        *[_check(pl.col(c) < limit, f"{c}: after the batch date {batch} (+1 day of grace)") for c in stamps],
+        *[_after_batch(c, limit, " (+1 day of grace)") for c in stamps],
     ]
     known = courier_known_expr(pl.col("_raw_courier"), pl.col("courier"), options.courier_aliases)
-    notes = {"unknown_couriers": frame.filter(~known).height}
-    return frame, rules, notes
+    return frame.with_columns(_unknown_courier=~known), rules
 
 
-def _traffic(frame: pl.DataFrame, batch: dt.date, options: ParseOptions):
+def _traffic(frame: pl.DataFrame, options: ParseOptions):
     visits = pl.col("visits").fill_null(pl.col("uv"))
     from_rate = (pl.col("bounce_rate") * visits).round(0, mode="half_away_from_zero").cast(pl.Int64)
     frame = frame.with_columns(
@@ -234,12 +255,12 @@ def _traffic(frame: pl.DataFrame, batch: dt.date, options: ParseOptions):
         _check(pl.col("uv") <= pl.col("pv"), "uv above pv"),
         _check(pl.col("bounced_visits") <= pl.col("visits"), "bounced_visits above visits"),
         _check(pl.col("ad_spend") >= 0, "ad_spend: negative"),
-        _check(pl.col("date") <= batch, f"date: after the batch date {batch}"),
+        _after_batch("date", pl.col("batch_date") + pl.duration(days=1)),
     ]
-    return frame, rules, {}
+    return frame, rules
 
 
-def _courier(frame: pl.DataFrame, batch: dt.date, options: ParseOptions):
+def _courier(frame: pl.DataFrame, options: ParseOptions):
     frame = frame.with_columns(
         period_end=pl.col("period_end").fill_null(pl.col("period_start")),
         courier_name=pl.col("courier"),
@@ -253,10 +274,10 @@ def _courier(frame: pl.DataFrame, batch: dt.date, options: ParseOptions):
     rules = [
         *[_check(pl.col(c) >= 0, f"{c}: negative") for c in counts],
         _check(pl.col("period_end") >= pl.col("period_start"), "period_end before period_start"),
-        _check(pl.col("period_end") <= batch, f"period_end: after the batch date {batch}"),
+        _after_batch("period_end", pl.col("batch_date") + pl.duration(days=1)),
     ]
     known = courier_known_expr(pl.col("courier_name"), pl.col("courier"), options.courier_aliases)
-    return frame, rules, {"unknown_couriers": frame.filter(~known).height}
+    return frame.with_columns(_unknown_courier=~known), rules
 
 
 def _shop(options: ParseOptions) -> pl.Expr:
@@ -267,7 +288,21 @@ def _shop(options: ParseOptions) -> pl.Expr:
     return shop.replace_strict(aliases, default=shop, return_dtype=pl.String)
 
 
-_SOURCE_RULES = {"orders": _orders, "traffic": _traffic, "courier": _courier}
+def _targets(frame: pl.DataFrame, options: ParseOptions):
+    frame = frame.with_columns(shop_id=_shop(options))
+    return frame, [_check(pl.col("target_gmv") >= 0, "target_gmv: negative")]
+
+
+_SOURCE_RULES = {"orders": _orders, "traffic": _traffic, "courier": _courier, "targets": _targets}
+
+# Counts per file for the load report (contract §4, §7), over the loaded rows.
+_NOTES = {
+    "orders": [
+        pl.col("buyer_id").str.contains("*", literal=True).sum().alias("masked_buyer_ids"),
+        pl.col("_unknown_courier").sum().alias("unknown_couriers"),
+    ],
+    "courier": [pl.col("_unknown_courier").sum().alias("unknown_couriers")],
+}
 
 _OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
     "orders": (
@@ -284,6 +319,7 @@ _OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
         "period_start", "period_end", "courier", "courier_name", "region", "collected",
         "delivered", "returned", "late", "complaints",
     ),
+    "targets": ("shop_id", "month", "target_gmv"),
 }
 
 LAKE_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
@@ -305,6 +341,7 @@ LAKE_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "region": pl.String, "collected": pl.Int64, "delivered": pl.Int64, "returned": pl.Int64,
         "late": pl.Int64, "complaints": pl.Int64,
     },
+    "targets": {"shop_id": pl.String, "month": pl.Date, "target_gmv": v.MONEY},
 }
 LINEAGE_SCHEMA = {"batch_date": pl.Date, "file_name": pl.String, "line": pl.Int64}
 

@@ -21,6 +21,7 @@ class Kind(str, Enum):
     RATE = "rate"
     BOOL = "bool"
     DEVICE = "device"
+    MONTH = "month"
     ADDRESS = "address"
     PERSONAL = "personal"  # dropped at ingest, never stored
 
@@ -94,7 +95,21 @@ COURIER = (
     Column("complaints", Kind.INT, ("投诉数",)),
 )
 
-SOURCES: dict[str, tuple[Column, ...]] = {"orders": ORDERS, "traffic": TRAFFIC, "courier": COURIER}
+TARGETS = (
+    Column("shop_id", Kind.STRING, ("店铺id", "店铺名称")),
+    Column("month", Kind.MONTH, ("月份",), required=True),
+    Column("target_gmv", Kind.MONEY, ("目标", "目标金额", "目标销售额"), required=True),
+)
+
+SOURCES: dict[str, tuple[Column, ...]] = {
+    "orders": ORDERS,
+    "traffic": TRAFFIC,
+    "courier": COURIER,
+    "targets": TARGETS,
+}
+# Where each source's files are dropped, and whether their names must carry a batch date.
+FOLDERS = {"orders": "orders", "traffic": "traffic", "courier": "courier", "targets": "reference"}
+DATED = {"orders": True, "traffic": True, "courier": True, "targets": False}
 
 # The header unit that scales a count column (contract §4): 揽收量(万件) is in units of 10,000.
 UNIT_SCALE = {"万件": 10_000, "亿件": 100_000_000, "件": 1}

@@ -73,16 +73,26 @@ def parse_int(s: pl.Expr) -> pl.Expr:
     )
 
 
+_DECIMAL = r"^[+-]?\d+(\.\d+)?$"
+
+
+def parse_scaled_int(s: pl.Expr, scale: int) -> pl.Expr:
+    """A count given in a header unit (`12.5` in a `(万件)` column is 125,000), rounded to whole items."""
+    text = _number_text(s, money=False)
+    value = pl.when(text.str.contains(_DECIMAL)).then(text.cast(pl.Float64, strict=False) * scale)
+    return value.round(0, mode="half_away_from_zero").cast(pl.Int64)
+
+
 def parse_rate(s: pl.Expr) -> pl.Expr:
     """`45.3%` or a plain number in [0, 1]."""
     text = _number_text(s, money=False)
-    percent = text.str.strip_suffix("%").cast(pl.Float64, strict=False) / 100
-    plain = text.cast(pl.Float64, strict=False)
+    number = text.str.strip_suffix("%")
+    value = pl.when(number.str.contains(_DECIMAL)).then(number.cast(pl.Float64, strict=False))
     return (
         pl.when(text.str.ends_with("%"))
-        .then(percent)
-        .when(plain.is_between(0, 1))
-        .then(plain)
+        .then(value / 100)
+        .when(value.is_between(0, 1))
+        .then(value)
         .otherwise(None)
     )
 
@@ -155,3 +165,10 @@ def parse_device(s: pl.Expr) -> pl.Expr:
     for device, names in _DEVICE.items():
         expr = expr.when(low.is_in(names)).then(pl.lit(device))
     return expr.otherwise(None)
+
+
+def parse_month(s: pl.Expr) -> pl.Expr:
+    """`2024-07` or `2024/7` as the first day of the month."""
+    g = s.str.extract_groups(r"^(\d{4})[-/](\d{1,2})$")
+    text = pl.concat_str(g.struct.field("1"), pl.lit("-"), g.struct.field("2").str.pad_start(2, "0"), pl.lit("-01"))
+    return text.str.to_date("%Y-%m-%d", strict=False)

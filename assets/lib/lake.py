@@ -1,0 +1,41 @@
+"""The lake: one Parquet file per raw file, so a re-dropped file replaces exactly what it gave."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import polars as pl
+
+
+def lake_path(lake_dir: Path, source: str, file_name: str) -> Path:
+    safe = re.sub(r"[^\w.\-]+", "_", file_name.replace("/", "__"))
+    return lake_dir / source / f"{safe}.parquet"
+
+
+def write_batch(lake_dir: Path, source: str, file_name: str, rows: pl.DataFrame) -> Path:
+    """Write atomically: a reader sees the old file or the new one, never half of one."""
+    target = lake_path(lake_dir, source, file_name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".parquet.tmp")
+    rows.write_parquet(tmp)
+    os.replace(tmp, target)
+    return target
+
+
+def batch_files(lake_dir: Path, source: str) -> list[str]:
+    folder = lake_dir / source
+    return sorted(str(p) for p in folder.glob("*.parquet")) if folder.is_dir() else []
+
+
+def register_lake(con, lake_dir: Path, source: str) -> None:
+    """Expose every batch of a source to SQL as the view `lake_<source>` (typed even when empty)."""
+    from .parse import LAKE_SCHEMAS, LINEAGE_SCHEMA
+
+    files = batch_files(lake_dir, source)
+    if files:
+        relation = con.read_parquet(files, union_by_name=True)
+    else:
+        relation = pl.DataFrame(schema={**LAKE_SCHEMAS[source], **LINEAGE_SCHEMA})
+    con.register(f"lake_{source}", relation)

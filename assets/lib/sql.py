@@ -1,0 +1,54 @@
+"""SQL lives in `sql/<layer>/<name>.sql`, one statement per file, with bound parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+
+
+@cache
+def sql_text(name: str) -> str:
+    """`staging/orders` -> the text of sql/staging/orders.sql."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _execute(con: duckdb.DuckDBPyConnection, name: str, params: dict | None):
+    """Bind only the parameters the file names (`$name`): one settings dict serves every file."""
+    text = sql_text(name)
+    used = {k: v for k, v in (params or {}).items() if f"${k}" in text}
+    return con.execute(text, used or None)
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
+    _execute(con, name, params)
+
+
+def fetch_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> list[tuple]:
+    return _execute(con, name, params).fetchall()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All or nothing: a failed statement rolls the whole block back."""
+    con.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
+def run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """A file of several DDL statements without parameters (schemas, macros)."""
+    for statement in sql_text(name).split(";\n"):
+        if statement.strip() and not all(
+            line.strip().startswith("--") or not line.strip() for line in statement.splitlines()
+        ):
+            con.execute(statement)

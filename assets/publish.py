@@ -1,0 +1,90 @@
+"""Publishing: the analysts' file is rebuilt beside itself and renamed into place (stack-notes §3).
+
+A reader with the old file open keeps its snapshot; the next reader opens the new file; nobody
+ever sees half a write or meets the pipeline's lock, because the pipeline never opens that file.
+"""
+
+
+import os
+from pathlib import Path
+
+from dagster import (
+    AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MaterializeResult,
+    MetadataValue, asset, asset_check,
+)
+from dagster_duckdb import DuckDBResource
+
+from .db import working_db
+from .lib.glossary import TABLES, apply_comments
+from .lib.sql import fetch_sql
+from .marts import SHOP_KPIS
+from .resources import PipelineSettings
+
+WAREHOUSE = AssetKey(["publish", "warehouse"])
+
+
+def publish_copy(con, target: Path) -> int:
+    """Copy the working database into a new file at `target` atomically; returns its size."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    building = target.with_name(target.name + ".building")
+    for leftover in (building, Path(f"{building}.wal")):
+        leftover.unlink(missing_ok=True)
+    (source_db,) = con.execute("select current_database()").fetchone()
+    con.execute("attach ? as publishing", [str(building)])
+    try:
+        con.execute(f'copy from database "{source_db}" to publishing')
+    finally:
+        con.execute("detach publishing")
+    with open(building, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(building, target)
+    return target.stat().st_size
+
+
+@asset(
+    key=WAREHOUSE,
+    group_name="publish",
+    kinds={"duckdb"},
+    owners=["team:data-engineering"],
+    deps=[SHOP_KPIS, *(AssetKey(["staging", t]) for t in ("orders", "traffic", "courier", "targets"))],
+    description="The analysts' DuckDB file (data/warehouse.duckdb by default): marts, staging and audit "
+    "with every table and column commented; replaced atomically, open it read-only.",
+)
+def warehouse(settings: PipelineSettings, duckdb: DuckDBResource) -> MaterializeResult:
+    with working_db(settings, duckdb) as con:
+        for qualified in TABLES:
+            schema, table = qualified.split(".")
+            if con.execute(
+                "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
+            ).fetchone()[0]:
+                apply_comments(con, schema, table)
+        size = publish_copy(con, settings.warehouse)
+    return MaterializeResult(
+        metadata={"path": MetadataValue.path(str(settings.warehouse)), "size_bytes": size}
+    )
+
+
+@asset_check(
+    asset=WAREHOUSE,
+    blocking=True,
+    description="Every file of this run could be read. A quarantined file fails the run after "
+    "publishing, so a scheduler notices (contract §7).",
+)
+def all_files_readable(
+    context: AssetCheckExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource
+) -> AssetCheckResult:
+    with working_db(settings, duckdb) as con:
+        failed = fetch_sql(con, "audit/failed_files_in_run", {"run_id": context.run.run_id})
+    return AssetCheckResult(
+        passed=not failed,
+        severity=AssetCheckSeverity.ERROR,
+        description=f"{len(failed)} file(s) quarantined" if failed else None,
+        metadata={
+            "files_quarantined": len(failed),
+            "quarantined": MetadataValue.md("\n".join(f"- {s}/{n}: {e}" for s, n, e in failed) or "none"),
+        },
+    )
+
+
+publish_assets = [warehouse]
+publish_checks = [all_files_readable]

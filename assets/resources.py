@@ -1,0 +1,55 @@
+"""The settings every asset reads: where raw files, state and the published file live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from .lib.parse import ParseOptions
+from .lib.reference_files import courier_aliases, shop_aliases
+
+
+class PipelineSettings(ConfigurableResource):
+    """Folders and options of one deployment; two deployments with other folders never meet."""
+
+    raw_dir: str = Field(description="Drop folder of raw exports (orders/, traffic/, courier/, reference/).")
+    state_dir: str = Field(description="What the pipeline keeps between runs: working database, lake.")
+    warehouse_path: str = Field(description="The analysts' DuckDB file, replaced atomically on publish.")
+    pii_key: str = Field(description="Secret key of the buyer pseudonyms (HMAC-SHA256).")
+    default_shop: str = Field(default="default", description="shop_id of files without a shop column.")
+    fiscal_year_start_month: int = Field(
+        default=1, description="Month the fiscal year starts: 1 = calendar quarters; 4 = Alibaba's."
+    )
+
+    @property
+    def raw(self) -> Path:
+        return Path(self.raw_dir)
+
+    @property
+    def lake_dir(self) -> Path:
+        return Path(self.state_dir) / "lake"
+
+    @property
+    def working_db(self) -> Path:
+        return Path(self.state_dir) / "pipeline.duckdb"
+
+    @property
+    def warehouse(self) -> Path:
+        return Path(self.warehouse_path)
+
+    def sql_params(self) -> dict:
+        month = self.fiscal_year_start_month
+        if not 1 <= month <= 12:
+            raise ValueError(f"fiscal_year_start_month must be 1..12, not {month}")
+        return {"fiscal_start_month": month}
+
+    def parse_options(self) -> ParseOptions:
+        """Options of this run, with the user's shop and courier aliases from reference/."""
+        return ParseOptions(
+            pii_key=self.pii_key,
+            default_shop=self.default_shop,
+            shop_aliases=shop_aliases(self.raw),
+            courier_aliases=courier_aliases(self.raw),
+        )

@@ -1,0 +1,120 @@
+"""`taobao-ops`: run the pipeline through Dagster, or write a sample of raw exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+# Wide enough for the quarterly table when output goes to a file or a CI log.
+console = Console(width=None if sys.stdout.isatty() else 200)
+
+
+@click.group()
+def main() -> None:
+    """Taobao/Tmall shop exports -> DuckDB -> quarterly operations numbers."""
+
+
+@main.command()
+@click.option("--raw-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Drop folder of raw exports [env TAOBAO_OPS_RAW_DIR; default data/raw].")
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Working database, lake and load state [env TAOBAO_OPS_STATE_DIR; default data/state].")
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The published analysts' file [env TAOBAO_OPS_WAREHOUSE; default data/warehouse.duckdb].")
+@click.option("--quiet", is_flag=True, help="Print only problems, not the tables.")
+def run(raw_dir: Path | None, state_dir: Path | None, warehouse: Path | None, quiet: bool) -> None:
+    """Load new raw files, rebuild the marts, validate and publish; print the quarterly summary.
+
+    The run is recorded in Dagster's run history (DAGSTER_HOME). Exit code 0 on success; 1 when a
+    check failed or a file was quarantined (the rest is still published when checks allow)."""
+    from .settings import apply_defaults, prepare_dagster_home
+
+    apply_defaults(TAOBAO_OPS_RAW_DIR=raw_dir, TAOBAO_OPS_STATE_DIR=state_dir, TAOBAO_OPS_WAREHOUSE=warehouse)
+    prepare_dagster_home()
+    raw = Path(os.environ["TAOBAO_OPS_RAW_DIR"])
+    if not raw.is_dir():
+        raise click.ClickException(f"raw folder {raw} does not exist (set --raw-dir or TAOBAO_OPS_RAW_DIR)")
+
+    from dagster import DagsterInstance
+
+    from .definitions import defs
+    from .summary import load_report, print_tables, shop_table
+
+    started = time.perf_counter()
+    with console.status("Running the pipeline (load → staging → marts → checks → publish)…"):
+        result = defs.resolve_job_def("pipeline").execute_in_process(
+            instance=DagsterInstance.get(),
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+    elapsed = time.perf_counter() - started
+    state = Path(os.environ["TAOBAO_OPS_STATE_DIR"])
+    warehouse_path = Path(os.environ["TAOBAO_OPS_WAREHOUSE"])
+    report, failed_files = load_report(state / "pipeline.duckdb", result.run_id)
+    problems = _problems(result)
+    if not quiet:
+        console.print("Steps: " + ", ".join(f"{k} {s:.1f}s" for k, s in _step_seconds(result)))
+        print_tables(console, report)
+        if warehouse_path.exists():
+            print_tables(console, shop_table(warehouse_path))
+    for source, name, error in failed_files:
+        console.print(f"[red]quarantined[/] {source}/{name}: {error}")
+    for problem in problems:
+        console.print(f"[red]failed[/] {problem}")
+    status = "[green]succeeded[/]" if result.success else "[red]failed[/]"
+    console.print(
+        f"Run {result.run_id[:8]} {status} in {elapsed:.1f}s; published {warehouse_path}"
+        if warehouse_path.exists() else f"Run {result.run_id[:8]} {status} in {elapsed:.1f}s"
+    )
+    sys.exit(0 if result.success else 1)
+
+
+def _step_seconds(result) -> list[tuple[str, float]]:
+    return [
+        (event.step_key.replace("__", "/"), event.step_success_data.duration_ms / 1000)
+        for event in result.all_events
+        if event.event_type_value == "STEP_SUCCESS"
+    ]
+
+
+def _problems(result) -> list[str]:
+    """Failed steps and failed checks of a run, one line each."""
+    lines = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            lines.append(f"step {event.step_key}: {error.message.strip() if error else 'failed'}")
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                lines.append(
+                    f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()}: "
+                    f"{evaluation.description or 'did not pass'}"
+                )
+    return lines
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write.")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default="2024-07-01", show_default=True)
+@click.option("--days", type=int, default=184, show_default=True)
+@click.option("--orders-per-day", type=int, default=10, show_default=True, help="Per shop.")
+@click.option("--shops", type=int, default=3, show_default=True)
+def sample(out: Path, seed: int, start: dt.datetime, days: int, orders_per_day: int, shops: int) -> None:
+    """Write a deterministic sample of raw exports that follows the data contract."""
+    from .sample import SampleSpec, write_sample
+
+    spec = SampleSpec(seed=seed, start=start.date(), days=days, orders_per_day=orders_per_day, shops=shops)
+    started = time.perf_counter()
+    stats = write_sample(spec, out, progress=console)
+    console.print(
+        f"Wrote {stats['files']} files ({stats['bytes'] / 1e6:.1f} MB, {stats['orders']:,} orders, "
+        f"{stats['order_rows']:,} order rows) to {out} in {time.perf_counter() - started:.1f}s"
+    )

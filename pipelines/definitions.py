@@ -1,0 +1,32 @@
+"""The Dagster code location: raw -> staging -> marts -> publish, one job, run in one process.
+
+One process because DuckDB allows one writer: the steps share the working database in turn.
+"""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+
+from assets.ingest import raw_assets
+from assets.marts import mart_assets, mart_checks
+from assets.publish import publish_assets, publish_checks
+from assets.quality import quality_checks
+from assets.staging import staging_assets
+
+from .settings import apply_defaults, pipeline_settings, working_database
+
+apply_defaults()
+
+pipeline_job = define_asset_job(
+    "pipeline",
+    selection=AssetSelection.all(),
+    description="Load new raw files, rebuild staging and marts, validate, publish the analysts' file.",
+)
+
+defs = Definitions(
+    assets=[*raw_assets, *staging_assets, *mart_assets, *publish_assets],
+    asset_checks=[*quality_checks, *mart_checks, *publish_checks],
+    jobs=[pipeline_job],
+    resources={"settings": pipeline_settings(), "duckdb": working_database()},
+    executor=in_process_executor,
+)

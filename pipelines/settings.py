@@ -1,0 +1,79 @@
+"""Deployment settings from the environment, with defaults that work in a fresh clone.
+
+    TAOBAO_OPS_RAW_DIR       drop folder of raw exports         (default data/raw)
+    TAOBAO_OPS_STATE_DIR     working database, lake, load state (default data/state)
+    TAOBAO_OPS_WAREHOUSE     the analysts' DuckDB file          (default data/warehouse.duckdb)
+    TAOBAO_OPS_PII_KEY       secret of the buyer pseudonyms     (default: the sample's documented key)
+    TAOBAO_OPS_DEFAULT_SHOP  shop_id of files without a shop column (default `default`)
+    TAOBAO_OPS_FISCAL_YEAR_START_MONTH  1 = calendar quarters, 4 = Alibaba's fiscal year
+    DAGSTER_HOME             Dagster's run history (default .dagster/ in the project)
+
+Relative paths given in the environment are taken from the current directory; the defaults are
+inside the project, so a cron line works from any directory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from dagster import EnvVar
+from dagster_duckdb import DuckDBResource
+
+from assets.lib.pii import SAMPLE_KEY
+from assets.resources import PipelineSettings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+PATH_DEFAULTS = {
+    "TAOBAO_OPS_RAW_DIR": "data/raw",
+    "TAOBAO_OPS_STATE_DIR": "data/state",
+    "TAOBAO_OPS_WAREHOUSE": "data/warehouse.duckdb",
+    "DAGSTER_HOME": ".dagster",
+}
+VALUE_DEFAULTS = {
+    "TAOBAO_OPS_PII_KEY": SAMPLE_KEY,
+    "TAOBAO_OPS_DEFAULT_SHOP": "default",
+    "TAOBAO_OPS_FISCAL_YEAR_START_MONTH": "1",
+}
+
+
+def apply_defaults(**overrides: str | Path | None) -> None:
+    """Fill the environment: explicit overrides, then what is set, then the project's defaults.
+
+    Paths become absolute, so that every process of a run (and Dagster's run workers) agree."""
+    for name, value in overrides.items():
+        if value is not None:
+            os.environ[name] = str(value)
+    for name, default in PATH_DEFAULTS.items():
+        value = os.environ.get(name)
+        os.environ[name] = str(Path(value).resolve()) if value else str(PROJECT_ROOT / default)
+    for name, default in VALUE_DEFAULTS.items():
+        os.environ.setdefault(name, default)
+
+
+def prepare_dagster_home() -> Path:
+    """DAGSTER_HOME with the project's committed dagster.yaml as its instance config."""
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    source = PROJECT_ROOT / "dagster.yaml"
+    target = home / "dagster.yaml"
+    if not target.exists() or target.read_bytes() != source.read_bytes():
+        shutil.copyfile(source, target)
+    return home
+
+
+def pipeline_settings() -> PipelineSettings:
+    return PipelineSettings(
+        raw_dir=EnvVar("TAOBAO_OPS_RAW_DIR"),
+        state_dir=EnvVar("TAOBAO_OPS_STATE_DIR"),
+        warehouse_path=EnvVar("TAOBAO_OPS_WAREHOUSE"),
+        pii_key=EnvVar("TAOBAO_OPS_PII_KEY"),
+        default_shop=EnvVar("TAOBAO_OPS_DEFAULT_SHOP"),
+        fiscal_year_start_month=EnvVar.int("TAOBAO_OPS_FISCAL_YEAR_START_MONTH"),
+    )
+
+
+def working_database() -> DuckDBResource:
+    return DuckDBResource(database=str(Path(os.environ["TAOBAO_OPS_STATE_DIR"]) / "pipeline.duckdb"))

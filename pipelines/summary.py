@@ -1,0 +1,61 @@
+"""What a run prints: the load report and the quarterly shop table, as terminal tables (rich)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+from assets.lib.sql import fetch_sql
+
+SHOP_COLUMNS = (
+    ("quarter", "季度"), ("shop_id", "店铺"), ("gmv", "支付金额"), ("target_completion", "目标完成率"),
+    ("gmv_qoq", "环比"), ("paid_orders", "订单"), ("paid_buyers", "买家"), ("aov", "客单价"),
+    ("uv_days", "访客"), ("conversion_rate", "转化率"), ("mobile_gmv_share", "无线占比"),
+    ("refund_rate", "退款率"), ("repurchase_rate", "复购率"), ("roi", "ROI"),
+)
+PERCENT = {"target_completion", "gmv_qoq", "conversion_rate", "mobile_gmv_share", "refund_rate", "repurchase_rate"}
+
+
+def _cell(column: str, value) -> str:
+    if value is None:
+        return "–"
+    if column in PERCENT:
+        return f"{value:.1%}"
+    if isinstance(value, (Decimal, float)):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def load_report(working_db: Path, run_id: str) -> tuple[Table, list[tuple[str, str, str]]]:
+    with duckdb.connect(str(working_db), read_only=True) as con:
+        rows = fetch_sql(con, "audit/load_report", {"run_id": run_id})
+        failed = fetch_sql(con, "audit/failed_files_in_run", {"run_id": run_id})
+    table = Table(title="Files this run (audit.loads)", title_justify="left")
+    for name in ("source", "loaded", "unchanged", "failed", "rows read", "loaded rows", "rejected rows"):
+        table.add_column(name, justify="left" if name == "source" else "right")
+    for row in rows:
+        table.add_row(*(_cell("", v) for v in row))
+    return table, failed
+
+
+def shop_table(warehouse: Path) -> Table:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        names = ", ".join(c for c, _ in SHOP_COLUMNS)
+        rows = con.execute(f"select {names} from marts.quarterly_shop_kpis order by quarter_start, shop_id").fetchall()
+    table = Table(title="marts.quarterly_shop_kpis (季度店铺指标)", title_justify="left")
+    for column, zh in SHOP_COLUMNS:
+        table.add_column(f"{zh}\n{column}", justify="left" if column in ("quarter", "shop_id") else "right")
+    for row in rows:
+        table.add_row(*(_cell(c, v) for (c, _), v in zip(SHOP_COLUMNS, row)))
+    return table
+
+
+def print_tables(console: Console, *tables: Table) -> None:
+    for table in tables:
+        console.print(table)

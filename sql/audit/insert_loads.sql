@@ -1,0 +1,2 @@
+insert into audit.loads by name
+select * from new_loads

@@ -1,0 +1,2 @@
+insert into audit.rejects by name
+select * from new_rejects

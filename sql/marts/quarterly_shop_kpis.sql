@@ -1,0 +1,177 @@
+-- marts.quarterly_shop_kpis: the headline numbers of a shop's quarter (contract §6).
+-- Order facts land in the quarter of paid_at; traffic in the quarter of its date; targets of the
+-- quarter's months. One row per (quarter, shop) that has any order, traffic or target data.
+create or replace table marts.quarterly_shop_kpis as
+with
+
+paid_orders as (
+    select
+        shop_id,
+        buyer_id,
+        paid_at,
+        paid_at::date as paid_day,
+        paid_amount,
+        refund_amount,
+        is_mobile,
+        quarter_start(paid_at, $fiscal_start_month) as quarter_start
+    from staging.orders
+    where paid_at is not null
+),
+
+first_payment as (
+    select shop_id, buyer_id, min(paid_at) as first_paid_at
+    from paid_orders
+    group by shop_id, buyer_id
+),
+
+buyer_quarters as (
+    select
+        p.shop_id,
+        p.quarter_start,
+        p.buyer_id,
+        count(distinct p.paid_day) as paid_days,
+        any_value(f.first_paid_at) < p.quarter_start as is_returning
+    from paid_orders as p
+    join first_payment as f using (shop_id, buyer_id)
+    group by p.shop_id, p.quarter_start, p.buyer_id
+),
+
+buyer_kpis as (
+    select
+        shop_id,
+        quarter_start,
+        count(*) filter (where paid_days >= 2) as repeat_buyers,
+        count(*) filter (where is_returning) as returning_buyers
+    from buyer_quarters
+    group by shop_id, quarter_start
+),
+
+daily_buyers as (
+    select shop_id, quarter_start, paid_day, count(distinct buyer_id) as buyers
+    from paid_orders
+    group by shop_id, quarter_start, paid_day
+),
+
+buyer_days as (
+    select shop_id, quarter_start, sum(buyers) as buyer_days
+    from daily_buyers
+    group by shop_id, quarter_start
+),
+
+order_kpis as (
+    select
+        shop_id,
+        quarter_start,
+        sum(paid_amount) as gmv,
+        sum(refund_amount) as refund_amount,
+        count(*) as paid_orders,
+        count(distinct buyer_id) as paid_buyers,
+        sum(paid_amount) filter (where is_mobile) as mobile_gmv,
+        sum(paid_amount) filter (where is_mobile is not null) as device_known_gmv
+    from paid_orders
+    group by shop_id, quarter_start
+),
+
+traffic_kpis as (
+    select
+        shop_id,
+        quarter_start(date, $fiscal_start_month) as quarter_start,
+        sum(pv) as pv,
+        sum(uv) as uv_days,
+        sum(bounced_visits) as bounced_visits,
+        sum(visits) filter (where bounced_visits is not null) as bounce_base_visits,
+        sum(uv) filter (where device = 'mobile') as mobile_uv_days,
+        sum(uv) filter (where device in ('mobile', 'pc')) as device_uv_days,
+        sum(ad_spend) as ad_spend
+    from staging.traffic
+    group by shop_id, quarter_start(date, $fiscal_start_month)
+),
+
+target_kpis as (
+    select
+        shop_id,
+        quarter_start(month, $fiscal_start_month) as quarter_start,
+        case when count(distinct month) = 3 then sum(target_gmv) end as target_gmv
+    from staging.targets
+    group by shop_id, quarter_start(month, $fiscal_start_month)
+),
+
+shop_quarters as (
+    select shop_id, quarter_start from order_kpis
+    union
+    select shop_id, quarter_start from traffic_kpis
+    union
+    select shop_id, quarter_start from target_kpis
+),
+
+base as (
+    select
+        k.quarter_start,
+        k.shop_id,
+        coalesce(o.gmv, 0)::decimal(18, 2) as gmv,
+        coalesce(o.refund_amount, 0)::decimal(18, 2) as refund_amount,
+        coalesce(o.paid_orders, 0) as paid_orders,
+        coalesce(o.paid_buyers, 0) as paid_buyers,
+        coalesce(d.buyer_days, 0)::bigint as buyer_days,
+        coalesce(t.pv, 0)::bigint as pv,
+        coalesce(t.uv_days, 0)::bigint as uv_days,
+        t.bounced_visits,
+        t.bounce_base_visits,
+        t.mobile_uv_days,
+        t.device_uv_days,
+        o.mobile_gmv,
+        o.device_known_gmv,
+        coalesce(b.repeat_buyers, 0) as repeat_buyers,
+        coalesce(b.returning_buyers, 0) as returning_buyers,
+        coalesce(t.ad_spend, 0)::decimal(18, 2) as ad_spend,
+        g.target_gmv::decimal(18, 2) as target_gmv
+    from shop_quarters as k
+    left join order_kpis as o using (shop_id, quarter_start)
+    left join buyer_days as d using (shop_id, quarter_start)
+    left join buyer_kpis as b using (shop_id, quarter_start)
+    left join traffic_kpis as t using (shop_id, quarter_start)
+    left join target_kpis as g using (shop_id, quarter_start)
+),
+
+final as (
+    select
+        quarter_label(cur.quarter_start, $fiscal_start_month) as quarter,
+        cur.shop_id,
+        cur.gmv,
+        cur.refund_amount,
+        (cur.gmv - cur.refund_amount)::decimal(18, 2) as net_sales,
+        safe_div(cur.refund_amount, cur.gmv) as refund_rate,
+        cur.paid_orders,
+        cur.paid_buyers,
+        safe_div(cur.gmv, cur.paid_buyers) as aov,
+        safe_div(cur.gmv, cur.paid_orders) as avg_order_value,
+        cur.buyer_days,
+        cur.pv,
+        cur.uv_days,
+        safe_div(cur.buyer_days, cur.uv_days) as conversion_rate,
+        safe_div(cur.gmv, cur.uv_days) as uv_value,
+        safe_div(cur.bounced_visits, cur.bounce_base_visits) as bounce_rate,
+        safe_div(cur.mobile_uv_days, cur.device_uv_days) as mobile_uv_share,
+        safe_div(coalesce(cur.mobile_gmv, 0), cur.device_known_gmv) as mobile_gmv_share,
+        cur.repeat_buyers,
+        safe_div(cur.repeat_buyers, cur.paid_buyers) as repurchase_rate,
+        cur.returning_buyers,
+        cur.paid_buyers - cur.returning_buyers as new_buyers,
+        cur.ad_spend,
+        safe_div(cur.gmv, cur.ad_spend) as roi,
+        cur.target_gmv,
+        safe_div(cur.gmv, cur.target_gmv) as target_completion,
+        safe_div(cur.gmv, prev.gmv) - 1 as gmv_qoq,
+        safe_div(cur.gmv, last_year.gmv) - 1 as gmv_yoy,
+        cur.quarter_start
+    from base as cur
+    left join base as prev
+        on prev.shop_id = cur.shop_id
+        and prev.quarter_start = (cur.quarter_start - interval 3 month)::date
+    left join base as last_year
+        on last_year.shop_id = cur.shop_id
+        and last_year.quarter_start = (cur.quarter_start - interval 12 month)::date
+)
+
+select * from final
+order by quarter_start, shop_id

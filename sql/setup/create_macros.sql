@@ -1,0 +1,22 @@
+-- Shared definitions used by every mart, so a quarter or a rate means one thing everywhere.
+
+-- First day of the (fiscal) quarter holding day d; a fiscal year starting in month m shifts the grid.
+create or replace macro quarter_start(d, fiscal_start_month) as
+    (date_trunc('quarter', d::date - to_months(fiscal_start_month - 1))
+        + to_months(fiscal_start_month - 1))::date;
+
+-- `2024Q3` for calendar quarters; `FY2025Q1` for a fiscal year named after the year it ends in.
+create or replace macro quarter_label(quarter_start_day, fiscal_start_month) as
+    case
+        when fiscal_start_month = 1
+            then strftime(quarter_start_day, '%Y') || 'Q' || quarter(quarter_start_day)
+        else 'FY' || (year(quarter_start_day - to_months(fiscal_start_month - 1)) + 1)::varchar
+            || 'Q' || quarter(quarter_start_day - to_months(fiscal_start_month - 1))
+    end;
+
+-- A rate: null when the denominator is 0 or null, never an error (contract §0).
+create or replace macro safe_div(numerator, denominator) as
+    case
+        when denominator is null or denominator = 0 then null
+        else numerator::double / denominator::double
+    end;

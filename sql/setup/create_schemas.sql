@@ -1,0 +1,30 @@
+-- Schemas and audit tables of the pipeline's working database (idempotent).
+create schema if not exists audit;
+create schema if not exists staging;
+create schema if not exists marts;
+
+create table if not exists audit.loads (
+    run_id          varchar not null,
+    source          varchar not null,
+    file_name       varchar not null,
+    sha256          varchar,
+    batch_date      date,
+    rows_read       bigint not null,
+    rows_loaded     bigint not null,
+    rows_rejected   bigint not null,
+    masked_buyer_ids bigint not null default 0,
+    unknown_couriers bigint not null default 0,
+    loaded_at       timestamp not null,
+    outcome         varchar not null,
+    error           varchar,
+    warning         varchar
+);
+
+create table if not exists audit.rejects (
+    source      varchar not null,
+    file_name   varchar not null,
+    line        bigint not null,
+    reason      varchar not null,
+    raw_line    varchar,
+    run_id      varchar not null
+);

@@ -1,0 +1,21 @@
+-- staging.targets: one monthly sales target per (shop, month), the last row given winning.
+create or replace table staging.targets as
+with
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by shop_id, month
+            order by file_name desc, line desc
+        ) as version_rank
+    from lake_targets
+),
+
+final as (
+    select shop_id, month, target_gmv, file_name, line
+    from ranked
+    where version_rank = 1
+)
+
+select * from final
