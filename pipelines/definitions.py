@@ -6,16 +6,16 @@ One process because DuckDB allows one writer: the steps share the working databa
 from __future__ import annotations
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+from dagster_duckdb import DuckDBResource
 
 from assets.ingest import raw_assets
 from assets.marts import mart_assets, mart_checks
 from assets.publish import publish_assets, publish_checks
 from assets.quality import quality_checks
+from assets.resources import PipelineSettings
 from assets.staging import staging_assets
 
 from .settings import apply_defaults, pipeline_settings, working_database
-
-apply_defaults()
 
 pipeline_job = define_asset_job(
     "pipeline",
@@ -23,10 +23,16 @@ pipeline_job = define_asset_job(
     description="Load new raw files, rebuild staging and marts, validate, publish the analysts' file.",
 )
 
-defs = Definitions(
-    assets=[*raw_assets, *staging_assets, *mart_assets, *publish_assets],
-    asset_checks=[*quality_checks, *mart_checks, *publish_checks],
-    jobs=[pipeline_job],
-    resources={"settings": pipeline_settings(), "duckdb": working_database()},
-    executor=in_process_executor,
-)
+
+def build_defs(settings: PipelineSettings, database: DuckDBResource) -> Definitions:
+    return Definitions(
+        assets=[*raw_assets, *staging_assets, *mart_assets, *publish_assets],
+        asset_checks=[*quality_checks, *mart_checks, *publish_checks],
+        jobs=[pipeline_job],
+        resources={"settings": settings, "duckdb": database},
+        executor=in_process_executor,
+    )
+
+
+apply_defaults()
+defs = build_defs(pipeline_settings(), working_database())

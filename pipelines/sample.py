@@ -340,7 +340,7 @@ def _traffic(spec: SampleSpec, rng: np.random.Generator, daily_orders: np.ndarra
             pv = np.rint(uv * rng.uniform(2.2, 4.5, shape)).astype(np.int64)
             visits = np.rint(uv * rng.uniform(1.05, 1.3, shape)).astype(np.int64)
             bounced = np.rint(visits * rng.uniform(0.3, 0.6, shape)).astype(np.int64)
-            spend = np.where(paid[None, :], np.round(uv * rng.uniform(0.6, 1.6, shape), 2), 0.0)
+            spend = np.where(paid[None, :], np.round(uv * rng.uniform(2.5, 5.5, shape), 2), 0.0)
             frames.append(
                 pl.DataFrame(
                     {

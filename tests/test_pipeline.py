@@ -1,0 +1,189 @@
+"""The whole job on small deployments: audit, replacement, quarantine, publishing, personal data."""
+
+from __future__ import annotations
+
+import re
+import threading
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def gmv(deployment, quarter="2024Q3", shop="A"):
+    return deployment.query(
+        "select gmv from marts.quarterly_shop_kpis where quarter = ? and shop_id = ?", [quarter, shop]
+    )[0][0]
+
+
+def test_every_file_reconciles_and_rejects_carry_line_and_reason(tiny):
+    assert tiny.run().success
+    loads = tiny.rows("select * from audit.loads")
+    assert {r["file_name"] for r in loads} == {
+        "orders_2024-06-20.csv", "orders_2024-07-01.csv", "orders_2024-07-15.csv",
+        "traffic_2024-07-31.csv", "targets.csv",
+    }
+    for r in loads:
+        assert r["outcome"] == "loaded"
+        assert r["rows_read"] == r["rows_loaded"] + r["rows_rejected"], r["file_name"]
+    (rejected,) = tiny.rows("select * from audit.rejects")
+    assert (rejected["source"], rejected["file_name"], rejected["line"]) == ("orders", "orders_2024-07-01.csv", 6)
+    assert rejected["reason"] == "refund_amount above paid_amount"
+    # the buyer id is personal data: masked in the raw line
+    assert rejected["raw_line"] == "o5,A,***,paid,2024-07-01 13:00,2024-07-01 13:05,70.00,70.00,90.00,true"
+
+
+def test_an_order_seen_in_several_batches_counts_once_in_its_latest_state(tiny):
+    assert tiny.run().success
+    orders = dict(tiny.query("select order_id, status from staging.orders"))
+    assert orders == {"o0": "paid", "o1": "completed", "o2": "refunded", "o3": "pending", "o4": "paid", "o6": "paid"}
+
+
+def test_running_again_or_redropping_the_same_bytes_changes_nothing(tiny):
+    assert tiny.run().success
+    before = tiny.query("select * from marts.quarterly_shop_kpis order by all")
+    path = tiny.raw / "orders" / "orders_2024-07-15.csv"
+    path.write_bytes(path.read_bytes())  # dropped again: same bytes, new modification time
+    assert tiny.run().success
+    assert tiny.query("select * from marts.quarterly_shop_kpis order by all") == before
+    outcomes = tiny.query(
+        "select outcome, count(*) from audit.loads where run_id = "
+        "(select arg_max(run_id, loaded_at) from audit.loads) group by outcome"
+    )
+    assert outcomes == [("unchanged", 5)]
+    assert tiny.query("select count(*) from audit.rejects") == [(1,)]
+
+
+def test_a_corrected_export_replaces_exactly_what_the_file_gave(tiny):
+    assert tiny.run().success
+    path = tiny.raw / "orders" / "orders_2024-07-15.csv"
+    path.write_text(path.read_text().replace("o6,A,b2,paid,2024-07-15 07:00,2024-07-15 08:00,80.00,80.00", "o6,A,b2,paid,2024-07-15 07:00,2024-07-15 08:00,90.00,90.00"))
+    assert tiny.run().success
+    assert gmv(tiny) == Decimal("440.00")
+
+
+def test_a_file_with_another_name_adds_rows(tiny):
+    assert tiny.run().success
+    tiny.drop(
+        "orders/orders_2024-07-15_extra.csv",
+        "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount\n"
+        "o7,A,b9,paid,2024-07-15 09:00,2024-07-15 09:01,5,5\n",
+    )
+    assert tiny.run().success
+    assert gmv(tiny) == Decimal("435.00")
+
+
+def test_an_unreadable_file_is_quarantined_and_the_rest_published(tiny):
+    assert tiny.run().success
+    tiny.drop("orders/orders_without_a_date.csv", "order_id,buyer_id\n1,2\n")
+    bad_version = (
+        "order_id,shop_id,status,created_at,total_amount\n"  # no buyer_id: a required column
+        "o6,A,paid,2024-07-15 07:00,999\n"
+    )
+    tiny.drop("orders/orders_2024-07-15.csv", bad_version)
+    result = tiny.run()
+    assert not result.success  # a scheduler notices
+    failed = dict(tiny.query(
+        "select file_name, error from audit.loads where outcome = 'failed'"
+    ))
+    assert failed["orders_without_a_date.csv"] == "orders_without_a_date.csv: no date (YYYY-MM-DD or YYYYMMDD) in the file name"
+    assert failed["orders_2024-07-15.csv"].startswith("orders_2024-07-15.csv: missing required column 'buyer_id'")
+    assert tiny.query("select rows_read, rows_loaded, rows_rejected from audit.loads where outcome = 'failed'") == [(0, 0, 0)] * 2
+    assert gmv(tiny) == Decimal("430.00")  # the earlier good version of the file still counts
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks["all_files_readable"] is False
+
+
+def test_an_empty_file_replacing_rows_warns(tiny):
+    assert tiny.run().success
+    tiny.drop("orders/orders_2024-07-15.csv", "order_id,shop_id,buyer_id,status,created_at,total_amount\n")
+    assert tiny.run().success
+    (warning,) = tiny.query("select warning from audit.loads where warning is not null")
+    assert warning == ("orders_2024-07-15.csv: an empty file replaced a version that loaded 3 rows",)
+    assert gmv(tiny) == Decimal("350.00")  # o6 gone; o1, o2 back to their 07-01 state
+
+
+def test_personal_data_never_reaches_the_warehouse(tiny):
+    tiny.drop(
+        "orders/ExportOrderList202407162359.csv",
+        "订单编号,买家会员名,订单状态,订单创建时间,总金额,收货人姓名,联系手机,收货地址\n"
+        "o8,b1,等待买家付款,2024/7/16 9:05,10,张三,'13800001111,浙江 杭州市 西湖区 文三路90号(310012)\n",
+    )
+    assert tiny.run().success
+    with duckdb.connect(str(tiny.warehouse), read_only=True) as con:
+        tables = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+        text = "\n".join(
+            str(row) for schema, table in tables for row in con.execute(f'select * from "{schema}"."{table}"').fetchall()
+        )
+        buyers = {b for (b,) in con.execute("select buyer_id from staging.orders").fetchall()}
+        (city,) = con.execute("select city from staging.orders where order_id = 'o8'").fetchone()
+    assert "张三" not in text and "13800001111" not in text and "文三路" not in text
+    assert all(re.fullmatch(r"[0-9a-f]{64}", b) for b in buyers)
+    assert len(buyers) == 3  # b1 (in two files, one pseudonym), b2, b3
+    assert city == "杭州市"
+
+
+def test_a_reader_with_the_file_open_keeps_its_snapshot_and_never_blocks_a_run(tiny):
+    assert tiny.run().success
+    reader = duckdb.connect(str(tiny.warehouse), read_only=True)
+    seen = reader.execute("select sum(gmv) from marts.quarterly_shop_kpis").fetchone()[0]
+    tiny.drop(
+        "orders/orders_2024-07-20.csv",
+        "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount\n"
+        "o9,A,b9,paid,2024-07-20 09:00,2024-07-20 09:01,1000,1000\n",
+    )
+    errors: list[BaseException] = []
+
+    def keep_reading():
+        try:
+            for _ in range(50):
+                reader.execute("select count(*) from marts.quarterly_shop_kpis").fetchone()
+        except BaseException as exc:  # pragma: no cover - the assertion below reports it
+            errors.append(exc)
+
+    thread = threading.Thread(target=keep_reading)
+    thread.start()
+    assert tiny.run().success
+    thread.join()
+    assert errors == []
+    assert reader.execute("select sum(gmv) from marts.quarterly_shop_kpis").fetchone()[0] == seen
+    reader.close()
+    assert gmv(tiny) == Decimal("1430.00")
+
+
+def test_a_failing_blocking_check_keeps_the_last_good_warehouse(tiny, monkeypatch):
+    assert tiny.run().success
+    tiny.drop(
+        "orders/orders_2024-07-20.csv",
+        "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount\n"
+        "o9,A,b9,paid,2024-07-20 09:00,2024-07-20 09:01,1000,1000\n",
+    )
+    from assets.lib import expectations
+
+    def strict(gx):
+        return [gx.expectations.ExpectColumnValuesToBeBetween(column="paid_amount", max_value=500)]
+
+    monkeypatch.setitem(expectations.SUITES, "orders_batch", strict)
+    result = tiny.run()
+    assert not result.success
+    (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "orders_batch_expectations"]
+    assert evaluation.passed is False
+    failed = evaluation.metadata["failed_expectations"].value
+    assert "expect_column_values_to_be_between" in failed and "1000" in failed
+    assert gmv(tiny) == Decimal("430.00")  # not published
+
+
+def test_two_deployments_never_see_each_others_data(tiny, tmp_path_factory):
+    from conftest import Deployment
+
+    other = Deployment(tmp_path_factory.mktemp("other"))
+    other.drop(
+        "orders/orders_2024-07-01.csv",
+        "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount\n"
+        "x1,Z,b1,paid,2024-07-01 09:00,2024-07-01 09:01,7,7\n",
+    )
+    assert tiny.run().success and other.run().success
+    assert other.query("select shop_id, gmv from marts.quarterly_shop_kpis") == [("Z", Decimal("7.00"))]
+    assert "Z" not in {s for (s,) in tiny.query("select shop_id from marts.quarterly_shop_kpis")}
