@@ -1,33 +1,43 @@
-# Two commands a new user needs: `make run` and `make test`.
-PYTHON ?= python3.11
+# The two commands a new user needs: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: run test ui sample clean install
+.PHONY: run test ui sample lock install clean
 
-$(STAMP): pyproject.toml
+# A virtual environment with exactly the locked versions, the project installed editable.
+$(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	@$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
-	@touch $(STAMP)
+	@$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	@$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
 
+## run: install, run the whole pipeline on data/raw, publish data/warehouse.duckdb, print the summary
 run: $(STAMP)
 	@$(BIN)/taobao-ops run
 
+## test: install and run the test suite
 test: $(STAMP)
 	@$(BIN)/python -m pytest -q
 
+## ui: the Dagster UI and daemon on http://127.0.0.1:3000 with the project's DAGSTER_HOME
 ui: $(STAMP)
 	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	@$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
 
+## sample: regenerate the shipped sample in data/raw
 sample: $(STAMP)
 	@$(BIN)/taobao-ops sample --out data/raw
+
+## lock: re-resolve requirements.lock after changing dependencies in pyproject.toml
+lock: $(STAMP)
+	@$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
 clean:
 	rm -rf $(VENV) .dagster data/state data/warehouse.duckdb

@@ -118,3 +118,16 @@ def sample(out: Path, seed: int, start: dt.datetime, days: int, orders_per_day: 
         f"Wrote {stats['files']} files ({stats['bytes'] / 1e6:.1f} MB, {stats['orders']:,} orders, "
         f"{stats['order_rows']:,} order rows) to {out} in {time.perf_counter() - started:.1f}s"
     )
+
+
+@main.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default: print).")
+def glossary(out: Path | None) -> None:
+    """The metric glossary (docs/metrics.md), from the definitions the warehouse comments carry."""
+    from assets.lib.glossary import markdown
+
+    if out:
+        out.write_text(markdown(), encoding="utf-8")
+    else:
+        click.echo(markdown(), nl=False)

@@ -368,7 +368,7 @@ def _write_traffic(traffic: pl.DataFrame, spec: SampleSpec, out: Path) -> tuple[
                 total = part.group_by("date").agg(pl.col("pv", "uv", "visits", "bounced_visits", "ad_spend").sum()).with_columns(
                     channel=pl.lit("汇总"), device=pl.lit("all")
                 )
-                part = pl.concat([part.drop("shop", "cart_users", "fav_users"), total.select(part.drop("shop", "cart_users", "fav_users").columns)]).sort("date", "channel")
+                part = pl.concat([part.drop("shop", "cart_users", "fav_users"), total.select(part.drop("shop", "cart_users", "fav_users").columns)]).sort("date", "channel", "device")
                 export = part.select(
                     pl.col("date").dt.strftime("%Y-%m-%d").alias("统计日期"),
                     pl.lit(SHOP_NAMES[0]).alias("店铺名称"),

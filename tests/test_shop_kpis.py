@@ -108,3 +108,11 @@ def test_every_column_has_a_bilingual_comment(published):
     )
     missing = [name for name, comment in comments if not comment or " — " not in comment]
     assert missing == []
+
+
+def test_fiscal_quarters_relabel_and_regroup(tiny):
+    """April start: 2024-04..06 is FY2025Q1 and 2024-07..09 is FY2025Q2; QoQ follows."""
+    assert tiny.run(fiscal_year_start_month=4).success
+    rows = {(q, s): g for q, s, g in tiny.query("select quarter, shop_id, gmv from marts.quarterly_shop_kpis")}
+    assert rows == {("FY2025Q1", "A"): Decimal("100.00"), ("FY2025Q2", "A"): Decimal("430.00"), ("FY2025Q2", "B"): Decimal("0.00")}
+    assert kpis(tiny, "FY2025Q2", "A")["gmv_qoq"] == pytest.approx(3.3)

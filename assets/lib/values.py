@@ -45,7 +45,7 @@ def is_scientific_id(s: pl.Expr) -> pl.Expr:
 def _number_text(s: pl.Expr, money: bool) -> pl.Expr:
     stripped = s.str.replace_all(",", "")
     if money:
-        stripped = stripped.str.replace_all(r"[¥元\s]", "")
+        stripped = stripped.str.replace_all(r"[¥元]", "").str.strip_chars()
     return stripped
 
 

@@ -1,0 +1,71 @@
+"""`taobao-ops run` from a shell: settings from the environment, Dagster run history, exit codes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES
+
+pytestmark = pytest.mark.slow
+CLI = [sys.executable, "-c", "from pipelines.cli import main; main()"]
+
+
+def run_cli(tmp_path: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "TAOBAO_OPS_RAW_DIR": str(tmp_path / "raw"),
+        "TAOBAO_OPS_STATE_DIR": str(tmp_path / "state"),
+        "TAOBAO_OPS_WAREHOUSE": str(tmp_path / "out" / "warehouse.duckdb"),
+        "TAOBAO_OPS_PII_KEY": "cli-test-key",
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
+    return subprocess.run([*CLI, *args], cwd=cwd or tmp_path, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_run_publishes_prints_the_summary_and_records_the_run(tmp_path):
+    shutil.copytree(FIXTURES / "tiny", tmp_path / "raw")
+    done = run_cli(tmp_path, "run")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2024Q3" in done.stdout and "430.00" in done.stdout and "succeeded" in done.stdout
+    assert (tmp_path / "out" / "warehouse.duckdb").exists()
+    assert (tmp_path / "state" / "pipeline.duckdb").exists()
+    assert (tmp_path / "dagster_home" / "dagster.yaml").exists()  # the project's instance config
+
+    from dagster import DagsterInstance
+
+    os.environ["DAGSTER_HOME"] = str(tmp_path / "dagster_home")
+    try:
+        with DagsterInstance.get() as instance:
+            runs = instance.get_runs()
+    finally:
+        del os.environ["DAGSTER_HOME"]
+    assert [r.job_name for r in runs] == ["pipeline"]
+
+
+def test_a_quarantined_file_exits_non_zero_and_names_the_file(tmp_path):
+    shutil.copytree(FIXTURES / "tiny", tmp_path / "raw")
+    (tmp_path / "raw" / "orders" / "orders_undated.csv").write_text("order_id\n1\n")
+    done = run_cli(tmp_path, "run", "--quiet")
+    assert done.returncode == 1
+    assert "quarantined orders/orders_undated.csv: orders_undated.csv: no date" in done.stdout
+    assert (tmp_path / "out" / "warehouse.duckdb").exists()  # the rest is still published
+
+
+def test_options_override_the_environment(tmp_path):
+    shutil.copytree(FIXTURES / "tiny", tmp_path / "elsewhere")
+    done = run_cli(tmp_path, "run", "--quiet", "--raw-dir", "elsewhere", "--warehouse", "w.duckdb")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "w.duckdb").exists()  # relative to the current directory
+    assert not (tmp_path / "out" / "warehouse.duckdb").exists()
+
+
+def test_a_missing_raw_folder_is_a_clear_error(tmp_path):
+    done = run_cli(tmp_path, "run", "--raw-dir", str(tmp_path / "nope"))
+    assert done.returncode != 0
+    assert "raw folder" in done.stderr and "does not exist" in done.stderr

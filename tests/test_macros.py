@@ -1,0 +1,46 @@
+"""The shared SQL definitions of quarters and rates (sql/setup/create_macros.sql)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from assets.lib.sql import run_script
+
+
+@pytest.fixture(scope="module")
+def con():
+    con = duckdb.connect()
+    run_script(con, "setup/create_macros")
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize(
+    "day, start_month, start, label",
+    [
+        ("2024-07-01", 1, dt.date(2024, 7, 1), "2024Q3"),
+        ("2024-09-30", 1, dt.date(2024, 7, 1), "2024Q3"),
+        ("2024-12-31", 1, dt.date(2024, 10, 1), "2024Q4"),
+        ("2024-04-01", 4, dt.date(2024, 4, 1), "FY2025Q1"),
+        ("2024-03-31", 4, dt.date(2024, 1, 1), "FY2024Q4"),
+        ("2025-01-15", 4, dt.date(2025, 1, 1), "FY2025Q4"),
+        ("2024-12-31", 4, dt.date(2024, 10, 1), "FY2025Q3"),
+        ("2024-02-01", 2, dt.date(2024, 2, 1), "FY2025Q1"),
+        ("2024-01-31", 2, dt.date(2023, 11, 1), "FY2024Q4"),
+    ],
+)
+def test_quarter_start_and_label(con, day, start_month, start, label):
+    got = con.execute(
+        "select quarter_start($d::date, $m), quarter_label(quarter_start($d::date, $m), $m)",
+        {"d": day, "m": start_month},
+    ).fetchone()
+    assert got == (start, label)
+
+
+def test_a_rate_over_zero_or_null_is_null(con):
+    assert con.execute("select safe_div(1, 0), safe_div(1, null), safe_div(0, 5), safe_div(1, 4)").fetchone() == (
+        None, None, 0.0, 0.25,
+    )

@@ -1,0 +1,184 @@
+"""Files to typed rows: encodings, headers, aliases, row rules, line numbers (contract §1–§4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from assets.lib.files import FileError, RawFile, batch_date, csv_grid, discover, read_grid
+from assets.lib.parse import ParseOptions, parse_grid
+
+OPTIONS = ParseOptions(pii_key="k", shop_aliases={"杭州小铺旗舰店": "shop01"})
+
+TAOBAO_HEADER = (
+    "订单编号,买家会员名,买家实际支付金额,订单状态,总金额,退款金额,收货人姓名,收货地址,联系手机,"
+    "订单创建时间,订单付款时间,发货时间,交易成功时间,宝贝总数量,物流公司,是否手机订单,店铺名称,修改后的收货地址"
+)
+
+
+def taobao_export(tmp_path: Path, *lines: str, name="ExportOrderList202407152359.csv") -> RawFile:
+    path = tmp_path / name
+    path.write_bytes("\n".join([TAOBAO_HEADER, *lines, ""]).encode("gbk"))
+    return RawFile("orders", path, name)
+
+
+def parse_file(raw: RawFile, batch=dt.date(2024, 7, 15)):
+    return parse_grid(read_grid(raw), raw.source, raw.name, batch, OPTIONS)
+
+
+def test_batch_date_is_the_first_date_in_the_name():
+    assert batch_date("ExportOrderList202407152359.csv") == dt.date(2024, 7, 15)
+    assert batch_date("traffic_2024-07-03_v2_20250101.csv") == dt.date(2024, 7, 3)
+    assert batch_date("sub/orders_20241301_20241102.csv") == dt.date(2024, 11, 2)  # 13th month is no date
+    with pytest.raises(FileError, match="no date"):
+        batch_date("orders_latest.csv")
+
+
+def test_a_gbk_taobao_export_with_chinese_headers(tmp_path):
+    raw = taobao_export(
+        tmp_path,
+        '="3900000000000000001",tb_小明,99.50元,买家已付款，等待卖家发货,￥109.50,0.00,张三,'
+        "浙江 杭州市 西湖区 文三路90号(310012),'13800000000,2024/7/15 9:05,2024/7/15 9:06,,,2,韵达速递,手机订单,杭州小铺旗舰店,",
+        '="3900000000000000002",tb_小红,50.00元,交易关闭,50.00元,50.00,李四,'
+        "上海 上海市 浦东新区 某路1号,'13900000000,2024/7/14 10:00,2024/7/14 10:01,,,1,中通快递,,杭州小铺旗舰店,"
+        "江苏省 苏州市 工业园区 星湖街(215000)",
+    )
+    parsed = parse_file(raw)
+    assert parsed.rejects.height == 0 and parsed.rows_read == 2
+    first, second = parsed.rows.sort("order_id").to_dicts()
+    assert first["order_id"] == "3900000000000000001"
+    assert first["shop_id"] == "shop01"  # shop name mapped by reference/shops.csv
+    assert (first["status"], first["paid_amount"], first["total_amount"]) == ("paid", Decimal("99.50"), Decimal("109.50"))
+    assert first["created_at"] == dt.datetime(2024, 7, 15, 9, 5)
+    assert (first["province"], first["city"], first["district"]) == ("浙江省", "杭州市", "西湖区")
+    assert (first["courier"], first["is_mobile"], first["item_count"]) == ("YUNDA", True, 2)
+    assert second["status"] == "refunded"  # 交易关闭 with the whole payment refunded
+    assert second["is_mobile"] is False  # blank in 是否手机订单 means not mobile
+    assert (second["province"], second["city"]) == ("江苏省", "苏州市")  # the amended address wins
+    assert "receiver_name" not in parsed.rows.columns and "phone" not in parsed.rows.columns
+    assert len(first["buyer_id"]) == 64 and first["buyer_id"] != second["buyer_id"]
+
+
+def test_blank_is_unknown_in_the_canonical_is_mobile_column():
+    grid = csv_grid(
+        "order_id,buyer_id,status,created_at,total_amount,is_mobile\n1,b,paid,2024-07-01,1,\n", "f.csv"
+    )
+    parsed = parse_grid(grid, "orders", "f.csv", dt.date(2024, 7, 1), OPTIONS)
+    assert parsed.rows["is_mobile"].to_list() == [None]
+    assert parsed.rows["shop_id"].to_list() == ["default"]
+
+
+def test_row_rules_reject_with_every_reason_and_the_physical_line():
+    text = (
+        "order_id,buyer_id,status,created_at,paid_at,shipped_at,total_amount,paid_amount,refund_amount\n"
+        "1,b,paid,2024-07-01 10:00,2024-07-01 09:00,,10,10,0\n"
+        '2,b,paid,2024-07-01 10:00,2024-07-01 10:01,,"1,0\n00",10,0\n'  # a quoted field over two lines
+        "3,b,shipped,2024-07-01 10:00,2024-07-01 10:01,2024-07-01 09:00,-5,10,20\n"
+        "4,b,lost,2024-07-04 00:00,,,10,,\n"
+        "5,b,paid,2024-07-01,2024-07-01,,10,,\n"
+        ",,paid,2024-07-01,,,10,,\n"
+        "1.2E+18,b,paid,2024-07-01,,,1,,\n"
+        "8,b,paid,2024-07-01,,,1,0,0,extra\n"
+        "9,b,closed,2024-07-02 23:59,,,5,,\n"
+    )
+    parsed = parse_grid(csv_grid(text, "o.csv"), "orders", "o.csv", dt.date(2024, 7, 1), OPTIONS)
+    reasons = dict(parsed.rejects.select("line", "reason").iter_rows())
+    assert reasons == {
+        2: "paid_at before created_at",
+        3: "total_amount: not a valid money '1,0\n00'",
+        5: "total_amount: negative; refund_amount above paid_amount; shipped_at before paid_at",
+        6: "status: unknown status 'lost'; created_at: after the batch date 2024-07-01 (+1 day of grace)",
+        7: "paid_amount: missing while paid_at is set",
+        8: "order_id: missing; buyer_id: missing",
+        9: "order_id: id in scientific notation '1.2E+18' (digits were lost)",
+        10: "expected 9 fields, found 10",
+    }
+    assert parsed.rows["order_id"].to_list() == ["9"]  # 23:59 of the next day is within the grace
+    assert parsed.rows_read == parsed.rows.height + parsed.rejects.height == 9
+
+
+def test_a_missing_required_column_names_it():
+    grid = csv_grid("order_id,status,created_at,total_amount\n1,paid,2024-07-01,1\n", "o.csv")
+    with pytest.raises(FileError, match=r"o.csv: missing required column 'buyer_id' \(买家会员名\)"):
+        parse_grid(grid, "orders", "o.csv", dt.date(2024, 7, 1), OPTIONS)
+
+
+def test_the_first_alias_with_a_value_wins_row_by_row():
+    text = "订单编号,买家会员名,订单状态,订单创建时间,总金额,确认收货时间,交易成功时间\n1,b,交易成功,2024-07-01,1,,2024-07-02\n2,b,交易成功,2024-07-01,1,2024-07-03,2024-07-02\n"
+    parsed = parse_grid(csv_grid(text, "o.csv"), "orders", "o.csv", dt.date(2024, 7, 3), OPTIONS)
+    assert parsed.rows["completed_at"].dt.day().to_list() == [2, 3]
+
+
+def test_traffic_devices_bounce_and_batch_date_rule():
+    text = (
+        "统计日期,来源明细,终端,浏览量,访客数,访问次数,跳失率,花费(元)\n"
+        "2024-07-01,直通车,无线端,100,40,50,45.3%,\"1,234.50\"\n"
+        "2024-07-01,直通车,PC端,10,20,30,,0\n"
+        "2024-07-03,手淘搜索,,10,5,,,\n"
+    )
+    parsed = parse_grid(csv_grid(text, "t.csv"), "traffic", "t.csv", dt.date(2024, 7, 2), OPTIONS)
+    row = parsed.rows.to_dicts()[0]
+    assert (row["device"], row["bounced_visits"], row["ad_spend"]) == ("mobile", 23, Decimal("1234.50"))  # 45.3% of 50 visits = 22.65
+    assert dict(parsed.rejects.select("line", "reason").iter_rows()) == {
+        3: "uv above pv",
+        4: "date: after the batch date 2024-07-02",
+    }
+
+
+def test_courier_units_codes_and_periods():
+    text = (
+        "开始日期,结束日期,快递公司,揽收量(万件),派送量(万件)\n"
+        "2024-09-29,2024-10-05,韵达速递,1.5,1.25\n"
+        "2024-07-01,,Pigeon Post,3,\n"
+        "2024-07-02,2024-07-01,中通,3,\n"
+    )
+    parsed = parse_grid(csv_grid(text, "c.csv"), "courier", "c.csv", dt.date(2024, 10, 5), OPTIONS)
+    rows = parsed.rows.to_dicts()
+    assert [(r["courier"], r["collected"], r["delivered"], r["region"]) for r in rows] == [
+        ("YUNDA", 15_000, 12_500, "全国"),
+        ("Pigeon Post", 30_000, None, "全国"),  # unknown courier kept as given, and counted
+    ]
+    assert rows[1]["period_end"] == dt.date(2024, 7, 1)
+    assert parsed.notes["unknown_couriers"] == 1
+    assert parsed.rejects["reason"].to_list() == ["period_end before period_start"]
+
+
+def test_encodings_compression_and_empty_files(tmp_path):
+    text = "order_id,buyer_id,status,created_at,total_amount\n1,买家甲,paid,2024-07-01,1\n"
+    for name, data in {
+        "utf8_2024-07-01.csv": text.encode("utf-8"),
+        "bom_2024-07-01.csv": b"\xef\xbb\xbf" + text.encode("utf-8"),
+        "gbk_2024-07-01.csv": text.encode("gbk"),
+        "gz_2024-07-01.csv.gz": gzip.compress(text.encode("utf-8")),
+        "crlf_2024-07-01.csv": text.replace("\n", "\r\n").encode("utf-8"),
+    }.items():
+        (tmp_path / name).write_bytes(data)
+        parsed = parse_file(RawFile("orders", tmp_path / name, name), dt.date(2024, 7, 1))
+        assert parsed.rows.height == 1 and parsed.rejects.height == 0, name
+    (tmp_path / "empty_2024-07-01.csv").write_bytes(b"")
+    assert parse_file(RawFile("orders", tmp_path / "empty_2024-07-01.csv", "e.csv")).rows.height == 0
+    (tmp_path / "bad_2024-07-01.csv").write_bytes(b"order_id\n\xff\xfe\xfa\n")
+    with pytest.raises(FileError, match="undecodable"):
+        read_grid(RawFile("orders", tmp_path / "bad_2024-07-01.csv", "bad_2024-07-01.csv"))
+
+
+def test_parquet_files_are_read_like_csv(tmp_path):
+    path = tmp_path / "orders_2024-07-01.parquet"
+    pl.DataFrame(
+        {"order_id": ["1"], "buyer_id": ["b"], "status": ["paid"], "created_at": [dt.datetime(2024, 7, 1, 9)],
+         "paid_at": [dt.datetime(2024, 7, 1, 9, 1)], "total_amount": [12.5], "paid_amount": [12.5]}
+    ).write_parquet(path)
+    parsed = parse_file(RawFile("orders", path, path.name), dt.date(2024, 7, 1))
+    assert parsed.rows.select("paid_at", "paid_amount").row(0) == (dt.datetime(2024, 7, 1, 9, 1), Decimal("12.50"))
+
+
+def test_hidden_and_office_lock_files_are_ignored(tmp_path):
+    for name in ("orders_2024-07-01.csv", ".orders_2024-07-02.csv", "~$orders_2024-07-03.csv"):
+        (tmp_path / "orders").mkdir(exist_ok=True)
+        (tmp_path / "orders" / name).write_text("x")
+    assert [f.name for f in discover(tmp_path, "orders")] == ["orders_2024-07-01.csv"]
