@@ -182,3 +182,26 @@ def test_hidden_and_office_lock_files_are_ignored(tmp_path):
         (tmp_path / "orders").mkdir(exist_ok=True)
         (tmp_path / "orders" / name).write_text("x")
     assert [f.name for f in discover(tmp_path, "orders")] == ["orders_2024-07-01.csv"]
+
+
+def test_a_spreadsheet_download_with_title_lines_above_the_header(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["生意参谋 · 流量来源 · 2024-07-01 ~ 2024-07-02"])
+    sheet.append([])
+    sheet.append(["统计日期", "来源明细", "终端", "访客数", "浏览量", "跳失率"])
+    sheet.append(["2024-07-01", "直通车", "无线端", 5, 10, "40.00%"])
+    sheet.append(["2024-07-02", "直通车", "PC端", 7, 5, None])
+    path = tmp_path / "流量来源_2024-07-02.xlsx"
+    book.save(path)
+    parsed = parse_file(RawFile("traffic", path, path.name), dt.date(2024, 7, 2))
+    assert parsed.rows.select("date", "device", "uv", "pv", "bounced_visits").rows() == [
+        (dt.date(2024, 7, 1), "mobile", 5, 10, 2),
+    ]
+    assert dict(parsed.rejects.select("line", "reason").iter_rows()) == {5: "uv above pv"}
+    sheet.delete_rows(3)
+    book.save(path)
+    with pytest.raises(FileError, match="no header row with the required columns"):
+        read_grid(RawFile("traffic", path, path.name))

@@ -13,9 +13,13 @@ from pathlib import Path
 
 import polars as pl
 
-from .schema import FOLDERS
+from .schema import FOLDERS, SOURCES
+from .text import normalize, normalize_header
 
-ACCEPTED_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+ACCEPTED_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".xlsx", ".xls")
+EXCEL_SUFFIXES = (".xlsx", ".xls")
+# How far down a spreadsheet the header row may be (生意参谋 puts title lines above it).
+EXCEL_HEADER_SEARCH_ROWS = 30
 _DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})|(\d{4})(\d{2})(\d{2})")
 
 
@@ -95,6 +99,8 @@ def read_grid(raw: RawFile) -> Grid:
     suffix = raw.suffix
     if suffix == ".parquet":
         return _parquet_grid(raw)
+    if suffix in EXCEL_SUFFIXES:
+        return _excel_grid(raw)
     if suffix not in (".csv", ".csv.gz"):
         raise FileError(f"{raw.name}: unsupported file type '{suffix}' (accepted: {', '.join(ACCEPTED_SUFFIXES)})")
     data = raw.path.read_bytes()
@@ -191,3 +197,31 @@ def _parquet_grid(raw: RawFile) -> Grid:
         line=pl.int_range(2, frame.height + 2, dtype=pl.Int64), field_count_error=pl.lit(None, pl.String)
     )
     return Grid(header, body)
+
+
+def _excel_grid(raw: RawFile) -> Grid:
+    """First sheet of a workbook; the header is the first row holding every required column."""
+    import fastexcel
+
+    try:
+        sheet = fastexcel.read_excel(str(raw.path)).load_sheet(0, header_row=None, dtypes="string")
+        frame = sheet.to_polars()
+    except Exception as exc:  # fastexcel raises its own error types for every kind of bad workbook
+        raise FileError(f"{raw.name}: not a readable spreadsheet ({exc})") from None
+    required = [
+        {normalize(name).lower() for name in col.header_names} for col in SOURCES[raw.source] if col.required
+    ]
+    for index, row in enumerate(frame.head(EXCEL_HEADER_SEARCH_ROWS).iter_rows()):
+        names = {normalize_header(cell)[0] for cell in row if cell}
+        if all(names & options for options in required):
+            body = frame.slice(index + 1)
+            body.columns = [f"c{i}" for i in range(body.width)]
+            body = body.with_columns(
+                pl.all().fill_null(""),
+                line=pl.int_range(index + 2, index + 2 + body.height, dtype=pl.Int64),
+                field_count_error=pl.lit(None, pl.String),
+            )
+            return Grid([cell or "" for cell in row], _drop_blank(body))
+    raise FileError(
+        f"{raw.name}: no header row with the required columns in the first {EXCEL_HEADER_SEARCH_ROWS} rows"
+    )
