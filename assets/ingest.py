@@ -5,7 +5,9 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from dagster_duckdb import DuckDBResource
 
 from .db import working_db
+from .lib.expectations import validate
 from .lib.ingest import FileOutcome, ingest_source
+from .quality import BATCH_SUITES, batch_check_result, batch_check_specs
 from .resources import PipelineSettings
 
 DESCRIPTIONS = {
@@ -25,6 +27,7 @@ def _raw_asset(source: str):
         kinds={"polars", "parquet"},
         owners=["team:data-engineering"],
         description=DESCRIPTIONS[source],
+        check_specs=batch_check_specs(source),
     )
     def raw_source(
         context: AssetExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource
@@ -40,12 +43,20 @@ def _raw_asset(source: str):
             if outcome.warning:
                 context.log.warning(outcome.warning)
 
+        suite = BATCH_SUITES.get(source)
+        validated: list[int] = []
+
+        def validator(rows):
+            validated.append(rows.height)
+            return validate(suite, rows)
+
         with working_db(settings, duckdb) as con:
-            outcomes = ingest_source(
+            outcomes, results = ingest_source(
                 con, source, settings.raw, settings.lake_dir, settings.parse_options(),
-                context.run_id, on_file=report,
+                context.run_id, on_file=report, validate=validator if suite else None,
             )
-        return MaterializeResult(metadata=_summary(outcomes))
+        checks = [batch_check_result(source, results, sum(validated))] if suite else []
+        return MaterializeResult(metadata=_summary(outcomes), check_results=checks)
 
     return raw_source
 

@@ -1,51 +1,57 @@
-"""Data-quality gates wired in as Dagster asset checks (Great Expectations suites)."""
+"""Data-quality gates: Great Expectations suites on each new batch, reported as Dagster asset checks.
+
+A raw asset validates its new rows *before* writing them (a blocking check does not undo a write);
+the suite's result is the asset's check result, so a failure stops the run before publishing and the
+held-back files are validated again on the next run.
+"""
+
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
+
+from .lib.expectations import SuiteResult
+
+# The suite that guards each raw source's new batches.
+BATCH_SUITES = {"orders": "orders_batch"}
+DESCRIPTIONS = {
+    "orders_batch": "Great Expectations suite on the order rows this run loads, run before they are "
+    "written: required fields, status vocabulary, pseudonymised buyers, amounts, payment after creation.",
+}
 
 
-import polars as pl
-from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
-from dagster_duckdb import DuckDBResource
-
-from .db import working_db
-from .lib.expectations import validate
-from .lib.lake import lake_path
-from .lib.sql import fetch_sql
-from .resources import PipelineSettings
+def check_name(suite: str) -> str:
+    return f"{suite}_expectations"
 
 
-@asset_check(
-    asset=AssetKey(["raw", "orders"]),
-    blocking=True,
-    description="Great Expectations suite `orders_batch` on the order rows this run loaded: required "
-    "fields, status vocabulary, pseudonymised buyers, amounts, payment after creation.",
-)
-def orders_batch_expectations(
-    context: AssetCheckExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource
-) -> AssetCheckResult:
-    with working_db(settings, duckdb) as con:
-        files = fetch_sql(con, "audit/files_loaded_in_run", {"run_id": context.run.run_id, "source": "orders"})
-    paths = [lake_path(settings.lake_dir, "orders", name) for (name,) in files]
-    if not paths:
-        return AssetCheckResult(passed=True, metadata={"rows_validated": 0, "note": "no new orders batch"})
-    frame = pl.read_parquet(paths)
-    result = validate("orders_batch", frame)
+def batch_check_specs(source: str) -> list[AssetCheckSpec]:
+    suite = BATCH_SUITES.get(source)
+    if suite is None:
+        return []
+    return [
+        AssetCheckSpec(check_name(suite), asset=AssetKey(["raw", source]), blocking=True, description=DESCRIPTIONS[suite])
+    ]
+
+
+def batch_check_result(source: str, results: list[SuiteResult], rows_validated: int) -> AssetCheckResult:
+    """All chunks' suite results as one check result, with the failing expectations as metadata."""
+    suite = BATCH_SUITES[source]
+    failed = [f for r in results for f in r.failed]
     lines = [
         f"- `{f['expectation']}` on `{f['column']}`: {f['unexpected_count']} unexpected, e.g. {f['sample']}"
         + (f" (error: {f['error']})" if f["error"] else "")
-        for f in result.failed
+        for f in failed
     ]
+    passed = all(r.success for r in results)
     return AssetCheckResult(
-        passed=result.success,
+        asset_key=AssetKey(["raw", source]),
+        check_name=check_name(suite),
+        passed=passed,
         severity=AssetCheckSeverity.ERROR,
-        description=None if result.success else f"{len(result.failed)} expectations of {result.suite} failed",
+        description=None if passed else f"{len(failed)} expectation(s) of {suite} failed; the batch was held back",
         metadata={
-            "suite": result.suite,
-            "files_validated": len(paths),
-            "rows_validated": frame.height,
-            "expectations_evaluated": result.evaluated,
-            "expectations_failed": len(result.failed),
+            "suite": suite,
+            "rows_validated": rows_validated,
+            "expectations_evaluated": sum(r.evaluated for r in results),
+            "expectations_failed": len(failed),
             "failed_expectations": MetadataValue.md("\n".join(lines) or "none"),
+            "note": "no new rows" if not results else "",
         },
     )
-
-
-quality_checks = [orders_batch_expectations]

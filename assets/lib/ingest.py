@@ -17,6 +17,7 @@ from typing import Callable
 import duckdb
 import polars as pl
 
+from .expectations import SuiteResult
 from .files import FileError, Grid, RawFile, batch_date, discover, read_grid, sha256
 from .lake import write_batch
 from .parse import LAKE_SCHEMAS, LINEAGE_SCHEMA, REJECT_SCHEMA, ParseOptions, parse_batches
@@ -93,7 +94,12 @@ def _chunks(reads: list[_Read]) -> list[list[_Read]]:
     return chunks
 
 
-def _parse_chunk(chunk: list[_Read], lake_dir: Path, options: ParseOptions) -> list[FileOutcome]:
+Validator = Callable[[pl.DataFrame], SuiteResult]
+
+
+def _parse_chunk(
+    chunk: list[_Read], lake_dir: Path, options: ParseOptions, validate: Validator | None, results: list[SuiteResult]
+) -> list[FileOutcome]:
     source = chunk[0].raw.source
     header = chunk[0].grid.header
     if not header:  # empty files: valid, with no rows (contract §7)
@@ -113,6 +119,19 @@ def _parse_chunk(chunk: list[_Read], lake_dir: Path, options: ParseOptions) -> l
             FileOutcome(source, r.raw.name, r.digest, r.batch, "failed", error=f"{r.raw.name}: {exc}")
             for r in chunk
         ]
+    if validate is not None and parsed.rows.height:
+        # Validate before writing: a batch that fails is held back, so it is checked again next run.
+        result = validate(parsed.rows)
+        results.append(result)
+        if not result.success:
+            failed = ", ".join(f"{f['expectation']} on {f['column']}" for f in result.failed)
+            return [
+                FileOutcome(
+                    source, r.raw.name, r.digest, r.batch, "failed",
+                    error=f"{r.raw.name}: held back, its batch failed the {result.suite} suite ({failed})",
+                )
+                for r in chunk
+            ]
     by_file = parsed.rows.partition_by("file_name", as_dict=True)
     rejects_by_file = parsed.rejects.partition_by("file_name", as_dict=True)
     notes = {row["file_name"]: row for row in parsed.notes_by_file.iter_rows(named=True)}
@@ -154,7 +173,9 @@ def ingest_source(
     options: ParseOptions,
     run_id: str,
     on_file: Callable[[FileOutcome], None] | None = None,
-) -> list[FileOutcome]:
+    validate: Validator | None = None,
+) -> tuple[list[FileOutcome], list[SuiteResult]]:
+    """Load what is new in one source; returns every file's outcome and the suites run on new rows."""
     previous = _previous_versions(con, source)
     outcomes: list[FileOutcome] = []
     todo: list[tuple[RawFile, str]] = []
@@ -170,8 +191,9 @@ def ingest_source(
     fresh = [
         FileOutcome(source, r.raw.name, r.digest, r.batch, "failed", error=r.error) for r in reads if r.error
     ]
+    results: list[SuiteResult] = []
     for chunk in _chunks([r for r in reads if not r.error]):
-        fresh.extend(_parse_chunk(chunk, lake_dir, options))
+        fresh.extend(_parse_chunk(chunk, lake_dir, options, validate, results))
     for outcome in sorted(fresh, key=lambda o: o.file_name):
         before = previous.get(outcome.file_name)
         if outcome.outcome == "loaded" and outcome.rows_read == 0 and before and before[1] > 0:
@@ -180,7 +202,7 @@ def ingest_source(
             on_file(outcome)
     outcomes.extend(fresh)
     _record(con, outcomes, run_id)
-    return sorted(outcomes, key=lambda o: o.file_name)
+    return sorted(outcomes, key=lambda o: o.file_name), results
 
 
 def _record(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], run_id: str) -> None:
