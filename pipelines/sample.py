@@ -94,22 +94,20 @@ def day_factors(spec: SampleSpec) -> np.ndarray:
     return factor
 
 
-def _orders(spec: SampleSpec, rng: np.random.Generator) -> pl.DataFrame:
-    """One row per order with every event time; states are cut into batches later."""
-    factors = day_factors(spec)
-    shop_scale = rng.uniform(0.7, 1.3, spec.shops)
-    counts = rng.poisson(np.outer(shop_scale, factors) * spec.orders_per_day)  # shops x days
-    shop = np.repeat(np.arange(spec.shops), counts.sum(axis=1))
-    day = np.concatenate([np.repeat(np.arange(spec.days), row) for row in counts])
-    n = shop.size
+def _orders(spec: SampleSpec, shop_index: int, rng: np.random.Generator) -> pl.DataFrame:
+    """One shop's orders, one row each with every event time; states are cut into batches later."""
+    counts = rng.poisson(day_factors(spec) * spec.orders_per_day * rng.uniform(0.7, 1.3))
+    day = np.repeat(np.arange(spec.days), counts)
+    n = day.size
+    shop = np.full(n, shop_index)
     start = np.datetime64(spec.start, "s")
     hour_weights = np.array([2, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 8, 9, 9, 6], float)
     hours = rng.choice(24, n, p=hour_weights / hour_weights.sum())
     created = start + day * DAY + (hours * 3600 + rng.integers(0, 3600, n)).astype("timedelta64[s]")
 
-    # Buyers: a skewed draw from each shop's pool, so some come back within and across quarters.
-    pool = np.maximum(50, (counts.sum(axis=1) * 0.6).astype(int))
-    buyer = (pool[shop] * rng.random(n) ** 1.7).astype(np.int64)
+    # Buyers: a skewed draw from the shop's pool, so some come back within and across quarters.
+    pool = max(50, int(n * 0.6))
+    buyer = (pool * rng.random(n) ** 1.7).astype(np.int64)
 
     paid_ok = rng.random(n) < 0.95
     paid = created + rng.exponential(180, n).astype("timedelta64[s]")
@@ -156,18 +154,14 @@ def _order_rows(orders: pl.DataFrame, spec: SampleSpec) -> pl.DataFrame:
     final_event = pl.when(pl.col("paid_ok")).then(pl.col("final_at")).otherwise(pl.col("closed_unpaid_at"))
     ship_event = pl.when(pl.col("paid_ok")).then(pl.col("shipped_at"))
 
-    def day_of(expr: pl.Expr) -> pl.Expr:
-        return pl.when(expr < horizon).then(expr.dt.truncate("1d"))
-
+    created_day = orders.with_columns(batch=pl.col("created_at").dt.truncate("1d"))
+    ship_day = orders.filter(pl.col("paid_ok") & (ship_event < horizon)).with_columns(batch=ship_event.dt.truncate("1d"))
+    final_day = orders.filter(final_event < horizon).with_columns(batch=final_event.dt.truncate("1d"))
     rows = (
-        orders.with_columns(
-            batch=pl.concat_list(day_of(pl.col("created_at")), day_of(ship_event), day_of(final_event))
-            .list.drop_nulls().list.unique().list.sort()
-        )
-        .explode("batch")
+        pl.concat([created_day, ship_day, final_day])
+        .unique(["seq", "batch"], keep="first", maintain_order=True)
         .with_columns(end=pl.col("batch") + pl.duration(days=1))
     )
-    seen = lambda c: pl.when(pl.col(c) < pl.col("end")).then(pl.col(c))  # noqa: E731
     paid_seen = pl.col("paid_ok") & (pl.col("paid_at") < pl.col("end"))
     shipped_seen = pl.col("paid_ok") & (pl.col("shipped_at") < pl.col("end"))
     final_seen = final_event < pl.col("end")
@@ -296,17 +290,20 @@ def _write_csv(frame: pl.DataFrame, path: Path, encoding: str = "utf-8", quote_s
     return len(data)
 
 
-def _write_orders(rows: pl.DataFrame, spec: SampleSpec, out: Path) -> tuple[int, int]:
+def _write_orders(rows: pl.DataFrame, spec: SampleSpec, shop: int, out: Path) -> tuple[int, int]:
+    """One shop's order rows as daily export files, formatted once and split by batch day."""
+    rows = rows.sort("batch_day", "seq")
+    if shop == 0:
+        export, encoding, quote = _taobao_export(rows), "gbk", "never"
+        name = "ExportOrderList{:%Y%m%d}2359.csv"
+    else:
+        shop_id = spec.shop_ids[shop]
+        export, encoding, quote = _canonical_export(rows, shop_id, api_codes=shop % 2 == 0), "utf-8", "necessary"
+        name = f"orders_{shop_id}_{{:%Y-%m-%d}}" + (".csv.gz" if shop % 3 == 2 else ".csv")
+    export = export.with_columns(rows["batch_day"].alias("_batch_day"))
     files = written = 0
-    for (shop, batch_day), part in rows.sort("batch_day", "shop", "seq").group_by(["shop", "batch_day"], maintain_order=True):
-        if shop == 0:
-            name = f"ExportOrderList{batch_day:%Y%m%d}2359.csv"
-            written += _write_csv(_taobao_export(part), out / "orders" / name, encoding="gbk", quote_style="never")
-        else:
-            shop_id = spec.shop_ids[shop]
-            suffix = ".csv.gz" if shop % 3 == 2 else ".csv"
-            name = f"orders_{shop_id}_{batch_day:%Y-%m-%d}{suffix}"
-            written += _write_csv(_canonical_export(part, shop_id, api_codes=shop % 2 == 0), out / "orders" / name)
+    for (batch_day,), part in export.partition_by("_batch_day", as_dict=True, maintain_order=True).items():
+        written += _write_csv(part.drop("_batch_day"), out / "orders" / name.format(batch_day), encoding, quote)
         files += 1
     return files, written
 
@@ -442,17 +439,20 @@ def _write_courier(courier: pl.DataFrame, spec: SampleSpec, rng: np.random.Gener
     return files, written
 
 
-def _write_reference(orders: pl.DataFrame, spec: SampleSpec, rng: np.random.Generator, out: Path) -> tuple[int, int]:
-    """Monthly targets a little above what each shop will sell, and the shop-name alias."""
-    monthly = (
+def _monthly_sales(orders: pl.DataFrame, spec: SampleSpec) -> pl.DataFrame:
+    first = spec.start.strftime("%Y-%m")
+    last = (spec.start + dt.timedelta(days=spec.days - 1)).strftime("%Y-%m")
+    return (
         orders.filter(pl.col("paid_ok"))
-        .with_columns(month=pl.col("paid_at").dt.strftime("%Y-%m"))
-        .group_by("shop", "month")
+        .group_by("shop", month=pl.col("paid_at").dt.strftime("%Y-%m"))
         .agg(pl.col("paid_amount").sum())
-        .sort("shop", "month")
+        .filter(pl.col("month").is_between(pl.lit(first), pl.lit(last)))
     )
-    first_month, last_month = spec.start.strftime("%Y-%m"), (spec.start + dt.timedelta(days=spec.days - 1)).strftime("%Y-%m")
-    monthly = monthly.filter(pl.col("month").is_between(pl.lit(first_month), pl.lit(last_month)))
+
+
+def _write_reference(monthly: pl.DataFrame, spec: SampleSpec, rng: np.random.Generator, out: Path) -> tuple[int, int]:
+    """Monthly targets a little off what each shop will sell, and the shop-name alias."""
+    monthly = monthly.sort("shop", "month")
     stretch = rng.uniform(0.9, 1.2, monthly.height)
     targets = monthly.with_columns(
         shop_id=pl.when(pl.col("shop") == 0).then(pl.lit(SHOP_NAMES[0])).otherwise(
@@ -467,34 +467,41 @@ def _write_reference(orders: pl.DataFrame, spec: SampleSpec, rng: np.random.Gene
 
 
 def write_sample(spec: SampleSpec, out: Path, progress=None) -> dict[str, int]:
-    """Write the sample under `out` (orders/, traffic/, courier/, reference/); returns counts."""
+    """Write the sample under `out` (orders/, traffic/, courier/, reference/); returns counts.
+
+    Shop by shop, each from its own random stream, so memory follows one shop's orders and the
+    output does not depend on how the work is split."""
     if spec.shops < 1 or spec.days < 1 or spec.orders_per_day < 1:
         raise ValueError("shops, days and orders-per-day must be at least 1")
-    rng = np.random.default_rng(spec.seed)
     status = progress.status("Generating orders…") if progress else None
     if status:
         status.start()
+    files = written = orders_total = rows_total = 0
+    daily = np.zeros((spec.shops, spec.days))
+    monthly = []
     try:
-        orders = _orders(spec, rng)
-        rows = _common(_order_rows(orders, spec), spec)
+        for shop in range(spec.shops):
+            if status:
+                status.update(f"Writing the orders of shop {shop + 1} of {spec.shops}…")
+            orders = _orders(spec, shop, np.random.default_rng([spec.seed, shop]))
+            rows = _common(_order_rows(orders, spec), spec)
+            f, w = _write_orders(rows, spec, shop, out)
+            files, written = files + f, written + w
+            orders_total, rows_total = orders_total + orders.height, rows_total + rows.height
+            days = (orders["created_at"].dt.date() - spec.start).dt.total_days().value_counts()
+            for d, n in days.iter_rows():
+                daily[shop, d] = n
+            monthly.append(_monthly_sales(orders, spec))
         if status:
-            status.update(f"Writing {rows.height:,} order rows…")
-        order_files, order_bytes = _write_orders(rows, spec, out)
-        daily = np.zeros((spec.shops, spec.days))
-        counts = orders.group_by("shop", (pl.col("created_at").dt.date() - spec.start).dt.total_days().alias("d")).len()
-        for shop, d, n in counts.iter_rows():
-            daily[shop, d] = n
-        if status:
-            status.update("Writing traffic and courier files…")
-        traffic_files, traffic_bytes = _write_traffic(_traffic(spec, rng, daily), spec, out)
-        courier_files, courier_bytes = _write_courier(_courier(spec, rng), spec, rng, out)
-        ref_files, ref_bytes = _write_reference(orders, spec, rng, out)
+            status.update("Writing traffic, courier and reference files…")
+        rng = np.random.default_rng([spec.seed, spec.shops, 1])
+        for f, w in (
+            _write_traffic(_traffic(spec, rng, daily), spec, out),
+            _write_courier(_courier(spec, rng), spec, rng, out),
+            _write_reference(pl.concat(monthly), spec, rng, out),
+        ):
+            files, written = files + f, written + w
     finally:
         if status:
             status.stop()
-    return {
-        "files": order_files + traffic_files + courier_files + ref_files,
-        "bytes": order_bytes + traffic_bytes + courier_bytes + ref_bytes,
-        "orders": orders.height,
-        "order_rows": rows.height,
-    }
+    return {"files": files, "bytes": written, "orders": orders_total, "order_rows": rows_total}
