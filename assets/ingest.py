@@ -16,6 +16,10 @@ DESCRIPTIONS = {
     "traffic": "Shop traffic by day, channel and device (生意参谋) from data/raw/traffic/.",
     "courier": "Express parcel volume per company, region and period from data/raw/courier/.",
     "targets": "Monthly sales targets (reference/targets.csv): shop_id, month, target_gmv.",
+    "channels": "User's channel groups (reference/channels.csv): channel, channel_group.",
+    "couriers": "User's courier aliases (reference/couriers.csv): alias, courier.",
+    "campaigns": "User's campaign days (reference/campaigns.csv): campaign, start_date, end_date.",
+    "shops": "Shop aliases (reference/shops.csv): alias, shop_id.",
 }
 
 

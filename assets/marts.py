@@ -44,4 +44,5 @@ def shop_kpis_are_sound(settings: PipelineSettings, duckdb: DuckDBResource) -> A
 
 
 mart_assets = [quarterly_shop_kpis]
+MART_KEYS = [a.key for a in mart_assets]
 mart_checks = [shop_kpis_are_sound]

@@ -17,7 +17,7 @@ from dagster_duckdb import DuckDBResource
 from .db import working_db
 from .lib.glossary import TABLES, apply_comments
 from .lib.sql import fetch_sql
-from .marts import SHOP_KPIS
+from .marts import MART_KEYS
 from .resources import PipelineSettings
 
 WAREHOUSE = AssetKey(["publish", "warehouse"])
@@ -46,7 +46,7 @@ def publish_copy(con, target: Path) -> int:
     group_name="publish",
     kinds={"duckdb"},
     owners=["team:data-engineering"],
-    deps=[SHOP_KPIS, *(AssetKey(["staging", t]) for t in ("orders", "traffic", "courier", "targets"))],
+    deps=[*MART_KEYS, AssetKey(["audit", "unmapped_values"])],
     description="The analysts' DuckDB file (data/warehouse.duckdb by default): marts, staging and audit "
     "with every table and column commented; replaced atomically, open it read-only.",
 )

@@ -8,7 +8,6 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from .lib.parse import ParseOptions
-from .lib.reference_files import courier_aliases, shop_aliases
 
 
 class PipelineSettings(ConfigurableResource):
@@ -46,10 +45,4 @@ class PipelineSettings(ConfigurableResource):
         return {"fiscal_start_month": month}
 
     def parse_options(self) -> ParseOptions:
-        """Options of this run, with the user's shop and courier aliases from reference/."""
-        return ParseOptions(
-            pii_key=self.pii_key,
-            default_shop=self.default_shop,
-            shop_aliases=shop_aliases(self.raw),
-            courier_aliases=courier_aliases(self.raw),
-        )
+        return ParseOptions(pii_key=self.pii_key, default_shop=self.default_shop)

@@ -1,41 +1,93 @@
-"""Staging layer: the current state of every order, traffic row, courier period and target."""
+"""Staging layer: the current state of every order, traffic row and courier period, and the
+reference tables (shipped defaults merged with the user's files) that map names onto them."""
 
+from dataclasses import dataclass
 
 from dagster import AssetKey, MaterializeResult, asset
 from dagster_duckdb import DuckDBResource
 
 from .db import table_metadata, working_db
+from .lib.defaults import register_defaults
 from .lib.lake import register_lake
 from .lib.sql import run_sql
 from .resources import PipelineSettings
 
-DESCRIPTIONS = {
-    "orders": "Each order's current state: among its loaded rows, the one with the greatest "
-    "(batch date, file name, line). Buyers are pseudonyms; no receiver data.",
-    "traffic": "One row per (date, shop, channel, device), latest wins; total rows and the `all` "
-    "row of a channel-day split by device left out.",
-    "courier": "One row per (period, courier, region), latest wins; courier names as codes.",
-    "targets": "Monthly sales target per (shop, month).",
+
+@dataclass(frozen=True)
+class StagingTable:
+    description: str
+    lakes: tuple[str, ...] = ()  # raw sources whose lake it reads
+    upstream: tuple[str, ...] = ()  # staging tables it reads
+    key_prefix: str = "staging"
+    sql: tuple[str, ...] = ()  # sql files, default: <prefix>/<name>
+
+
+TABLES = {
+    "shops": StagingTable("Other spellings of a shop -> its shop_id (reference/shops.csv).", lakes=("shops",)),
+    "channels": StagingTable(
+        "Channel -> channel group: shipped defaults, replaced row by row by reference/channels.csv.",
+        lakes=("channels",),
+    ),
+    "campaigns": StagingTable(
+        "Campaign days: 双11 / 双12 / 618 of every year by default, replaced by reference/campaigns.csv.",
+        lakes=("campaigns",),
+    ),
+    "couriers": StagingTable(
+        "Courier aliases in the order they are tried (user's first), and each code's name and group.",
+        lakes=("couriers",),
+        sql=("staging/couriers", "staging/courier_codes"),
+    ),
+    "courier_names": StagingTable(
+        "Every courier name seen in orders and courier files, with its code (or kept as given).",
+        lakes=("orders", "courier"),
+        upstream=("couriers",),
+    ),
+    "orders": StagingTable(
+        "Each order's current state: among its loaded rows, the one with the greatest (batch date, "
+        "file name, line). Buyers are pseudonyms; no receiver data.",
+        lakes=("orders",),
+        upstream=("shops", "channels", "courier_names"),
+    ),
+    "traffic": StagingTable(
+        "One row per (date, shop, channel, device), latest wins; total rows and the `all` row of a "
+        "channel-day split by device left out.",
+        lakes=("traffic",),
+        upstream=("shops", "channels"),
+    ),
+    "courier": StagingTable(
+        "One row per (period, courier, region), latest wins; courier names as codes.",
+        lakes=("courier",),
+        upstream=("courier_names",),
+    ),
+    "targets": StagingTable("Monthly sales target per (shop, month).", lakes=("targets",), upstream=("shops",)),
+    "unmapped_values": StagingTable(
+        "Courier names and channels that no reference row maps, with their row counts.",
+        upstream=("orders", "traffic", "courier", "courier_names", "channels"),
+        key_prefix="audit",
+    ),
 }
 
 
-def _staging_asset(table: str):
+def _staging_asset(name: str, table: StagingTable):
     @asset(
-        name=table,
-        key_prefix="staging",
-        group_name="staging",
+        name=name,
+        key_prefix=table.key_prefix,
+        group_name=table.key_prefix,
         kinds={"duckdb", "sql"},
         owners=["team:data-engineering"],
-        deps=[AssetKey(["raw", table])],
-        description=DESCRIPTIONS[table],
+        deps=[AssetKey(["raw", s]) for s in table.lakes] + [AssetKey(["staging", u]) for u in table.upstream],
+        description=table.description,
     )
     def staging_table(settings: PipelineSettings, duckdb: DuckDBResource) -> MaterializeResult:
         with working_db(settings, duckdb) as con:
-            register_lake(con, settings.lake_dir, table)
-            run_sql(con, f"staging/{table}", settings.sql_params())
-            return MaterializeResult(metadata=table_metadata(con, "staging", table))
+            register_defaults(con)
+            for source in table.lakes:
+                register_lake(con, settings.lake_dir, source)
+            for sql in table.sql or (f"{table.key_prefix}/{name}",):
+                run_sql(con, sql, settings.sql_params())
+            return MaterializeResult(metadata=table_metadata(con, table.key_prefix, name))
 
     return staging_table
 
 
-staging_assets = [_staging_asset(table) for table in DESCRIPTIONS]
+staging_assets = [_staging_asset(name, table) for name, table in TABLES.items()]

@@ -12,6 +12,7 @@ from dagster import AssetKey
 from pipelines.definitions import defs
 
 PROJECT = Path(__file__).resolve().parents[1]
+MARTS = ("quarterly_shop_kpis",)
 
 
 def test_definitions_validate_with_the_dagster_cli(tmp_path):
@@ -26,10 +27,14 @@ def test_definitions_validate_with_the_dagster_cli(tmp_path):
 def test_asset_graph_layers_and_lineage():
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    sources = ("orders", "traffic", "courier", "targets", "channels", "couriers", "campaigns", "shops")
     assert keys == {
-        "raw/orders", "raw/traffic", "raw/courier", "raw/targets",
-        "staging/orders", "staging/traffic", "staging/courier", "staging/targets",
-        "marts/quarterly_shop_kpis", "publish/warehouse",
+        *(f"raw/{s}" for s in sources),
+        *(f"staging/{t}" for t in ("orders", "traffic", "courier", "targets", "channels", "couriers",
+                                    "campaigns", "shops", "courier_names")),
+        "audit/unmapped_values",
+        *(f"marts/{m}" for m in MARTS),
+        "publish/warehouse",
     }
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
@@ -38,7 +43,10 @@ def test_asset_graph_layers_and_lineage():
         assert node.kinds, key
     parents = {p.to_user_string() for p in graph.get(AssetKey(["marts", "quarterly_shop_kpis"])).parent_keys}
     assert parents == {"staging/orders", "staging/traffic", "staging/targets"}
-    assert graph.get(AssetKey(["staging", "orders"])).parent_keys == {AssetKey(["raw", "orders"])}
+    parents = {p.to_user_string() for p in graph.get(AssetKey(["staging", "orders"])).parent_keys}
+    assert parents == {"raw/orders", "staging/shops", "staging/channels", "staging/courier_names"}
+    publish_parents = {p.to_user_string() for p in graph.get(AssetKey(["publish", "warehouse"])).parent_keys}
+    assert publish_parents == {*(f"marts/{m}" for m in MARTS), "audit/unmapped_values"}
 
 
 def test_checks_are_attached_and_blocking():

@@ -13,7 +13,7 @@ import pytest
 from assets.lib.files import FileError, RawFile, batch_date, csv_grid, discover, read_grid
 from assets.lib.parse import ParseOptions, parse_grid
 
-OPTIONS = ParseOptions(pii_key="k", shop_aliases={"杭州小铺旗舰店": "shop01"})
+OPTIONS = ParseOptions(pii_key="k")
 
 TAOBAO_HEADER = (
     "订单编号,买家会员名,买家实际支付金额,订单状态,总金额,退款金额,收货人姓名,收货地址,联系手机,"
@@ -52,11 +52,11 @@ def test_a_gbk_taobao_export_with_chinese_headers(tmp_path):
     assert parsed.rejects.height == 0 and parsed.rows_read == 2
     first, second = parsed.rows.sort("order_id").to_dicts()
     assert first["order_id"] == "3900000000000000001"
-    assert first["shop_id"] == "shop01"  # shop name mapped by reference/shops.csv
+    assert first["shop_id"] == "杭州小铺旗舰店"  # as given: reference/shops.csv maps it in staging
     assert (first["status"], first["paid_amount"], first["total_amount"]) == ("paid", Decimal("99.50"), Decimal("109.50"))
     assert first["created_at"] == dt.datetime(2024, 7, 15, 9, 5)
     assert (first["province"], first["city"], first["district"]) == ("浙江省", "杭州市", "西湖区")
-    assert (first["courier"], first["is_mobile"], first["item_count"]) == ("YUNDA", True, 2)
+    assert (first["courier"], first["is_mobile"], first["item_count"]) == ("韵达速递", True, 2)
     assert second["status"] == "refunded"  # 交易关闭 with the whole payment refunded
     assert second["is_mobile"] is False  # blank in 是否手机订单 means not mobile
     assert (second["province"], second["city"]) == ("江苏省", "苏州市")  # the amended address wins
@@ -130,7 +130,7 @@ def test_traffic_devices_bounce_and_batch_date_rule():
     }
 
 
-def test_courier_units_codes_and_periods():
+def test_courier_units_and_periods():
     text = (
         "开始日期,结束日期,快递公司,揽收量(万件),派送量(万件)\n"
         "2024-09-29,2024-10-05,韵达速递,1.5,1.25\n"
@@ -140,11 +140,10 @@ def test_courier_units_codes_and_periods():
     parsed = parse_grid(csv_grid(text, "c.csv"), "courier", "c.csv", dt.date(2024, 10, 5), OPTIONS)
     rows = parsed.rows.to_dicts()
     assert [(r["courier"], r["collected"], r["delivered"], r["region"]) for r in rows] == [
-        ("YUNDA", 15_000, 12_500, "全国"),
-        ("Pigeon Post", 30_000, None, "全国"),  # unknown courier kept as given, and counted
+        ("韵达速递", 15_000, 12_500, "全国"),  # names become codes in staging
+        ("Pigeon Post", 30_000, None, "全国"),
     ]
     assert rows[1]["period_end"] == dt.date(2024, 7, 1)
-    assert parsed.notes["unknown_couriers"] == 1
     assert parsed.rejects["reason"].to_list() == ["period_end before period_start"]
 
 

@@ -48,7 +48,7 @@ def discover(raw_dir: Path, source: str) -> list[RawFile]:
         rel = path.relative_to(folder)
         if not path.is_file() or any(p.startswith((".", "~$")) for p in rel.parts):
             continue
-        if source == "targets" and not path.name.lower().startswith("targets"):
+        if FOLDERS[source] == "reference" and not path.name.lower().startswith(source):
             continue
         found.append(RawFile(source, path, rel.as_posix()))
     return sorted(found, key=lambda f: f.name)

@@ -219,7 +219,6 @@ def _record(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], run_id:
                 "rows_loaded": o.rows_loaded,
                 "rows_rejected": o.rows_rejected,
                 "masked_buyer_ids": o.notes.get("masked_buyer_ids", 0),
-                "unknown_couriers": o.notes.get("unknown_couriers", 0),
                 "loaded_at": now,
                 "outcome": o.outcome,
                 "error": o.error,
@@ -230,7 +229,7 @@ def _record(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], run_id:
         schema={
             "run_id": pl.String, "source": pl.String, "file_name": pl.String, "sha256": pl.String,
             "batch_date": pl.Date, "rows_read": pl.Int64, "rows_loaded": pl.Int64,
-            "rows_rejected": pl.Int64, "masked_buyer_ids": pl.Int64, "unknown_couriers": pl.Int64,
+            "rows_rejected": pl.Int64, "masked_buyer_ids": pl.Int64,
             "loaded_at": pl.Datetime("us"), "outcome": pl.String, "error": pl.String, "warning": pl.String,
         },
     )

@@ -14,7 +14,7 @@ import polars as pl
 from . import values as v
 from .files import FileError, Grid
 from .pii import pseudonymize_column
-from .reference import STATUS_MAP, courier_expr, courier_known_expr, province_expr
+from .reference import STATUS_MAP, province_expr
 from .schema import SOURCES, UNIT_SCALE, Column, Kind
 from .text import clean_text, normalize, normalize_header
 
@@ -23,8 +23,6 @@ from .text import clean_text, normalize, normalize_header
 class ParseOptions:
     pii_key: str
     default_shop: str = "default"
-    shop_aliases: dict[str, str] = field(default_factory=dict)
-    courier_aliases: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -215,7 +213,6 @@ def _orders(frame: pl.DataFrame, options: ParseOptions):
         province=province_expr(pl.coalesce(pl.col("province"), pl.col("parts").list.get(0, null_on_oob=True))),
         city=pl.coalesce(pl.col("city"), pl.col("parts").list.get(1, null_on_oob=True)),
         district=pl.coalesce(pl.col("district"), pl.col("parts").list.get(2, null_on_oob=True)),
-        courier=courier_expr(pl.col("courier"), options.courier_aliases),
     )
     limit = pl.col("batch_date").cast(pl.Datetime("us")) + pl.duration(days=2)
     stamps = ("created_at", "paid_at", "shipped_at", "completed_at")
@@ -236,8 +233,7 @@ def _orders(frame: pl.DataFrame, options: ParseOptions):
         _check(pl.col("completed_at") >= pl.col("shipped_at"), "completed_at before shipped_at"),
         *[_after_batch(c, limit, " (+1 day of grace)") for c in stamps],
     ]
-    known = courier_known_expr(pl.col("_raw_courier"), pl.col("courier"), options.courier_aliases)
-    return frame.with_columns(_unknown_courier=~known), rules
+    return frame, rules
 
 
 def _traffic(frame: pl.DataFrame, options: ParseOptions):
@@ -263,8 +259,6 @@ def _traffic(frame: pl.DataFrame, options: ParseOptions):
 def _courier(frame: pl.DataFrame, options: ParseOptions):
     frame = frame.with_columns(
         period_end=pl.col("period_end").fill_null(pl.col("period_start")),
-        courier_name=pl.col("courier"),
-        courier=courier_expr(pl.col("courier"), options.courier_aliases),
         region=pl.col("region").fill_null("全国"),
         returned=pl.col("returned").fill_null(0),
         late=pl.col("late").fill_null(0),
@@ -276,16 +270,12 @@ def _courier(frame: pl.DataFrame, options: ParseOptions):
         _check(pl.col("period_end") >= pl.col("period_start"), "period_end before period_start"),
         _after_batch("period_end", pl.col("batch_date") + pl.duration(days=1)),
     ]
-    known = courier_known_expr(pl.col("courier_name"), pl.col("courier"), options.courier_aliases)
-    return frame.with_columns(_unknown_courier=~known), rules
+    return frame, rules
 
 
 def _shop(options: ParseOptions) -> pl.Expr:
-    shop = pl.col("shop_id").fill_null(pl.lit(options.default_shop))
-    if not options.shop_aliases:
-        return shop
-    aliases = {normalize(k): s for k, s in options.shop_aliases.items()}
-    return shop.replace_strict(aliases, default=shop, return_dtype=pl.String)
+    """The shop as the file gives it (aliases are mapped in staging), or the configured default."""
+    return pl.col("shop_id").fill_null(pl.lit(options.default_shop))
 
 
 def _targets(frame: pl.DataFrame, options: ParseOptions):
@@ -293,15 +283,22 @@ def _targets(frame: pl.DataFrame, options: ParseOptions):
     return frame, [_check(pl.col("target_gmv") >= 0, "target_gmv: negative")]
 
 
-_SOURCE_RULES = {"orders": _orders, "traffic": _traffic, "courier": _courier, "targets": _targets}
+def _campaigns(frame: pl.DataFrame, options: ParseOptions):
+    return frame, [_check(pl.col("end_date") >= pl.col("start_date"), "end_date before start_date")]
 
-# Counts per file for the load report (contract §4, §7), over the loaded rows.
+
+def _as_given(frame: pl.DataFrame, options: ParseOptions):
+    return frame, []
+
+
+_SOURCE_RULES = {
+    "orders": _orders, "traffic": _traffic, "courier": _courier, "targets": _targets,
+    "campaigns": _campaigns, "channels": _as_given, "couriers": _as_given, "shops": _as_given,
+}
+
+# Counts per file for the load report (contract §7), over the loaded rows.
 _NOTES = {
-    "orders": [
-        pl.col("buyer_id").str.contains("*", literal=True).sum().alias("masked_buyer_ids"),
-        pl.col("_unknown_courier").sum().alias("unknown_couriers"),
-    ],
-    "courier": [pl.col("_unknown_courier").sum().alias("unknown_couriers")],
+    "orders": [pl.col("buyer_id").str.contains("*", literal=True).sum().alias("masked_buyer_ids")],
 }
 
 _OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -316,10 +313,14 @@ _OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
         "ad_spend", "cart_users", "fav_users",
     ),
     "courier": (
-        "period_start", "period_end", "courier", "courier_name", "region", "collected",
+        "period_start", "period_end", "courier", "region", "collected",
         "delivered", "returned", "late", "complaints",
     ),
     "targets": ("shop_id", "month", "target_gmv"),
+    "channels": ("channel", "channel_group"),
+    "couriers": ("alias", "courier"),
+    "campaigns": ("campaign", "start_date", "end_date"),
+    "shops": ("alias", "shop_id"),
 }
 
 LAKE_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
@@ -337,11 +338,14 @@ LAKE_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "ad_spend": v.MONEY, "cart_users": pl.Int64, "fav_users": pl.Int64,
     },
     "courier": {
-        "period_start": pl.Date, "period_end": pl.Date, "courier": pl.String, "courier_name": pl.String,
-        "region": pl.String, "collected": pl.Int64, "delivered": pl.Int64, "returned": pl.Int64,
+        "period_start": pl.Date, "period_end": pl.Date, "courier": pl.String, "region": pl.String, "collected": pl.Int64, "delivered": pl.Int64, "returned": pl.Int64,
         "late": pl.Int64, "complaints": pl.Int64,
     },
     "targets": {"shop_id": pl.String, "month": pl.Date, "target_gmv": v.MONEY},
+    "channels": {"channel": pl.String, "channel_group": pl.String},
+    "couriers": {"alias": pl.String, "courier": pl.String},
+    "campaigns": {"campaign": pl.String, "start_date": pl.Date, "end_date": pl.Date},
+    "shops": {"alias": pl.String, "shop_id": pl.String},
 }
 LINEAGE_SCHEMA = {"batch_date": pl.Date, "file_name": pl.String, "line": pl.Int64}
 

@@ -1,4 +1,4 @@
-"""Fixed vocabularies of the contract: order statuses, courier codes, provinces (§2, §4)."""
+"""Fixed vocabularies of the contract: order statuses and provinces (§2)."""
 
 from __future__ import annotations
 
@@ -26,27 +26,6 @@ STATUS_MAP: dict[str, str] = {
 STATUSES = ("pending", "paid", "shipped", "completed", "closed", "refunded")
 STATUS_MAP.update({s: s for s in STATUSES})
 
-# alias -> code, in the order they are tried; a name matches an alias it equals or starts with.
-COURIER_ALIASES: tuple[tuple[str, str], ...] = (
-    ("中通", "ZTO"),
-    ("圆通", "YTO"),
-    ("申通", "STO"),
-    ("韵达", "YUNDA"),
-    ("百世", "BEST"),
-    ("汇通", "BEST"),
-    ("顺丰", "SF"),
-    ("ems", "EMS"),
-    ("中国邮政", "EMS"),
-    ("邮政", "EMS"),
-    ("宅急送", "ZJS"),
-    ("天天", "TTKD"),
-    ("德邦", "DBL"),
-    ("京东", "JD"),
-    ("极兔", "JTEXPRESS"),
-)
-COURIER_CODES = ("ZTO", "YTO", "STO", "YUNDA", "BEST", "SF", "EMS", "ZJS", "TTKD", "DBL", "JD", "JTEXPRESS")
-SITONG_YIDA = ("ZTO", "YTO", "STO", "YUNDA", "BEST")  # 四通一达
-
 # Short name -> official full name of every province-level division.
 PROVINCES: dict[str, str] = {
     "北京": "北京市", "天津": "天津市", "上海": "上海市", "重庆": "重庆市",
@@ -66,21 +45,3 @@ def province_expr(s: pl.Expr) -> pl.Expr:
     """A province as its official full name (`浙江` -> `浙江省`); an unknown name is kept as given."""
     lookup = {**PROVINCES, **_FULL_TO_FULL}
     return s.replace_strict(lookup, default=s, return_dtype=pl.String)
-
-
-def courier_expr(s: pl.Expr, extra_aliases: dict[str, str] | None = None) -> pl.Expr:
-    """A courier name as its code; an unmatched name is kept as given."""
-    low = s.str.to_lowercase()
-    pairs = [(a.lower(), c) for a, c in (extra_aliases or {}).items()]
-    pairs += [(a.lower(), c) for a, c in COURIER_ALIASES]
-    pairs += [(c.lower(), c) for c in COURIER_CODES]
-    expr = pl.when(s.is_null()).then(None)
-    for alias, code in pairs:
-        expr = expr.when(low.str.starts_with(alias)).then(pl.lit(code))
-    return expr.otherwise(s)
-
-
-def courier_known_expr(s: pl.Expr, code: pl.Expr, extra_aliases: dict[str, str] | None = None) -> pl.Expr:
-    """True when the courier name matched an alias or a code."""
-    known = set(COURIER_CODES) | set((extra_aliases or {}).values())
-    return s.is_null() | code.is_in(sorted(known))

@@ -101,15 +101,40 @@ TARGETS = (
     Column("target_gmv", Kind.MONEY, ("目标", "目标金额", "目标销售额"), required=True),
 )
 
+# Reference files (contract §5): a user's rows replace the shipped defaults with the same key.
+CHANNELS = (
+    Column("channel", Kind.STRING, ("渠道", "来源明细"), required=True),
+    Column("channel_group", Kind.STRING, ("渠道分组", "分组"), required=True),
+)
+COURIERS = (
+    Column("alias", Kind.STRING, ("别名",), required=True),
+    Column("courier", Kind.STRING, ("快递公司", "代码"), required=True),
+)
+CAMPAIGNS = (
+    Column("campaign", Kind.STRING, ("活动", "活动名称"), required=True),
+    Column("start_date", Kind.DATE, ("开始日期",), required=True),
+    Column("end_date", Kind.DATE, ("结束日期",), required=True),
+)
+SHOPS = (
+    Column("alias", Kind.STRING, ("别名", "店铺名称"), required=True),
+    Column("shop_id", Kind.STRING, ("店铺id",), required=True),
+)
+
 SOURCES: dict[str, tuple[Column, ...]] = {
     "orders": ORDERS,
     "traffic": TRAFFIC,
     "courier": COURIER,
     "targets": TARGETS,
+    "channels": CHANNELS,
+    "couriers": COURIERS,
+    "campaigns": CAMPAIGNS,
+    "shops": SHOPS,
 }
-# Where each source's files are dropped, and whether their names must carry a batch date.
-FOLDERS = {"orders": "orders", "traffic": "traffic", "courier": "courier", "targets": "reference"}
-DATED = {"orders": True, "traffic": True, "courier": True, "targets": False}
+REFERENCE = ("targets", "channels", "couriers", "campaigns", "shops")
+# Where each source's files are dropped (reference files by name: reference/channels*.csv …), and
+# whether their names must carry a batch date.
+FOLDERS = {name: ("reference" if name in REFERENCE else name) for name in SOURCES}
+DATED = {name: name not in REFERENCE for name in SOURCES}
 
 # The header unit that scales a count column (contract §4): 揽收量(万件) is in units of 10,000.
 UNIT_SCALE = {"万件": 10_000, "亿件": 100_000_000, "件": 1}

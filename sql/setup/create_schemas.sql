@@ -13,7 +13,6 @@ create table if not exists audit.loads (
     rows_loaded     bigint not null,
     rows_rejected   bigint not null,
     masked_buyer_ids bigint not null default 0,
-    unknown_couriers bigint not null default 0,
     loaded_at       timestamp not null,
     outcome         varchar not null,
     error           varchar,
@@ -27,4 +26,13 @@ create table if not exists audit.rejects (
     reason      varchar not null,
     raw_line    varchar,
     run_id      varchar not null
+);
+
+-- What each run restated: a quarter of a mart whose published numbers changed (contract §6).
+create table if not exists audit.restatements (
+    run_id      varchar not null,
+    table_name  varchar not null,
+    quarter     varchar not null,
+    reason      varchar not null,
+    restated_at timestamp not null
 );

@@ -2,6 +2,14 @@
 create or replace table staging.targets as
 with
 
+mapped as (
+    select
+        t.* exclude (shop_id),
+        coalesce(s.shop_id, t.shop_id) as shop_id
+    from lake_targets as t
+    left join staging.shops as s on s.alias = t.shop_id
+),
+
 ranked as (
     select
         *,
@@ -9,7 +17,7 @@ ranked as (
             partition by shop_id, month
             order by file_name desc, line desc
         ) as version_rank
-    from lake_targets
+    from mapped
 ),
 
 final as (

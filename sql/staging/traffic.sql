@@ -1,7 +1,16 @@
 -- staging.traffic: one row per (date, shop, channel, device), latest loaded row winning;
--- total rows (汇总/合计/总计/全部) and `all` rows of a split channel-day left out so nothing counts twice.
+-- total rows (汇总/合计/总计/全部) and the `all` row of a channel-day split by device left out, so
+-- nothing counts twice. Shop aliases and channel groups come from the reference tables.
 create or replace table staging.traffic as
 with
+
+mapped as (
+    select
+        t.* exclude (shop_id),
+        coalesce(s.shop_id, t.shop_id) as shop_id
+    from lake_traffic as t
+    left join staging.shops as s on s.alias = t.shop_id
+),
 
 ranked as (
     select
@@ -10,7 +19,7 @@ ranked as (
             partition by date, shop_id, channel, device
             order by batch_date desc, file_name desc, line desc
         ) as version_rank
-    from lake_traffic
+    from mapped
 ),
 
 current_rows as (
@@ -27,11 +36,27 @@ split_by_device as (
 ),
 
 final as (
-    select c.*
+    select
+        c.date,
+        c.shop_id,
+        c.channel,
+        coalesce(ch.channel_group, 'other') as channel_group,
+        c.device,
+        c.pv,
+        c.uv,
+        c.visits,
+        c.bounced_visits,
+        c.ad_spend,
+        c.cart_users,
+        c.fav_users,
+        c.batch_date,
+        c.file_name,
+        c.line
     from current_rows as c
     anti join split_by_device as s
         on c.date = s.date and c.shop_id = s.shop_id and c.channel = s.channel
         and c.device = 'all'
+    left join staging.channels as ch on lower(ch.channel) = lower(c.channel)
 )
 
 select * from final
