@@ -204,3 +204,72 @@ def test_a_spreadsheet_download_with_title_lines_above_the_header(tmp_path):
     book.save(path)
     with pytest.raises(FileError, match="no header row with the required columns"):
         read_grid(RawFile("traffic", path, path.name))
+
+
+ORDER_HEADER = "order_id,buyer_id,status,created_at,total_amount"
+
+
+def parse_text(text: str, source="orders", batch=dt.date(2024, 7, 1)):
+    return parse_grid(csv_grid(text, "f.csv"), source, "f.csv", batch, OPTIONS)
+
+
+def test_an_unbalanced_quote_quarantines_the_file_instead_of_swallowing_rows():
+    text = ORDER_HEADER + '\n1,b,paid,2024-07-01,1\n2,"b,paid,2024-07-01,1\n3,b,paid,2024-07-01,1\n'
+    with pytest.raises(FileError, match="malformed CSV"):
+        parse_text(text)
+
+
+def test_an_empty_quoted_id_is_missing_not_a_null_key():
+    parsed = parse_text(ORDER_HEADER + '\n="",b,paid,2024-07-01,1\n\',b,paid,2024-07-01,2\n')
+    assert parsed.rejects["reason"].to_list() == ["order_id: missing (empty id)"] * 2
+
+
+def test_a_negative_item_count_is_a_row_reject():
+    parsed = parse_text(ORDER_HEADER + ",item_count\n1,b,paid,2024-07-01,1,-1\n")
+    assert parsed.rejects["reason"].to_list() == ["item_count: negative"]
+
+
+def test_personal_data_is_masked_in_reasons_and_raw_lines():
+    text = (
+        "order_id,buyer_id,status,created_at,total_amount,买家支付宝账号,买家留言,收货地址\n"
+        "1,1.38001E+10,paid,2024-07-01,1,13800138000,请打电话13800138000,浙江省杭州市西湖区文三路90号\n"
+    )
+    (reject,) = parse_text(text).rejects.to_dicts()
+    assert reject["reason"] == "buyer_id: id in scientific notation (digits were lost)"
+    assert reject["raw_line"] == "1,***,paid,2024-07-01,1,***,***,***"
+
+
+def test_addresses_without_spaces_and_streets_never_become_regions():
+    text = ORDER_HEADER + ",收货地址\n" + "\n".join(
+        f"{i},b,paid,2024-07-01,1,{a}"
+        for i, a in enumerate(["浙江省杭州市西湖区文三路90号(310012)", "上海 上海市 浦东新区张江路1号", "某某街道100号"])
+    ) + "\n"
+    rows = parse_text(text).rows.sort("order_id").select("province", "city", "district").rows()
+    assert rows == [("浙江省", "杭州市", "西湖区"), ("上海市", "上海市", "浦东新区"), (None, None, None)]
+
+
+def test_a_unit_in_a_header_is_a_label_unless_it_scales_counts():
+    text = "统计日期,来源,浏览量(次),访客数(人),花费(元)\n2024-07-01,直通车,10,5,3\n"
+    row = parse_text(text, "traffic").rows.to_dicts()[0]
+    assert (row["pv"], row["uv"], row["ad_spend"]) == (10, 5, Decimal("3.00"))
+
+
+def test_total_rows_are_kept_flagged_and_never_rejected():
+    text = "统计日期,来源,浏览量,访客数\n2024-07-01,汇总,5,10\n2024-07-01,直通车,10,5\n"
+    parsed = parse_text(text, "traffic")
+    assert parsed.rejects.height == 0
+    assert parsed.rows.select("channel", "is_total").rows() == [("汇总", True), ("直通车", False)]
+
+
+def test_blank_lines_above_the_header_keep_physical_line_numbers():
+    parsed = parse_text("\n\n" + ORDER_HEADER + "\n1,b,paid,2024-07-01,x\n")
+    assert parsed.rejects.select("line").to_series().to_list() == [4]
+
+
+def test_a_nested_parquet_column_is_ignored(tmp_path):
+    path = tmp_path / "orders_2024-07-01.parquet"
+    pl.DataFrame(
+        {"order_id": ["1"], "buyer_id": ["b"], "status": ["paid"], "created_at": ["2024-07-01"],
+         "total_amount": ["1"], "tags": [["a", "b"]]}
+    ).write_parquet(path)
+    assert parse_file(RawFile("orders", path, path.name), dt.date(2024, 7, 1)).rows.height == 1

@@ -175,7 +175,7 @@ def test_a_failing_blocking_check_keeps_the_last_good_warehouse(tiny, monkeypatc
     assert gmv(tiny) == Decimal("430.00")  # not published
     assert tiny.query("select count(*) from staging.orders where order_id = 'o9'") == [(0,)]
     (error,) = [e for (e,) in _working(tiny, "select error from audit.loads where outcome = 'failed'")]
-    assert error.startswith("orders_2024-07-20.csv: held back, its batch failed the orders_batch suite")
+    assert error == "orders_2024-07-20.csv: held back: its rows failed the orders_batch suite (expect_column_values_to_be_between on paid_amount)"
     monkeypatch.undo()  # the suite as shipped: the held-back file is validated again and loads
     assert tiny.run().success
     assert gmv(tiny) == Decimal("1430.00")
@@ -198,3 +198,74 @@ def test_two_deployments_never_see_each_others_data(tiny, tmp_path_factory):
     assert tiny.run().success and other.run().success
     assert other.query("select shop_id, gmv from marts.quarterly_shop_kpis") == [("Z", Decimal("7.00"))]
     assert "Z" not in {s for (s,) in tiny.query("select shop_id from marts.quarterly_shop_kpis")}
+
+
+ORDER_ROW_HEADER = "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount\n"
+
+
+def test_a_shop_alias_added_later_maps_history_without_double_counting(tiny):
+    tiny.drop("orders/orders_2024-08-01.csv", ORDER_ROW_HEADER + "x1,杭州小铺,b1,paid,2024-08-01 09:00,2024-08-01 09:01,10,10\n")
+    assert tiny.run().success
+    tiny.drop("reference/shops.csv", "alias,shop_id\n杭州小铺,A\n")
+    tiny.drop("orders/orders_2024-08-02.csv", ORDER_ROW_HEADER + "x1,A,b1,completed,2024-08-01 09:00,2024-08-01 09:01,10,10\n")
+    assert tiny.run().success
+    assert tiny.query("select shop_id from marts.quarterly_shop_kpis where quarter = '2024Q3' order by all") == [("A",), ("B",)]
+    assert gmv(tiny) == Decimal("440.00")  # 430 + the one order x1, once
+
+
+def test_a_new_pii_key_parses_everything_again(tiny):
+    assert tiny.run().success
+    before = {b for (b,) in tiny.query("select buyer_id from staging.orders")}
+    assert tiny.run(pii_key="another-key").success
+    after = {b for (b,) in tiny.query("select buyer_id from staging.orders")}
+    assert len(after) == len(before) == 3 and not (before & after)
+    assert gmv(tiny) == Decimal("430.00")
+
+
+def test_a_deleted_lake_is_rebuilt_from_the_raw_files(tiny):
+    import shutil
+
+    assert tiny.run().success
+    shutil.rmtree(tiny.state / "lake")
+    assert tiny.run().success
+    assert gmv(tiny) == Decimal("430.00")
+
+
+def test_raw_names_that_look_alike_keep_separate_lake_files(tiny):
+    tiny.drop("orders/orders 2024-07-20.csv", ORDER_ROW_HEADER + "y1,A,b7,paid,2024-07-20 09:00,2024-07-20 09:01,1,1\n")
+    tiny.drop("orders/orders_2024-07-20.csv", ORDER_ROW_HEADER + "y2,A,b8,paid,2024-07-20 09:00,2024-07-20 09:01,2,2\n")
+    assert tiny.run().success
+    assert gmv(tiny) == Decimal("433.00")
+
+
+def test_a_failing_suite_holds_back_only_the_file_that_breaks_it(tiny, monkeypatch):
+    from assets.lib import expectations
+
+    def strict(gx):
+        return [gx.expectations.ExpectColumnValuesToBeBetween(column="paid_amount", max_value=500)]
+
+    monkeypatch.setitem(expectations.SUITES, "orders_batch", strict)
+    tiny.drop("orders/orders_2024-07-20.csv", ORDER_ROW_HEADER + "o9,A,b9,paid,2024-07-20 09:00,2024-07-20 09:01,1000,1000\n")
+    result = tiny.run()
+    assert not result.success
+    outcomes = dict(_working(tiny, "select file_name, outcome from audit.loads"))
+    assert outcomes["orders_2024-07-20.csv"] == "failed"
+    assert {outcomes[f] for f in ("orders_2024-06-20.csv", "orders_2024-07-01.csv", "orders_2024-07-15.csv")} == {"loaded"}
+
+
+def test_a_parser_crash_fails_those_files_and_records_them(tiny, monkeypatch):
+    from assets.lib import ingest
+
+    real = ingest.parse_batches
+
+    def crash_on_orders(header, rows, source, options):
+        if source == "orders":
+            raise RuntimeError("boom")
+        return real(header, rows, source, options)
+
+    monkeypatch.setattr(ingest, "parse_batches", crash_on_orders)
+    result = tiny.run()
+    assert not result.success
+    errors = _working(tiny, "select file_name, error from audit.loads where source = 'orders'")
+    assert len(errors) == 3 and all(e.endswith("RuntimeError: boom") for _, e in errors)
+    assert _working(tiny, "select outcome from audit.loads where source = 'traffic'") == [("loaded",)]

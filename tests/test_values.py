@@ -99,3 +99,15 @@ def test_headers_ignore_case_bom_and_a_trailing_unit():
     assert normalize_header("\ufeffOrder_ID") == ("order_id", None)
     assert normalize_header("花费(元)") == ("花费", "元")
     assert normalize_header("揽收量（万件）") == ("揽收量", "万件")
+
+
+def test_money_too_large_for_decimal_18_2_is_refused_not_wrapped():
+    # 16 integer digits fit; more would overflow DECIMAL(18,2) or wrap around silently
+    assert parse(v.parse_money, "9999999999999999.99", "100000000000000000", "184467440737095517") == [
+        Decimal("9999999999999999.99"), None, None,
+    ]
+
+
+def test_misplaced_thousands_separators_are_refused():
+    assert parse(v.parse_money, "1,2,3", "12,34.5", "1,234,567.8") == [None, None, Decimal("1234567.80")]
+    assert parse(v.parse_int, "1,2,3", "12,345") == [None, 12345]

@@ -118,8 +118,12 @@ def read_grid(raw: RawFile) -> Grid:
 def csv_grid(text: str, name: str) -> Grid:
     if not text.strip():
         return Grid([], pl.DataFrame())
-    fast = _fast_csv_grid(text)
-    return fast if fast is not None else _careful_csv_grid(text, name)
+    body = text.lstrip("\r\n")  # blank lines above the header: skipped, but still counted
+    skipped = text[: len(text) - len(body)].count("\n")
+    grid = _fast_csv_grid(body) or _careful_csv_grid(body, name)
+    if skipped:
+        grid.rows = grid.rows.with_columns(pl.col("line") + skipped)
+    return grid
 
 
 def _fast_csv_grid(text: str) -> Grid | None:
@@ -157,7 +161,7 @@ def _careful_csv_grid(text: str, name: str) -> Grid:
 
     Used when a quoted field spans lines, line endings are not `\n`, or a row has more fields than
     the header. A row with fewer fields is padded with empty ones, as Polars' reader does."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
@@ -192,7 +196,11 @@ def _parquet_grid(raw: RawFile) -> Grid:
         raise FileError(f"{raw.name}: not a readable Parquet file ({exc})") from None
     header = list(frame.columns)
     body = frame.select(
-        [pl.col(c).cast(pl.String).alias(f"c{i}") for i, c in enumerate(header)]
+        [
+            # a nested column holds nothing the contract reads: it is left empty, not an error
+            (pl.lit(None, pl.String) if dtype.is_nested() else pl.col(c).cast(pl.String)).alias(f"c{i}")
+            for i, (c, dtype) in enumerate(frame.schema.items())
+        ]
     ).with_columns(
         line=pl.int_range(2, frame.height + 2, dtype=pl.Int64), field_count_error=pl.lit(None, pl.String)
     )

@@ -19,7 +19,7 @@ import polars as pl
 
 from .expectations import SuiteResult
 from .files import FileError, Grid, RawFile, batch_date, discover, read_grid, sha256
-from .lake import write_batch
+from .lake import lake_path, write_batch
 from .parse import LAKE_SCHEMAS, LINEAGE_SCHEMA, REJECT_SCHEMA, ParseOptions, parse_batches
 from .schema import DATED
 from .sql import fetch_sql, run_sql, transaction
@@ -46,10 +46,34 @@ class FileOutcome:
     rejects: pl.DataFrame | None = None
 
 
-def _previous_versions(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, tuple[str, int]]:
-    """file name -> (sha256, rows loaded) of the version of each file now in the lake."""
+@dataclass(frozen=True)
+class _Version:
+    sha256: str
+    rows_loaded: int
+    fingerprint: str | None
+
+
+def _previous_versions(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, _Version]:
+    """file name -> the version of each file now in the lake."""
     rows = fetch_sql(con, "audit/previous_versions", {"source": source})
-    return {name: (digest, loaded) for name, digest, loaded in rows}
+    return {name: _Version(digest, loaded, fingerprint) for name, digest, loaded, fingerprint in rows}
+
+
+def _is_unchanged(raw: RawFile, digest: str, before: _Version | None, lake_dir: Path, options: ParseOptions) -> bool:
+    """Same bytes, parsed the same way, and its rows still in the lake: nothing to do."""
+    return (
+        before is not None
+        and before.sha256 == digest
+        and before.fingerprint == options.fingerprint
+        and lake_path(lake_dir, raw.source, raw.name).exists()
+    )
+
+
+def _batch_date_or_none(raw: RawFile) -> dt.date | None:
+    try:
+        return batch_date(raw.name) if DATED[raw.source] else None
+    except FileError:
+        return None
 
 
 @dataclass
@@ -115,29 +139,19 @@ def _parse_chunk(
     try:
         parsed = parse_batches(header, rows, source, options)
     except FileError as exc:
-        return [
-            FileOutcome(source, r.raw.name, r.digest, r.batch, "failed", error=f"{r.raw.name}: {exc}")
-            for r in chunk
-        ]
-    if validate is not None and parsed.rows.height:
-        # Validate before writing: a batch that fails is held back, so it is checked again next run.
-        result = validate(parsed.rows)
-        results.append(result)
-        if not result.success:
-            failed = ", ".join(f"{f['expectation']} on {f['column']}" for f in result.failed)
-            return [
-                FileOutcome(
-                    source, r.raw.name, r.digest, r.batch, "failed",
-                    error=f"{r.raw.name}: held back, its batch failed the {result.suite} suite ({failed})",
-                )
-                for r in chunk
-            ]
+        return [_failed(r, str(exc)) for r in chunk]
+    except Exception as exc:  # a parser bug must cost these files, not the whole run (contract §7)
+        log.exception("unexpected error parsing %s", [r.raw.name for r in chunk])
+        return [_failed(r, f"{type(exc).__name__}: {exc}") for r in chunk]
+    held_back = _validate(parsed.rows, validate, results) if validate is not None else {}
     by_file = parsed.rows.partition_by("file_name", as_dict=True)
     rejects_by_file = parsed.rejects.partition_by("file_name", as_dict=True)
     notes = {row["file_name"]: row for row in parsed.notes_by_file.iter_rows(named=True)}
     empty = parsed.rows.clear()
     return [
-        _outcome(
+        _failed(r, held_back[r.raw.name])
+        if r.raw.name in held_back
+        else _outcome(
             r,
             by_file.get((r.raw.name,), empty),
             rejects_by_file.get((r.raw.name,)),
@@ -146,6 +160,35 @@ def _parse_chunk(
         )
         for r in chunk
     ]
+
+
+def _failed(read: _Read, error: str) -> FileOutcome:
+    return FileOutcome(read.raw.source, read.raw.name, read.digest, read.batch, "failed", error=f"{read.raw.name}: {error}")
+
+
+def _validate(rows: pl.DataFrame, validate: Validator, results: list[SuiteResult]) -> dict[str, str]:
+    """Validate before writing; returns the files to hold back, with why.
+
+    One suite run covers the whole chunk; only when it fails is each file validated alone, so that
+    a bad file holds back itself and not the files parsed with it. Held-back files are not
+    recorded as loaded, so the next run validates them again."""
+    if not rows.height:
+        return {}
+    result = validate(rows)
+    if result.success:
+        results.append(result)
+        return {}
+    held_back = {}
+    for (name,), part in rows.partition_by("file_name", as_dict=True).items():
+        alone = validate(part)
+        if not alone.success:
+            results.append(alone)
+            failed = ", ".join(f"{f['expectation']} on {f['column']}" for f in alone.failed)
+            held_back[name] = f"held back: its rows failed the {alone.suite} suite ({failed})"
+    if not held_back:  # only the files together break it (e.g. uniqueness across files)
+        results.append(result)
+        held_back = {name: f"held back: the batch failed the {result.suite} suite" for name in rows["file_name"].unique()}
+    return held_back
 
 
 def _outcome(read: _Read, rows: pl.DataFrame, rejects: pl.DataFrame | None, notes: dict | None, lake_dir: Path) -> FileOutcome:
@@ -181,8 +224,8 @@ def ingest_source(
     todo: list[tuple[RawFile, str]] = []
     for raw in discover(raw_dir, source):
         digest = sha256(raw.path)
-        if previous.get(raw.name, (None,))[0] == digest:
-            outcomes.append(FileOutcome(source, raw.name, digest, None, "unchanged"))
+        if _is_unchanged(raw, digest, previous.get(raw.name), lake_dir, options):
+            outcomes.append(FileOutcome(source, raw.name, digest, _batch_date_or_none(raw), "unchanged"))
         else:
             todo.append((raw, digest))
     workers = max(1, min(len(todo), os.cpu_count() or 1))
@@ -196,16 +239,18 @@ def ingest_source(
         fresh.extend(_parse_chunk(chunk, lake_dir, options, validate, results))
     for outcome in sorted(fresh, key=lambda o: o.file_name):
         before = previous.get(outcome.file_name)
-        if outcome.outcome == "loaded" and outcome.rows_read == 0 and before and before[1] > 0:
-            outcome.warning = f"{outcome.file_name}: an empty file replaced a version that loaded {before[1]} rows"
+        if outcome.outcome == "loaded" and outcome.rows_read == 0 and before and before.rows_loaded > 0:
+            outcome.warning = (
+                f"{outcome.file_name}: an empty file replaced a version that loaded {before.rows_loaded} rows"
+            )
         if on_file:
             on_file(outcome)
     outcomes.extend(fresh)
-    _record(con, outcomes, run_id)
+    _record(con, outcomes, run_id, options.fingerprint)
     return sorted(outcomes, key=lambda o: o.file_name), results
 
 
-def _record(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], run_id: str) -> None:
+def _record(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], run_id: str, fingerprint: str) -> None:
     now = dt.datetime.now()
     loads = pl.DataFrame(
         [
@@ -223,6 +268,7 @@ def _record(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], run_id:
                 "outcome": o.outcome,
                 "error": o.error,
                 "warning": o.warning,
+                "parse_fingerprint": fingerprint,
             }
             for o in outcomes
         ],
@@ -231,6 +277,7 @@ def _record(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], run_id:
             "batch_date": pl.Date, "rows_read": pl.Int64, "rows_loaded": pl.Int64,
             "rows_rejected": pl.Int64, "masked_buyer_ids": pl.Int64,
             "loaded_at": pl.Datetime("us"), "outcome": pl.String, "error": pl.String, "warning": pl.String,
+            "parse_fingerprint": pl.String,
         },
     )
     loaded = [o for o in outcomes if o.outcome == "loaded"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -10,8 +11,10 @@ import polars as pl
 
 
 def lake_path(lake_dir: Path, source: str, file_name: str) -> Path:
+    """A readable name, plus a hash of the exact raw name so two raw files never share a lake file."""
     safe = re.sub(r"[^\w.\-]+", "_", file_name.replace("/", "__"))
-    return lake_dir / source / f"{safe}.parquet"
+    digest = hashlib.sha1(file_name.encode("utf-8")).hexdigest()[:10]
+    return lake_dir / source / f"{safe}.{digest}.parquet"
 
 
 def write_batch(lake_dir: Path, source: str, file_name: str, rows: pl.DataFrame) -> Path:

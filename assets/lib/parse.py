@@ -7,6 +7,8 @@ the database, so batches parse in parallel and a test can call it on a few lines
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -14,15 +16,28 @@ import polars as pl
 from . import values as v
 from .files import FileError, Grid
 from .pii import pseudonymize_column
-from .reference import STATUS_MAP, province_expr
+from .reference import STATUS_MAP, address_parts, province_expr
 from .schema import SOURCES, UNIT_SCALE, Column, Kind
 from .text import clean_text, normalize, normalize_header
+
+
+# Bump when parsing changes what a file yields: every file is then parsed again on the next run.
+PARSER_VERSION = "2"
 
 
 @dataclass(frozen=True)
 class ParseOptions:
     pii_key: str
     default_shop: str = "default"
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes when the same bytes would parse to other rows (parser, key, default shop).
+
+        The key enters only through an HMAC, so the fingerprint reveals nothing about it."""
+        key_mark = hmac.new(self.pii_key.encode("utf-8"), b"taobao-ops fingerprint", hashlib.sha256).hexdigest()
+        text = f"{PARSER_VERSION}|{key_mark}|{self.default_shop}"
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass
@@ -98,19 +113,20 @@ def _typed(col: Column, feeds: list[_Mapped]) -> tuple[pl.Expr, pl.Expr | None]:
     if col.kind in (Kind.STRING, Kind.ADDRESS, Kind.STATUS, Kind.PERSONAL):
         return text, None
     parsed = _PARSERS[col.kind](text)
-    if col.kind is Kind.INT and feeds and feeds[0].unit:
-        scale = UNIT_SCALE.get(feeds[0].unit)
-        if scale is None:
-            raise FileError(f"unknown unit '{feeds[0].unit}' in column '{feeds[0].header}'")
+    scale = UNIT_SCALE.get(feeds[0].unit) if feeds and feeds[0].unit else None
+    if col.kind is Kind.INT and scale:  # 万件 / 亿件; any other unit in a header is only a label
         parsed = v.parse_scaled_int(text, scale)
+    shown = pl.lit("") if col.personal else pl.format(" '{}'", text.str.slice(0, 60))
     if col.kind is Kind.ID:
         invalid = (
             pl.when(v.is_scientific_id(text))
-            .then(pl.format("{}: id in scientific notation '{}' (digits were lost)", pl.lit(col.name), text))
+            .then(pl.format("{}: id in scientific notation{} (digits were lost)", pl.lit(col.name), shown))
+            .when(text.is_not_null() & parsed.is_null())
+            .then(pl.lit(f"{col.name}: missing (empty id)"))
         )
     else:
         invalid = pl.when(text.is_not_null() & parsed.is_null()).then(
-            pl.format("{}: not a valid {} '{}'", pl.lit(col.name), pl.lit(col.kind.value), text.str.slice(0, 60))
+            pl.format("{}: not a valid {}{}", pl.lit(col.name), pl.lit(col.kind.value), shown)
         )
     return parsed, invalid
 
@@ -176,15 +192,16 @@ def parse_batches(header: list[str], rows: pl.DataFrame, source: str, options: P
 
 
 def _raw_line(header: list[str], mapped: dict[str, list[_Mapped]], columns: tuple[Column, ...]) -> pl.Expr:
-    """The row as it was, personal data masked (contract §7)."""
-    personal = {
+    """The row as it was, with personal data masked (contract §7): personal columns, addresses, and
+    every column the contract does not know (an export may carry 支付宝账号 or 买家留言)."""
+    shown = {
         m.index
         for col in columns
-        if col.kind in (Kind.PERSONAL, Kind.ADDRESS) or col.name == "buyer_id"
+        if col.kind not in (Kind.PERSONAL, Kind.ADDRESS) and not col.personal
         for m in mapped.get(col.name, [])
     }
     cells = [
-        pl.lit(MASK) if i in personal else pl.col(f"c{i}").fill_null("")
+        pl.col(f"c{i}").fill_null("") if i in shown else pl.lit(MASK)
         for i in range(len(header))
     ]
     return pl.concat_str(cells, separator=",")
@@ -202,17 +219,15 @@ def _orders(frame: pl.DataFrame, options: ParseOptions):
     status = status_text.replace_strict(STATUS_MAP, default=None, return_dtype=pl.String)
     paid = pl.col("paid_amount").fill_null(v.parse_money(pl.lit("0")))
     refund = pl.col("refund_amount").fill_null(v.parse_money(pl.lit("0")))
-    frame = frame.with_columns(
-        parts=pl.col("address").str.replace_all(r"\s+", " ").str.split(" ")
-    ).with_columns(
+    frame = frame.with_columns(parts=address_parts(pl.col("address"))).with_columns(
         shop_id=_shop(options),
         status=pl.when((status == "closed") & (paid > 0) & (refund == paid)).then(pl.lit("refunded")).otherwise(status),
         paid_amount=paid,
         refund_amount=refund,
         item_count=pl.col("item_count").fill_null(1),
-        province=province_expr(pl.coalesce(pl.col("province"), pl.col("parts").list.get(0, null_on_oob=True))),
-        city=pl.coalesce(pl.col("city"), pl.col("parts").list.get(1, null_on_oob=True)),
-        district=pl.coalesce(pl.col("district"), pl.col("parts").list.get(2, null_on_oob=True)),
+        province=province_expr(pl.coalesce(pl.col("province"), pl.col("parts").struct.field("province"))),
+        city=pl.coalesce(pl.col("city"), pl.col("parts").struct.field("city")),
+        district=pl.coalesce(pl.col("district"), pl.col("parts").struct.field("district")),
     )
     limit = pl.col("batch_date").cast(pl.Datetime("us")) + pl.duration(days=2)
     stamps = ("created_at", "paid_at", "shipped_at", "completed_at")
@@ -223,6 +238,7 @@ def _orders(frame: pl.DataFrame, options: ParseOptions):
         _check(pl.col("total_amount") >= 0, "total_amount: negative"),
         _check(pl.col("paid_amount") >= 0, "paid_amount: negative"),
         _check(pl.col("refund_amount") >= 0, "refund_amount: negative"),
+        _check(pl.col("item_count") >= 0, "item_count: negative"),
         _check(pl.col("refund_amount") <= pl.col("paid_amount"), "refund_amount above paid_amount"),
         _check(
             pl.col("paid_at").is_null() | pl.col("_raw_paid_amount").is_not_null(),
@@ -236,14 +252,20 @@ def _orders(frame: pl.DataFrame, options: ParseOptions):
     return frame, rules
 
 
+# Total rows of a 生意参谋 export: loaded, flagged, left out of staging, exempt from row rules (§3).
+TOTAL_CHANNELS = ("汇总", "合计", "总计", "全部")
+
+
 def _traffic(frame: pl.DataFrame, options: ParseOptions):
     visits = pl.col("visits").fill_null(pl.col("uv"))
+    is_total = pl.col("channel").is_in(TOTAL_CHANNELS)
     from_rate = (pl.col("bounce_rate") * visits).round(0, mode="half_away_from_zero").cast(pl.Int64)
     frame = frame.with_columns(
         shop_id=_shop(options),
         visits=visits,
         bounced_visits=pl.coalesce(pl.col("bounced_visits"), from_rate),
         ad_spend=pl.col("ad_spend").fill_null(v.parse_money(pl.lit("0"))),
+        is_total=is_total,
     )
     counts = ("pv", "uv", "visits", "bounced_visits", "cart_users", "fav_users")
     rules = [
@@ -251,8 +273,9 @@ def _traffic(frame: pl.DataFrame, options: ParseOptions):
         _check(pl.col("uv") <= pl.col("pv"), "uv above pv"),
         _check(pl.col("bounced_visits") <= pl.col("visits"), "bounced_visits above visits"),
         _check(pl.col("ad_spend") >= 0, "ad_spend: negative"),
-        _after_batch("date", pl.col("batch_date") + pl.duration(days=1)),
     ]
+    rules = [pl.when(~is_total).then(rule) for rule in rules]
+    rules.append(_after_batch("date", pl.col("batch_date") + pl.duration(days=1)))
     return frame, rules
 
 
@@ -310,7 +333,7 @@ _OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "traffic": (
         "date", "shop_id", "channel", "device", "pv", "uv", "visits", "bounced_visits",
-        "ad_spend", "cart_users", "fav_users",
+        "ad_spend", "cart_users", "fav_users", "is_total",
     ),
     "courier": (
         "period_start", "period_end", "courier", "region", "collected",
@@ -335,7 +358,7 @@ LAKE_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "traffic": {
         "date": pl.Date, "shop_id": pl.String, "channel": pl.String, "device": pl.String,
         "pv": pl.Int64, "uv": pl.Int64, "visits": pl.Int64, "bounced_visits": pl.Int64,
-        "ad_spend": v.MONEY, "cart_users": pl.Int64, "fav_users": pl.Int64,
+        "ad_spend": v.MONEY, "cart_users": pl.Int64, "fav_users": pl.Int64, "is_total": pl.Boolean,
     },
     "courier": {
         "period_start": pl.Date, "period_end": pl.Date, "courier": pl.String, "region": pl.String, "collected": pl.Int64, "delivered": pl.Int64, "returned": pl.Int64,

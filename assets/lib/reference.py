@@ -45,3 +45,23 @@ def province_expr(s: pl.Expr) -> pl.Expr:
     """A province as its official full name (`浙江` -> `浙江省`); an unknown name is kept as given."""
     lookup = {**PROVINCES, **_FULL_TO_FULL}
     return s.replace_strict(lookup, default=s, return_dtype=pl.String)
+
+
+_PROVINCE_NAMES = sorted({*PROVINCES, *PROVINCES.values()}, key=len, reverse=True)
+# `省 市 区 详细地址(邮编)`, with or without spaces: the province must be a known one, the city and
+# district must end like one; the street part is never captured.
+ADDRESS_PATTERN = (
+    r"^(?<province>" + "|".join(_PROVINCE_NAMES) + r")\s*"
+    r"(?:(?<city>[^\s]+?(?:自治州|地区|市|盟))\s*"
+    r"(?:(?<district>[^\s]+?(?:区|县|市|旗)))?)?"
+)
+
+
+def address_parts(address: pl.Expr) -> pl.Expr:
+    """A struct of province (full official name), city and district; null where not recognisable."""
+    parts = address.str.extract_groups(ADDRESS_PATTERN)
+    return pl.struct(
+        province_expr(parts.struct.field("province")).alias("province"),
+        parts.struct.field("city").alias("city"),
+        parts.struct.field("district").alias("district"),
+    )

@@ -34,6 +34,8 @@ class Column:
     required: bool = False
     # Aliases whose blank cell means a definite value (Taobao's 是否手机订单: blank = not mobile).
     blank_means: dict[str, str] = field(default_factory=dict)
+    # Personal data kept only as a pseudonym: never echoed in a reject reason or raw line.
+    personal: bool = False
 
     @property
     def header_names(self) -> tuple[str, ...]:
@@ -43,7 +45,7 @@ class Column:
 ORDERS = (
     Column("order_id", Kind.ID, ("订单编号",), required=True),
     Column("shop_id", Kind.STRING, ("店铺id", "店铺名称")),
-    Column("buyer_id", Kind.ID, ("买家会员名",), required=True),
+    Column("buyer_id", Kind.ID, ("买家会员名",), required=True, personal=True),
     Column("status", Kind.STATUS, ("订单状态",), required=True),
     Column("created_at", Kind.TIMESTAMP, ("订单创建时间",), required=True),
     Column("paid_at", Kind.TIMESTAMP, ("订单付款时间",)),

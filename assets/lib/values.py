@@ -42,11 +42,15 @@ def is_scientific_id(s: pl.Expr) -> pl.Expr:
     )
 
 
+# Thousands separators only where they belong: `1,234,567.8`, not `1,2,3`.
+_GROUPED = r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"
+
+
 def _number_text(s: pl.Expr, money: bool) -> pl.Expr:
-    stripped = s.str.replace_all(",", "")
+    """The number without its currency marks and thousands separators; null if they are misplaced."""
     if money:
-        stripped = stripped.str.replace_all(r"[¥元]", "").str.strip_chars()
-    return stripped
+        s = s.str.replace_all(r"[¥元]", "").str.strip_chars()
+    return pl.when(~s.str.contains(",") | s.str.contains(_GROUPED)).then(s.str.replace_all(",", ""))
 
 
 def parse_money(s: pl.Expr) -> pl.Expr:
@@ -54,14 +58,15 @@ def parse_money(s: pl.Expr) -> pl.Expr:
 
     More than two decimals round half away from zero (contract §0)."""
     text = _number_text(s, money=True)
-    parts = text.str.extract_groups(r"^([+-]?)(\d+)(?:\.(\d*))?$")
+    # At most 16 integer digits: DECIMAL(18,2) holds them, and Int64 fen cannot overflow.
+    parts = text.str.extract_groups(r"^([+-]?)(\d{1,16})(?:\.(\d*))?$")
     sign = pl.when(parts.struct.field("1") == "-").then(-1).otherwise(1)
     whole = parts.struct.field("2").cast(pl.Int64, strict=False)
     frac = parts.struct.field("3").fill_null("").str.pad_end(3, "0")
     fen = frac.str.slice(0, 2).cast(pl.Int64)
     round_up = (frac.str.slice(2, 1).cast(pl.Int64) >= 5).cast(pl.Int64)
     cents = sign * (whole * 100 + fen + round_up)
-    return (cents.cast(MONEY) * pl.lit(Decimal("0.01"))).cast(MONEY)
+    return (cents.cast(pl.Decimal(38, 0)) * pl.lit(Decimal("0.01"))).cast(MONEY)
 
 
 def parse_int(s: pl.Expr) -> pl.Expr:

@@ -16,8 +16,10 @@ create table if not exists audit.loads (
     loaded_at       timestamp not null,
     outcome         varchar not null,
     error           varchar,
-    warning         varchar
+    warning         varchar,
+    parse_fingerprint varchar
 );
+alter table audit.loads add column if not exists parse_fingerprint varchar;
 
 create table if not exists audit.rejects (
     source      varchar not null,

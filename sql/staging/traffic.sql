@@ -26,7 +26,7 @@ current_rows as (
     select * exclude (version_rank)
     from ranked
     where version_rank = 1
-        and channel not in ('汇总', '合计', '总计', '全部')
+        and not is_total
 ),
 
 split_by_device as (
