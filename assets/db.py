@@ -19,9 +19,15 @@ def working_db(settings: PipelineSettings, database: DuckDBResource) -> Iterator
     """The working database with its schemas and shared macros in place."""
     Path(settings.state_dir).mkdir(parents=True, exist_ok=True)
     with database.get_connection() as con:
-        run_script(con, "setup/create_schemas")
-        run_script(con, "setup/create_macros")
-        yield con
+        # DuckDBResource closes the connection only on success (stack-notes §4); a failed step
+        # must not leave the database open for the rest of the process.
+        try:
+            run_script(con, "setup/create_schemas")
+            run_script(con, "setup/create_macros")
+            run_script(con, "setup/create_metrics")
+            yield con
+        finally:
+            con.close()
 
 
 def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict:

@@ -1,31 +1,86 @@
-"""Marts layer: the quarterly tables analysts query (contract §6)."""
+"""Marts layer: the quarterly tables analysts query (contract §6), each rebuilt from staging with
+the shared metric definitions, its restated quarters recorded in audit.restatements."""
 
+from dataclasses import dataclass
 
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, MaterializeResult, asset, asset_check
+from dagster import (
+    AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue,
+    asset, asset_check,
+)
 from dagster_duckdb import DuckDBResource
 
 from .db import table_metadata, working_db
-from .lib.glossary import apply_comments
+from .lib import restatements
+from .lib.glossary import TABLES, apply_comments
 from .lib.sql import fetch_sql, run_sql
 from .resources import PipelineSettings
 
+QUARTER = "quarter"
+# The quarter of a monthly row, under the same fiscal setting as the month's table.
+QUARTER_OF_MONTH = "quarter_label(quarter_start(strptime(month, '%Y-%m'), {fsm}), {fsm})"
+
+
+@dataclass(frozen=True)
+class Mart:
+    keys: tuple[str, ...]
+    upstream: tuple[str, ...]
+    owner: str = "team:analytics"
+
+    def quarter_of(self, fiscal_start_month: int) -> str:
+        if "month" in self.keys:
+            return QUARTER_OF_MONTH.format(fsm=int(fiscal_start_month))
+        return QUARTER
+
+
+MARTS = {
+    "quarterly_shop_kpis": Mart(("quarter", "shop_id"), ("paid_orders", "traffic", "targets")),
+    "quarterly_channel_kpis": Mart(("quarter", "shop_id", "channel_group", "channel"), ("paid_orders", "traffic")),
+    "monthly_target_tracking": Mart(("month", "shop_id"), ("paid_orders", "targets", "traffic")),
+    "quarterly_campaign_kpis": Mart(("quarter", "shop_id", "campaign"), ("paid_orders", "campaigns", "courier_days")),
+    "quarterly_courier_kpis": Mart(("quarter", "courier", "region"), ("courier_days",)),
+    "quarterly_courier_service": Mart(("quarter", "courier"), ("orders",)),
+    "quarterly_region_kpis": Mart(("quarter", "shop_id", "province", "city", "district"), ("paid_orders",)),
+    "quarterly_category_kpis": Mart(("quarter", "shop_id", "category"), ("paid_orders",)),
+}
+
+
+def _mart_asset(name: str, mart: Mart):
+    zh, en = TABLES[f"marts.{name}"]
+
+    @asset(
+        name=name,
+        key_prefix="marts",
+        group_name="marts",
+        kinds={"duckdb", "sql"},
+        owners=[mart.owner],
+        deps=[AssetKey(["staging", u]) for u in mart.upstream],
+        description=f"{zh} — {en}",
+    )
+    def mart_table(context: AssetExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource) -> MaterializeResult:
+        params = settings.sql_params()
+        with working_db(settings, duckdb) as con:
+            had_rows = restatements.keep_previous(con, name)
+            run_sql(con, f"marts/{name}", params)
+            restated = (
+                restatements.changed_quarters(con, name, mart.keys, mart.quarter_of(params["fiscal_start_month"]))
+                if had_rows else []
+            )
+            restatements.record(con, context.run_id, name, restated)
+            apply_comments(con, "marts", name)
+            metadata = table_metadata(con, "marts", name)
+        for quarter, reason in restated:
+            context.log.info(f"restated marts.{name} {quarter}: {reason}")
+        metadata["restated_quarters"] = MetadataValue.md(
+            "\n".join(f"- {q}: {r}" for q, r in restated) or "none"
+        )
+        return MaterializeResult(metadata=metadata)
+
+    return mart_table
+
+
+mart_assets = [_mart_asset(name, mart) for name, mart in MARTS.items()]
+MART_KEYS = [a.key for a in mart_assets]
 SHOP_KPIS = AssetKey(["marts", "quarterly_shop_kpis"])
-
-
-@asset(
-    key=SHOP_KPIS,
-    group_name="marts",
-    kinds={"duckdb", "sql"},
-    owners=["team:analytics"],
-    deps=[AssetKey(["staging", t]) for t in ("orders", "traffic", "targets")],
-    description="季度店铺指标 — per quarter and shop: sales, refunds, buyers, traffic, conversion, "
-    "mobile share, repurchase, ad ROI, target completion, QoQ and YoY.",
-)
-def quarterly_shop_kpis(settings: PipelineSettings, duckdb: DuckDBResource) -> MaterializeResult:
-    with working_db(settings, duckdb) as con:
-        run_sql(con, "marts/quarterly_shop_kpis", settings.sql_params())
-        apply_comments(con, "marts", "quarterly_shop_kpis")
-        return MaterializeResult(metadata=table_metadata(con, "marts", "quarterly_shop_kpis"))
 
 
 @asset_check(
@@ -43,6 +98,4 @@ def shop_kpis_are_sound(settings: PipelineSettings, duckdb: DuckDBResource) -> A
     )
 
 
-mart_assets = [quarterly_shop_kpis]
-MART_KEYS = [a.key for a in mart_assets]
 mart_checks = [shop_kpis_are_sound]

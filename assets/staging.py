@@ -60,6 +60,14 @@ TABLES = {
         upstream=("courier_names",),
     ),
     "targets": StagingTable("Monthly sales target per (shop, month).", lakes=("targets",), upstream=("shops",)),
+    "paid_orders": StagingTable(
+        "The paid orders with the day and (fiscal) quarter of payment: the grain of every order metric.",
+        upstream=("orders",),
+    ),
+    "courier_days": StagingTable(
+        "Courier rows spread over the days of their periods in whole parcels that add up.",
+        upstream=("courier",),
+    ),
     "unmapped_values": StagingTable(
         "Courier names and channels that no reference row maps, with their row counts.",
         upstream=("orders", "traffic", "courier", "courier_names", "channels"),

@@ -47,7 +47,7 @@ def load_report(working_db: Path, run_id: str) -> tuple[Table, list[tuple[str, s
 def shop_table(warehouse: Path) -> Table:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         names = ", ".join(c for c, _ in SHOP_COLUMNS)
-        rows = con.execute(f"select {names} from marts.quarterly_shop_kpis order by quarter_start, shop_id").fetchall()
+        rows = con.execute(f"select {names} from marts.quarterly_shop_kpis order by quarter, shop_id").fetchall()
     table = Table(title="marts.quarterly_shop_kpis (季度店铺指标)", title_justify="left")
     for column, zh in SHOP_COLUMNS:
         table.add_column(f"{zh}\n{column}", justify="left" if column in ("quarter", "shop_id") else "right")

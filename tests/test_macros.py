@@ -14,6 +14,7 @@ from assets.lib.sql import run_script
 def con():
     con = duckdb.connect()
     run_script(con, "setup/create_macros")
+    run_script(con, "setup/create_metrics")
     yield con
     con.close()
 

@@ -14,6 +14,45 @@ TABLES: dict[str, tuple[str, str]] = {
         "One row per (quarter, shop_id) with any order, traffic or target data. Order facts land in "
         "the quarter of paid_at, traffic in the quarter of its date.",
     ),
+    "marts.quarterly_channel_kpis": (
+        "季度渠道指标",
+        "One row per (quarter, shop_id, channel_group, channel): the channel's traffic and the paid "
+        "orders attributed to it (matched on the channel name).",
+    ),
+    "marts.monthly_target_tracking": (
+        "月度目标跟踪",
+        "One row per (month, shop_id): sales against the monthly target, and the (fiscal) year to date.",
+    ),
+    "marts.quarterly_campaign_kpis": (
+        "大促活动指标",
+        "One row per (quarter, shop_id, campaign) for campaign days in a quarter where the shop sold: "
+        "sales on campaign days against the 28 days before.",
+    ),
+    "marts.quarterly_courier_kpis": (
+        "快递揽派指标",
+        "One row per (quarter, courier, region) from courier files; multi-day periods split by days in "
+        "whole parcels.",
+    ),
+    "marts.quarterly_courier_service": (
+        "快递服务时效",
+        "One row per (quarter, courier) from orders shipped in the quarter (by shipped_at) with it.",
+    ),
+    "marts.quarterly_region_kpis": (
+        "地域与农村淘宝",
+        "One row per (quarter, shop_id, province, city, district): sales by delivery region, and "
+        "through rural service stations (村淘服务站).",
+    ),
+    "marts.quarterly_category_kpis": ("类目指标", "One row per (quarter, shop_id, category)."),
+    "staging.paid_orders": ("支付订单", "Paid orders with their day and (fiscal) quarter of payment."),
+    "staging.courier_days": ("快递日分摊", "Courier rows spread over their days in whole parcels."),
+    "staging.channels": ("渠道分组", "Channel -> group: defaults replaced by reference/channels.csv."),
+    "staging.couriers": ("快递别名", "Courier aliases in the order they are tried."),
+    "staging.courier_codes": ("快递公司", "Courier codes with their Chinese name and group (四通一达)."),
+    "staging.courier_names": ("快递名称映射", "Every courier name seen, with its code."),
+    "staging.campaigns": ("大促日历", "Campaign days: defaults replaced by reference/campaigns.csv."),
+    "staging.shops": ("店铺别名", "Other spellings of a shop -> its shop_id."),
+    "audit.unmapped_values": ("未映射值", "Courier names and channels no reference row maps, with row counts."),
+    "audit.restatements": ("重述记录", "Per run, each quarter of a mart whose published numbers changed, and why."),
     "staging.orders": ("订单当前状态", "Each order's current state: its latest loaded row."),
     "staging.traffic": ("流量明细", "Daily traffic per shop, channel and device, de-duplicated."),
     "staging.courier": ("快递揽派", "Parcel counts per courier, region and period, de-duplicated."),
@@ -56,6 +95,46 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "target_completion": ("目标完成率", "gmv / target_gmv."),
     "gmv_qoq": ("环比", "gmv / gmv of the previous quarter − 1; null without that quarter or when it is 0."),
     "gmv_yoy": ("同比", "gmv / gmv of the same quarter a year earlier − 1; null without it or when it is 0."),
+    "channel": ("渠道", "Channel name (the reference spelling when mapped); `unknown` for orders without one."),
+    "channel_group": ("渠道分组", "search, paid, content, recommendation, promotion, external, direct, or other."),
+    "uv_share": ("访客占比", "uv_days of the channel / uv_days of the shop in the quarter."),
+    "month": ("月份", "Calendar month, `YYYY-MM`."),
+    "ytd_gmv": ("年累计支付金额", "Σ gmv of the (fiscal) year's months up to this one. CNY."),
+    "ytd_target_gmv": ("年累计目标", "Σ of the (fiscal) year's monthly targets up to this month. CNY."),
+    "campaign": ("活动", "Campaign name from staging.campaigns (双11, 双12, 618 by default)."),
+    "campaign_days": ("活动天数", "Days of the campaign in the quarter."),
+    "baseline_daily_gmv": (
+        "日常日均支付金额",
+        "Mean daily gmv of the 28 calendar days before the campaign starts, leaving out days inside any "
+        "campaign; a day without sales counts as 0.",
+    ),
+    "uplift": ("活动提升倍数", "(gmv / campaign_days) / baseline_daily_gmv."),
+    "collected": ("揽收量", "Parcels collected (for a campaign: on its days, all couriers and regions)."),
+    "delivered": ("派送量", "Parcels delivered."),
+    "returned": ("退件数", "Parcels returned."),
+    "late": ("超时件数", "Parcels delivered late."),
+    "complaints": ("投诉数", "Complaints."),
+    "courier": ("快递公司", "Courier code (ZTO, YTO, STO, YUNDA, BEST, SF, EMS …), or the name as given when unmapped."),
+    "region": ("区域", "Region of the courier figures; 全国 when the file gives none."),
+    "collected_share": ("揽收占比", "collected / collected of all couriers in the same region and quarter."),
+    "peak_day": ("峰值日", "The day with the most parcels collected (a period spread evenly over its days; earliest on a tie)."),
+    "peak_day_collected": ("峰值日揽收量", "Parcels collected on peak_day."),
+    "avg_daily_collected": ("日均揽收量", "collected / distinct days covered by the rows in the quarter."),
+    "peak_ratio": ("峰值倍数", "peak_day_collected / avg_daily_collected."),
+    "late_rate": ("超时率", "late / delivered, over the rows that give delivered."),
+    "return_rate": ("退件率", "returned / delivered, over the rows that give delivered."),
+    "shipped_orders": ("发货订单数", "Orders shipped in the quarter (by shipped_at) with the courier."),
+    "median_hours_paid_to_shipped": ("付款到发货时长中位数", "Median hours from paid_at to shipped_at."),
+    "median_hours_shipped_to_completed": ("发货到收货时长中位数", "Median hours from shipped_at to completed_at, over orders completed."),
+    "province": ("省份", "Province of the delivery address, by its full official name."),
+    "city": ("城市", "City of the delivery address."),
+    "district": ("区县", "District or county of the delivery address."),
+    "rural_paid_orders": ("村淘订单数", "Paid orders placed through a rural service station."),
+    "rural_gmv": ("村淘支付金额", "gmv of those orders. CNY."),
+    "rural_paid_buyers": ("村淘买家数", "Distinct buyers of those orders."),
+    "rural_station_count": ("村淘服务站数", "Distinct rural service stations with a paid order."),
+    "category": ("类目", "Product category as exported."),
+    "items": ("商品件数", "Σ item_count of paid orders."),
 }
 
 

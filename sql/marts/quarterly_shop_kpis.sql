@@ -4,23 +4,9 @@
 create or replace table marts.quarterly_shop_kpis as
 with
 
-paid_orders as (
-    select
-        shop_id,
-        buyer_id,
-        paid_at,
-        paid_at::date as paid_day,
-        paid_amount,
-        refund_amount,
-        is_mobile,
-        quarter_start(paid_at, $fiscal_start_month) as quarter_start
-    from staging.orders
-    where paid_at is not null
-),
-
 first_payment as (
     select shop_id, buyer_id, min(paid_at) as first_paid_at
-    from paid_orders
+    from staging.paid_orders
     group by shop_id, buyer_id
 ),
 
@@ -31,7 +17,7 @@ buyer_quarters as (
         p.buyer_id,
         count(distinct p.paid_day) as paid_days,
         any_value(f.first_paid_at) < p.quarter_start as is_returning
-    from paid_orders as p
+    from staging.paid_orders as p
     join first_payment as f using (shop_id, buyer_id)
     group by p.shop_id, p.quarter_start, p.buyer_id
 ),
@@ -46,29 +32,18 @@ buyer_kpis as (
     group by shop_id, quarter_start
 ),
 
-daily_buyers as (
-    select shop_id, quarter_start, paid_day, count(distinct buyer_id) as buyers
-    from paid_orders
-    group by shop_id, quarter_start, paid_day
-),
-
-buyer_days as (
-    select shop_id, quarter_start, sum(buyers) as buyer_days
-    from daily_buyers
-    group by shop_id, quarter_start
-),
-
 order_kpis as (
     select
         shop_id,
         quarter_start,
-        sum(paid_amount) as gmv,
-        sum(refund_amount) as refund_amount,
-        count(*) as paid_orders,
-        count(distinct buyer_id) as paid_buyers,
-        sum(paid_amount) filter (where is_mobile) as mobile_gmv,
-        sum(paid_amount) filter (where is_mobile is not null) as device_known_gmv
-    from paid_orders
+        metric_gmv(paid_amount) as gmv,
+        metric_refund_amount(refund_amount) as refund_amount,
+        metric_paid_orders(order_id) as paid_orders,
+        metric_paid_buyers(buyer_id) as paid_buyers,
+        metric_buyer_days(buyer_id, paid_day) as buyer_days,
+        metric_mobile_gmv(paid_amount, is_mobile) as mobile_gmv,
+        metric_device_known_gmv(paid_amount, is_mobile) as device_known_gmv
+    from staging.paid_orders
     group by shop_id, quarter_start
 ),
 
@@ -112,7 +87,7 @@ base as (
         coalesce(o.refund_amount, 0)::decimal(18, 2) as refund_amount,
         coalesce(o.paid_orders, 0) as paid_orders,
         coalesce(o.paid_buyers, 0) as paid_buyers,
-        coalesce(d.buyer_days, 0)::bigint as buyer_days,
+        coalesce(o.buyer_days, 0) as buyer_days,
         coalesce(t.pv, 0)::bigint as pv,
         coalesce(t.uv_days, 0)::bigint as uv_days,
         t.bounced_visits,
@@ -127,7 +102,6 @@ base as (
         g.target_gmv::decimal(18, 2) as target_gmv
     from shop_quarters as k
     left join order_kpis as o using (shop_id, quarter_start)
-    left join buyer_days as d using (shop_id, quarter_start)
     left join buyer_kpis as b using (shop_id, quarter_start)
     left join traffic_kpis as t using (shop_id, quarter_start)
     left join target_kpis as g using (shop_id, quarter_start)
@@ -140,16 +114,16 @@ final as (
         cur.gmv,
         cur.refund_amount,
         (cur.gmv - cur.refund_amount)::decimal(18, 2) as net_sales,
-        safe_div(cur.refund_amount, cur.gmv) as refund_rate,
+        rate_refund(cur.refund_amount, cur.gmv) as refund_rate,
         cur.paid_orders,
         cur.paid_buyers,
-        safe_div(cur.gmv, cur.paid_buyers) as aov,
-        safe_div(cur.gmv, cur.paid_orders) as avg_order_value,
+        rate_aov(cur.gmv, cur.paid_buyers) as aov,
+        rate_avg_order_value(cur.gmv, cur.paid_orders) as avg_order_value,
         cur.buyer_days,
         cur.pv,
         cur.uv_days,
-        safe_div(cur.buyer_days, cur.uv_days) as conversion_rate,
-        safe_div(cur.gmv, cur.uv_days) as uv_value,
+        rate_conversion(cur.buyer_days, cur.uv_days) as conversion_rate,
+        rate_uv_value(cur.gmv, cur.uv_days) as uv_value,
         safe_div(cur.bounced_visits, cur.bounce_base_visits) as bounce_rate,
         safe_div(cur.mobile_uv_days, cur.device_uv_days) as mobile_uv_share,
         safe_div(coalesce(cur.mobile_gmv, 0), cur.device_known_gmv) as mobile_gmv_share,
@@ -158,12 +132,11 @@ final as (
         cur.returning_buyers,
         cur.paid_buyers - cur.returning_buyers as new_buyers,
         cur.ad_spend,
-        safe_div(cur.gmv, cur.ad_spend) as roi,
+        rate_roi(cur.gmv, cur.ad_spend) as roi,
         cur.target_gmv,
-        safe_div(cur.gmv, cur.target_gmv) as target_completion,
-        safe_div(cur.gmv, prev.gmv) - 1 as gmv_qoq,
-        safe_div(cur.gmv, last_year.gmv) - 1 as gmv_yoy,
-        cur.quarter_start
+        rate_target_completion(cur.gmv, cur.target_gmv) as target_completion,
+        rate_growth(cur.gmv, prev.gmv) as gmv_qoq,
+        rate_growth(cur.gmv, last_year.gmv) as gmv_yoy
     from base as cur
     left join base as prev
         on prev.shop_id = cur.shop_id
@@ -171,7 +144,7 @@ final as (
     left join base as last_year
         on last_year.shop_id = cur.shop_id
         and last_year.quarter_start = (cur.quarter_start - interval 12 month)::date
+    order by cur.quarter_start, cur.shop_id
 )
 
 select * from final
-order by quarter_start, shop_id

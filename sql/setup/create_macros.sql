@@ -20,3 +20,13 @@ create or replace macro safe_div(numerator, denominator) as
         when denominator is null or denominator = 0 then null
         else numerator::double / denominator::double
     end;
+
+-- First day of the (fiscal) year holding day d, for years to date.
+create or replace macro year_start(d, fiscal_start_month) as
+    (date_trunc('year', d::date - to_months(fiscal_start_month - 1))
+        + to_months(fiscal_start_month - 1))::date;
+
+-- Whole-item split of n items over a period of `days` days: the part of the first k days is
+-- round(n × k / days), half away from zero, so parts of consecutive spans add up to n (contract §4).
+create or replace macro items_in_first_days(n, k, days) as
+    ((2 * n * k + days) // (2 * days));

@@ -43,7 +43,7 @@ final as (
         r.refund_amount,
         r.item_count,
         r.category,
-        coalesce(r.channel, 'unknown') as channel,
+        coalesce(ch.channel, r.channel, 'unknown') as channel,
         coalesce(ch.channel_group, 'other') as channel_group,
         r.is_mobile,
         r.province,

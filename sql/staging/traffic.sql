@@ -39,7 +39,7 @@ final as (
     select
         c.date,
         c.shop_id,
-        c.channel,
+        coalesce(ch.channel, c.channel) as channel,
         coalesce(ch.channel_group, 'other') as channel_group,
         c.device,
         c.pv,

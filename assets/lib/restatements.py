@@ -1,0 +1,102 @@
+"""Which quarters a rebuild of a mart changed (contract §6: restatement of past quarters).
+
+Before a mart is rebuilt its rows are kept aside; afterwards the two versions are compared row by
+row on the table's key. A quarter that existed before and now has other numbers, or rows added or
+removed, is restated; the reason names the columns that changed. A quarter seen for the first time
+is new, not restated. Only identifiers are spliced into the SQL here, never values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+BEFORE = "_mart_before_rebuild"
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def keep_previous(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Set the current rows aside; False when the mart does not exist yet."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'marts' and table_name = ?", [table]
+    ).fetchone()[0]
+    if exists:
+        con.execute(f"create or replace temp table {BEFORE} as select * from marts.{_quoted(table)}")
+    return bool(exists)
+
+
+def changed_quarters(
+    con: duckdb.DuckDBPyConnection, table: str, keys: tuple[str, ...], quarter_of: str
+) -> list[tuple[str, str]]:
+    """(quarter, reason) for every quarter of the previous version whose rows changed.
+
+    `quarter_of` is the SQL expression giving a row's quarter label from its own columns."""
+    columns = [
+        r[0]
+        for r in con.execute(
+            "select column_name from duckdb_columns() where schema_name = 'marts' and table_name = ? "
+            "order by column_index",
+            [table],
+        ).fetchall()
+    ]
+    values = [c for c in columns if c not in keys]
+    join = " and ".join(f"o.{_quoted(k)} is not distinct from n.{_quoted(k)}" for k in keys)
+    changes = ", ".join(
+        f"case when o.{_quoted(c)} is distinct from n.{_quoted(c)} then '{c}' end" for c in values
+    )
+    rows = con.execute(
+        f"""
+        with
+        old as (select *, {quarter_of} as _quarter, true as _present from {BEFORE}),
+        new as (select *, {quarter_of} as _quarter, true as _present from marts.{_quoted(table)}),
+        pairs as (
+            select
+                coalesce(o._quarter, n._quarter) as quarter,
+                o._present is null as added,
+                n._present is null as removed,
+                list_filter([{changes}], lambda c: c is not null) as changed
+            from old as o
+            full join new as n on {join}
+        ),
+        per_quarter as (
+            select
+                quarter,
+                count(*) filter (where added) as added,
+                count(*) filter (where removed) as removed,
+                list_sort(list_distinct(flatten(list(changed) filter (where not added and not removed))))
+                    as changed
+            from pairs
+            group by quarter
+        )
+        select quarter, added, removed, changed
+        from per_quarter
+        where quarter in (select _quarter from old) and (added > 0 or removed > 0 or len(changed) > 0)
+        order by quarter
+        """
+    ).fetchall()
+    reasons = []
+    for quarter, added, removed, changed in rows:
+        parts = []
+        if changed:
+            parts.append("changed: " + ", ".join(changed))
+        if added:
+            parts.append(f"{added} row(s) added")
+        if removed:
+            parts.append(f"{removed} row(s) removed")
+        reasons.append((quarter, "; ".join(parts)))
+    con.execute(f"drop table if exists {BEFORE}")
+    return reasons
+
+
+def record(con: duckdb.DuckDBPyConnection, run_id: str, table: str, restated: list[tuple[str, str]]) -> None:
+    if not restated:
+        return
+    now = dt.datetime.now()
+    con.executemany(
+        "insert into audit.restatements (run_id, table_name, quarter, reason, restated_at) values (?, ?, ?, ?, ?)",
+        [(run_id, f"marts.{table}", quarter, reason, now) for quarter, reason in restated],
+    )

@@ -1,0 +1,94 @@
+-- marts.quarterly_campaign_kpis: sales on campaign days (双11, 双12, 618 …) against the days before
+-- (contract §6). One row per (quarter, shop, campaign) of the campaigns in the reference table
+-- whose days fall in a quarter where the shop has sales.
+create or replace table marts.quarterly_campaign_kpis as
+with
+
+campaign_days as (
+    select
+        campaign,
+        start_date,
+        unnest(generate_series(start_date, end_date, interval 1 day))::date as day
+    from staging.campaigns
+),
+
+any_campaign_day as (
+    select distinct day from campaign_days
+),
+
+daily_sales as (
+    select shop_id, paid_day as day, metric_gmv(paid_amount) as gmv, metric_paid_orders(order_id) as paid_orders
+    from staging.paid_orders
+    group by all
+),
+
+shops as (
+    select distinct shop_id from staging.paid_orders
+),
+
+-- The 28 calendar days before each campaign starts, leaving out days inside any campaign.
+baseline_days as (
+    select distinct c.campaign, c.start_date, (c.start_date - offset_days::integer)::date as day
+    from (select distinct campaign, start_date from campaign_days) as c,
+        range(1, 29) as r(offset_days)
+    where (c.start_date - offset_days::integer)::date not in (select day from any_campaign_day)
+),
+
+baseline as (
+    select
+        s.shop_id,
+        b.campaign,
+        b.start_date,
+        -- a day without sales counts as 0, so the mean is over the days, not the sales rows
+        safe_div(coalesce(sum(d.gmv), 0), count(*)) as baseline_daily_gmv
+    from shops as s
+    cross join baseline_days as b
+    left join daily_sales as d on d.shop_id = s.shop_id and d.day = b.day
+    group by all
+),
+
+collected as (
+    select day, sum(collected) as collected
+    from staging.courier_days
+    group by all
+),
+
+campaign_quarters as (
+    select
+        s.shop_id,
+        c.campaign,
+        c.start_date,
+        quarter_start(c.day, $fiscal_start_month) as quarter_start,
+        count(*) as campaign_days,
+        coalesce(sum(d.gmv), 0)::decimal(18, 2) as gmv,
+        coalesce(sum(d.paid_orders), 0) as paid_orders,
+        coalesce(sum(p.collected), 0)::bigint as collected
+    from shops as s
+    cross join campaign_days as c
+    left join daily_sales as d on d.shop_id = s.shop_id and d.day = c.day
+    left join collected as p on p.day = c.day
+    group by all
+),
+
+shop_quarters as (
+    select distinct shop_id, quarter_start from staging.paid_orders
+),
+
+final as (
+    select
+        quarter_label(q.quarter_start, $fiscal_start_month) as quarter,
+        q.shop_id,
+        q.campaign,
+        q.campaign_days,
+        q.gmv,
+        q.paid_orders,
+        b.baseline_daily_gmv,
+        safe_div(q.gmv / q.campaign_days, b.baseline_daily_gmv) as uplift,
+        q.collected
+    from campaign_quarters as q
+    semi join shop_quarters as s using (shop_id, quarter_start)
+    left join baseline as b using (shop_id, campaign, start_date)
+    order by q.quarter_start, q.shop_id, q.start_date, q.campaign
+)
+
+select * from final

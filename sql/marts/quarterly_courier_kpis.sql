@@ -1,0 +1,74 @@
+-- marts.quarterly_courier_kpis: parcels per courier and region from courier files (contract §6),
+-- multi-day periods split by days in whole parcels (staging.courier_days).
+create or replace table marts.quarterly_courier_kpis as
+with
+
+days as (
+    select *, quarter_start(day, $fiscal_start_month) as quarter_start
+    from staging.courier_days
+),
+
+daily as (
+    select quarter_start, courier, region, day, sum(collected) as collected
+    from days
+    group by all
+),
+
+peaks as (
+    select
+        quarter_start,
+        courier,
+        region,
+        arg_max(day, (collected, -epoch(day))) as peak_day,
+        max(collected) as peak_day_collected,
+        count(distinct day) as days_covered
+    from daily
+    group by all
+),
+
+totals as (
+    select
+        quarter_start,
+        courier,
+        region,
+        sum(collected) as collected,
+        sum(delivered) as delivered,
+        sum(returned) as returned,
+        sum(late) as late,
+        sum(complaints) as complaints,
+        sum(late) filter (where delivered is not null) as late_with_delivered,
+        sum(returned) filter (where delivered is not null) as returned_with_delivered
+    from days
+    group by all
+),
+
+region_totals as (
+    select quarter_start, region, sum(collected) as region_collected
+    from totals
+    group by all
+),
+
+final as (
+    select
+        quarter_label(t.quarter_start, $fiscal_start_month) as quarter,
+        t.courier,
+        t.region,
+        t.collected::bigint as collected,
+        t.delivered::bigint as delivered,
+        t.returned::bigint as returned,
+        t.late::bigint as late,
+        t.complaints::bigint as complaints,
+        safe_div(t.collected, r.region_collected) as collected_share,
+        p.peak_day,
+        p.peak_day_collected::bigint as peak_day_collected,
+        safe_div(t.collected, p.days_covered) as avg_daily_collected,
+        safe_div(p.peak_day_collected, safe_div(t.collected, p.days_covered)) as peak_ratio,
+        safe_div(t.late_with_delivered, t.delivered) as late_rate,
+        safe_div(t.returned_with_delivered, t.delivered) as return_rate
+    from totals as t
+    join peaks as p using (quarter_start, courier, region)
+    join region_totals as r using (quarter_start, region)
+    order by t.quarter_start, t.courier, t.region
+)
+
+select * from final

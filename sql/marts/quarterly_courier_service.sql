@@ -1,0 +1,28 @@
+-- marts.quarterly_courier_service: how fast orders ship and arrive, per courier, from orders
+-- shipped in the quarter (by shipped_at) with that courier (contract §6).
+create or replace table marts.quarterly_courier_service as
+with
+
+shipped as (
+    select
+        quarter_start(shipped_at, $fiscal_start_month) as quarter_start,
+        courier,
+        epoch(shipped_at - paid_at) / 3600 as hours_paid_to_shipped,
+        epoch(completed_at - shipped_at) / 3600 as hours_shipped_to_completed
+    from staging.orders
+    where shipped_at is not null and courier is not null
+),
+
+final as (
+    select
+        quarter_label(quarter_start, $fiscal_start_month) as quarter,
+        courier,
+        count(*) as shipped_orders,
+        median(hours_paid_to_shipped) as median_hours_paid_to_shipped,
+        median(hours_shipped_to_completed) as median_hours_shipped_to_completed
+    from shipped
+    group by quarter_start, courier
+    order by quarter_start, courier
+)
+
+select * from final
