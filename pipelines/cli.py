@@ -44,7 +44,7 @@ def run(raw_dir: Path | None, state_dir: Path | None, warehouse: Path | None, qu
     from dagster import DagsterInstance
 
     from .definitions import defs
-    from .summary import load_report, print_tables, shop_table
+    from .summary import load_report, mart_sizes, print_tables, shop_table
 
     started = time.perf_counter()
     with console.status("Running the pipeline (load → staging → marts → checks → publish)…"):
@@ -56,13 +56,16 @@ def run(raw_dir: Path | None, state_dir: Path | None, warehouse: Path | None, qu
     elapsed = time.perf_counter() - started
     state = Path(os.environ["TAOBAO_OPS_STATE_DIR"])
     warehouse_path = Path(os.environ["TAOBAO_OPS_WAREHOUSE"])
-    report, failed_files = load_report(state / "pipeline.duckdb", result.run_id)
+    report, failed_files, restated = load_report(state / "pipeline.duckdb", result.run_id)
     problems = _problems(result)
     if not quiet:
         console.print("Steps: " + ", ".join(f"{k} {s:.1f}s" for k, s in _step_seconds(result)))
         print_tables(console, report)
         if warehouse_path.exists():
             print_tables(console, shop_table(warehouse_path))
+            console.print(mart_sizes(warehouse_path))
+    for table, quarter, reason in restated:
+        console.print(f"[yellow]restated[/] {table} {quarter}: {reason}")
     for source, name, error in failed_files:
         console.print(f"[red]quarantined[/] {source}/{name}: {error}")
     for problem in problems:

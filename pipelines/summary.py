@@ -32,16 +32,27 @@ def _cell(column: str, value) -> str:
     return str(value)
 
 
-def load_report(working_db: Path, run_id: str) -> tuple[Table, list[tuple[str, str, str]]]:
+def load_report(working_db: Path, run_id: str) -> tuple[Table, list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """The files of a run per source, the files it quarantined, and the quarters it restated."""
     with duckdb.connect(str(working_db), read_only=True) as con:
         rows = fetch_sql(con, "audit/load_report", {"run_id": run_id})
         failed = fetch_sql(con, "audit/failed_files_in_run", {"run_id": run_id})
+        restated = fetch_sql(con, "audit/restatements_in_run", {"run_id": run_id})
     table = Table(title="Files this run (audit.loads)", title_justify="left")
     for name in ("source", "loaded", "unchanged", "failed", "rows read", "loaded rows", "rejected rows"):
         table.add_column(name, justify="left" if name == "source" else "right")
     for row in rows:
         table.add_row(*(_cell("", v) for v in row))
-    return table, failed
+    return table, failed, restated
+
+
+def mart_sizes(warehouse: Path) -> str:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name"
+        ).fetchall()
+        counts = [(name, con.execute(f'select count(*) from marts."{name}"').fetchall()[0][0]) for (name,) in rows]
+    return "Published marts: " + ", ".join(f"{name} {count:,}" for name, count in counts)
 
 
 def shop_table(warehouse: Path) -> Table:

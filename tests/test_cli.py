@@ -48,6 +48,18 @@ def test_run_publishes_prints_the_summary_and_records_the_run(tmp_path):
     assert [r.job_name for r in runs] == ["pipeline"]
 
 
+def test_the_output_says_which_quarters_were_restated(tmp_path):
+    shutil.copytree(FIXTURES / "tiny", tmp_path / "raw")
+    assert run_cli(tmp_path, "run", "--quiet").returncode == 0
+    (tmp_path / "raw" / "orders" / "orders_2024-11-20.csv").write_text(
+        "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount,refund_amount,is_mobile\n"
+        "o1,A,b1,refunded,2024-07-01 09:00,2024-07-01 09:05,210.00,200.00,200.00,1\n"
+    )
+    done = run_cli(tmp_path, "run", "--quiet")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "restated marts.quarterly_shop_kpis 2024Q3: changed: net_sales, refund_amount, refund_rate" in done.stdout
+
+
 def test_a_quarantined_file_exits_non_zero_and_names_the_file(tmp_path):
     shutil.copytree(FIXTURES / "tiny", tmp_path / "raw")
     (tmp_path / "raw" / "orders" / "orders_undated.csv").write_text("order_id\n1\n")

@@ -12,7 +12,10 @@ from dagster import AssetKey
 from pipelines.definitions import defs
 
 PROJECT = Path(__file__).resolve().parents[1]
-MARTS = ("quarterly_shop_kpis",)
+MARTS = (
+    "quarterly_shop_kpis", "quarterly_channel_kpis", "monthly_target_tracking", "quarterly_campaign_kpis",
+    "quarterly_courier_kpis", "quarterly_courier_service", "quarterly_region_kpis", "quarterly_category_kpis",
+)
 
 
 def test_definitions_validate_with_the_dagster_cli(tmp_path):
@@ -31,7 +34,7 @@ def test_asset_graph_layers_and_lineage():
     assert keys == {
         *(f"raw/{s}" for s in sources),
         *(f"staging/{t}" for t in ("orders", "traffic", "courier", "targets", "channels", "couriers",
-                                    "campaigns", "shops", "courier_names")),
+                                    "campaigns", "shops", "courier_names", "paid_orders", "courier_days")),
         "audit/unmapped_values",
         *(f"marts/{m}" for m in MARTS),
         "publish/warehouse",
@@ -42,7 +45,7 @@ def test_asset_graph_layers_and_lineage():
         assert node.description, key
         assert node.kinds, key
     parents = {p.to_user_string() for p in graph.get(AssetKey(["marts", "quarterly_shop_kpis"])).parent_keys}
-    assert parents == {"staging/orders", "staging/traffic", "staging/targets"}
+    assert parents == {"staging/paid_orders", "staging/traffic", "staging/targets"}
     parents = {p.to_user_string() for p in graph.get(AssetKey(["staging", "orders"])).parent_keys}
     assert parents == {"raw/orders", "staging/shops", "staging/channels", "staging/courier_names"}
     publish_parents = {p.to_user_string() for p in graph.get(AssetKey(["publish", "warehouse"])).parent_keys}

@@ -1,0 +1,74 @@
+"""A late batch restates exactly the quarters it touches, and the run says so (contract §6)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import FIXTURES, Deployment
+
+pytestmark = pytest.mark.slow
+HEADER = "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount,refund_amount\n"
+
+
+def restated(deployment, result):
+    return deployment.query(
+        "select table_name, quarter, reason from audit.restatements where run_id = ? order by all", [result.run_id]
+    )
+
+
+@pytest.fixture
+def q4_current(tmp_path):
+    """The tiny fixture with a Q4 batch on top: 2024Q3 is past, 2024Q4 current."""
+    deployment = Deployment(tmp_path)
+    shutil.copytree(FIXTURES / "tiny", deployment.raw)
+    deployment.drop("orders/orders_2024-10-08.csv", HEADER + "q1,A,b1,paid,2024-10-08 09:00,2024-10-08 09:01,60,60,0\n")
+    first = deployment.run()
+    assert first.success and restated(deployment, first) == []  # a first build restates nothing
+    return deployment
+
+
+def test_a_late_refund_restates_q3_while_q4_is_current(q4_current):
+    q4_current.drop(
+        "orders/orders_2024-11-20.csv",
+        HEADER.replace("\n", ",is_mobile\n") + "o1,A,b1,refunded,2024-07-01 09:00,2024-07-01 09:05,210.00,200.00,200.00,1\n",
+    )
+    result = q4_current.run()
+    assert result.success
+    assert restated(q4_current, result) == [
+        ("marts.quarterly_category_kpis", "2024Q3", "changed: refund_rate"),
+        ("marts.quarterly_shop_kpis", "2024Q3", "changed: net_sales, refund_amount, refund_rate"),
+    ]
+    # refunds stay in the quarter of payment: Q4's numbers, QoQ included, did not move
+    assert q4_current.query(
+        "select refund_amount, gmv_qoq from marts.quarterly_shop_kpis where quarter = '2024Q4' and shop_id = 'A'"
+    ) == [(0, pytest.approx(60 / 430 - 1))]
+
+
+def test_a_late_payment_restates_its_quarter_and_the_growth_of_the_next(q4_current):
+    q4_current.drop("orders/orders_2024-11-21.csv", HEADER + "late,A,b5,paid,2024-09-30 22:00,2024-09-30 22:30,70,70,0\n")
+    result = q4_current.run()
+    assert {(t, q) for t, q, _ in restated(q4_current, result) if t == "marts.quarterly_shop_kpis"} == {
+        ("marts.quarterly_shop_kpis", "2024Q3"),
+        ("marts.quarterly_shop_kpis", "2024Q4"),  # its gmv_qoq is derived from Q3
+    }
+    (q4_reason,) = [r for t, q, r in restated(q4_current, result) if t == "marts.quarterly_shop_kpis" and q == "2024Q4"]
+    assert q4_reason == "changed: gmv_qoq"
+
+
+def test_a_corrected_traffic_day_restates_only_its_quarter(q4_current):
+    path = q4_current.raw / "traffic" / "traffic_2024-07-31.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("2024-07-03,B,手淘搜索,mobile,10,5,5,0,,0",
+                                                           "2024-07-03,B,手淘搜索,mobile,10,8,8,0,,0"), encoding="utf-8")
+    result = q4_current.run()
+    rows = restated(q4_current, result)
+    assert {(t, q) for t, q, _ in rows} == {
+        ("marts.quarterly_shop_kpis", "2024Q3"),
+        ("marts.quarterly_channel_kpis", "2024Q3"),
+    }
+
+
+def test_a_run_that_changes_nothing_restates_nothing(q4_current):
+    result = q4_current.run()
+    assert result.success and restated(q4_current, result) == []
