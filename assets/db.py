@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+import hashlib
 from pathlib import Path
 
 import duckdb
 from dagster import TableColumn, TableSchema
 from dagster_duckdb import DuckDBResource
 
-from .lib.sql import fetch_sql, run_script
+from .lib.sql import fetch_sql, run_script, sql_text
 from .resources import PipelineSettings
 
 
@@ -22,12 +23,26 @@ def working_db(settings: PipelineSettings, database: DuckDBResource) -> Iterator
         # DuckDBResource closes the connection only on success (stack-notes §4); a failed step
         # must not leave the database open for the rest of the process.
         try:
-            run_script(con, "setup/create_schemas")
-            run_script(con, "setup/create_macros")
-            run_script(con, "setup/create_metrics")
+            _set_up(con)
             yield con
         finally:
             con.close()
+
+
+SETUP_SCRIPTS = ("setup/create_schemas", "setup/create_macros", "setup/create_metrics")
+
+
+def _set_up(con: duckdb.DuckDBPyConnection) -> None:
+    """Schemas, audit tables and macros, created when the scripts changed since they last ran."""
+    version = hashlib.sha256("".join(sql_text(name) for name in SETUP_SCRIPTS).encode()).hexdigest()
+    done = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'audit' and table_name = 'setup_version'"
+    ).fetchall()[0][0] and con.execute("select version from audit.setup_version").fetchall() == [(version,)]
+    if done:
+        return
+    for name in SETUP_SCRIPTS:
+        run_script(con, name)
+    con.execute("create or replace table audit.setup_version as select ? as version", [version])
 
 
 def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict:

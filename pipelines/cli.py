@@ -56,17 +56,23 @@ def run(raw_dir: Path | None, state_dir: Path | None, warehouse: Path | None, qu
     elapsed = time.perf_counter() - started
     state = Path(os.environ["TAOBAO_OPS_STATE_DIR"])
     warehouse_path = Path(os.environ["TAOBAO_OPS_WAREHOUSE"])
-    report, failed_files, restated = load_report(state / "pipeline.duckdb", result.run_id)
+    report = load_report(state / "pipeline.duckdb", result.run_id)
     problems = _problems(result)
     if not quiet:
         console.print("Steps: " + ", ".join(f"{k} {s:.1f}s" for k, s in _step_seconds(result)))
-        print_tables(console, report)
+        print_tables(console, report.files)
         if warehouse_path.exists():
             print_tables(console, shop_table(warehouse_path))
             console.print(mart_sizes(warehouse_path))
-    for table, quarter, reason in restated:
+    for table, quarter, reason in report.restated:
         console.print(f"[yellow]restated[/] {table} {quarter}: {reason}")
-    for source, name, error in failed_files:
+    for kind, source, value, rows in report.unmapped:
+        console.print(
+            f"[yellow]unmapped[/] {kind} '{value}' in {source}: {rows:,} row(s) kept as given"
+            + (", grouped as other" if kind == "channel" else "")
+            + f" (map it in reference/{'channels' if kind == 'channel' else 'couriers'}.csv)"
+        )
+    for source, name, error in report.failed:
         console.print(f"[red]quarantined[/] {source}/{name}: {error}")
     for problem in problems:
         console.print(f"[red]failed[/] {problem}")

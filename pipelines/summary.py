@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,18 +33,31 @@ def _cell(column: str, value) -> str:
     return str(value)
 
 
-def load_report(working_db: Path, run_id: str) -> tuple[Table, list[tuple[str, str, str]], list[tuple[str, str, str]]]:
-    """The files of a run per source, the files it quarantined, and the quarters it restated."""
+@dataclass
+class RunReport:
+    files: Table
+    failed: list[tuple[str, str, str]]
+    restated: list[tuple[str, str, str]]
+    unmapped: list[tuple[str, str, str, int]]
+
+
+def load_report(working_db: Path, run_id: str) -> RunReport:
+    """The files of a run per source, the files it quarantined, the quarters it restated, and the
+    names no reference row maps."""
     with duckdb.connect(str(working_db), read_only=True) as con:
         rows = fetch_sql(con, "audit/load_report", {"run_id": run_id})
         failed = fetch_sql(con, "audit/failed_files_in_run", {"run_id": run_id})
         restated = fetch_sql(con, "audit/restatements_in_run", {"run_id": run_id})
+        has_unmapped = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'audit' and table_name = 'unmapped_values'"
+        ).fetchall()[0][0]
+        unmapped = fetch_sql(con, "audit/unmapped_report") if has_unmapped else []
     table = Table(title="Files this run (audit.loads)", title_justify="left")
     for name in ("source", "loaded", "unchanged", "failed", "rows read", "loaded rows", "rejected rows"):
         table.add_column(name, justify="left" if name == "source" else "right")
     for row in rows:
         table.add_row(*(_cell("", v) for v in row))
-    return table, failed, restated
+    return RunReport(table, failed, restated, unmapped)
 
 
 def mart_sizes(warehouse: Path) -> str:

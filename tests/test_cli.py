@@ -1,4 +1,5 @@
-"""`taobao-ops run` from a shell: settings from the environment, Dagster run history, exit codes."""
+"""`taobao-ops run` from a shell: settings from the environment, Dagster run history, exit codes,
+and what the output tells. Each run here is a real subprocess, so there are few of them."""
 
 from __future__ import annotations
 
@@ -28,14 +29,27 @@ def run_cli(tmp_path: Path, *args: str, cwd: Path | None = None) -> subprocess.C
     return subprocess.run([*CLI, *args], cwd=cwd or tmp_path, env=env, capture_output=True, text=True, timeout=600)
 
 
-def test_run_publishes_prints_the_summary_and_records_the_run(tmp_path):
+def test_runs_publish_print_restatements_and_fail_on_a_quarantined_file(tmp_path):
     shutil.copytree(FIXTURES / "tiny", tmp_path / "raw")
     done = run_cli(tmp_path, "run")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2024Q3" in done.stdout and "430.00" in done.stdout and "succeeded" in done.stdout
+    assert "Published marts: monthly_target_tracking 5," in done.stdout
     assert (tmp_path / "out" / "warehouse.duckdb").exists()
     assert (tmp_path / "state" / "pipeline.duckdb").exists()
     assert (tmp_path / "dagster_home" / "dagster.yaml").exists()  # the project's instance config
+
+    # a late refund of a Q3 order, and a file that cannot be dated
+    (tmp_path / "raw" / "orders" / "orders_2024-11-20.csv").write_text(
+        "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount,refund_amount,is_mobile\n"
+        "o1,A,b1,refunded,2024-07-01 09:00,2024-07-01 09:05,210.00,200.00,200.00,1\n"
+    )
+    (tmp_path / "raw" / "orders" / "orders_undated.csv").write_text("order_id\n1\n")
+    done = run_cli(tmp_path, "run", "--quiet")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "restated marts.quarterly_shop_kpis 2024Q3: changed: net_sales, refund_amount, refund_rate" in done.stdout
+    assert "quarantined orders/orders_undated.csv: orders_undated.csv: no date" in done.stdout
+    assert "published" in done.stdout  # the rest is still published
 
     from dagster import DagsterInstance
 
@@ -45,36 +59,18 @@ def test_run_publishes_prints_the_summary_and_records_the_run(tmp_path):
             runs = instance.get_runs()
     finally:
         del os.environ["DAGSTER_HOME"]
-    assert [r.job_name for r in runs] == ["pipeline"]
+    assert [r.job_name for r in runs] == ["pipeline", "pipeline"]
+    assert [r.is_success for r in runs] == [False, True]  # newest first
 
 
-def test_the_output_says_which_quarters_were_restated(tmp_path):
-    shutil.copytree(FIXTURES / "tiny", tmp_path / "raw")
-    assert run_cli(tmp_path, "run", "--quiet").returncode == 0
-    (tmp_path / "raw" / "orders" / "orders_2024-11-20.csv").write_text(
-        "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount,refund_amount,is_mobile\n"
-        "o1,A,b1,refunded,2024-07-01 09:00,2024-07-01 09:05,210.00,200.00,200.00,1\n"
-    )
-    done = run_cli(tmp_path, "run", "--quiet")
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "restated marts.quarterly_shop_kpis 2024Q3: changed: net_sales, refund_amount, refund_rate" in done.stdout
-
-
-def test_a_quarantined_file_exits_non_zero_and_names_the_file(tmp_path):
-    shutil.copytree(FIXTURES / "tiny", tmp_path / "raw")
-    (tmp_path / "raw" / "orders" / "orders_undated.csv").write_text("order_id\n1\n")
-    done = run_cli(tmp_path, "run", "--quiet")
-    assert done.returncode == 1
-    assert "quarantined orders/orders_undated.csv: orders_undated.csv: no date" in done.stdout
-    assert (tmp_path / "out" / "warehouse.duckdb").exists()  # the rest is still published
-
-
-def test_options_override_the_environment(tmp_path):
-    shutil.copytree(FIXTURES / "tiny", tmp_path / "elsewhere")
+def test_options_override_the_environment_and_unmapped_names_are_reported(tmp_path):
+    shutil.copytree(FIXTURES / "marts", tmp_path / "elsewhere")
     done = run_cli(tmp_path, "run", "--quiet", "--raw-dir", "elsewhere", "--warehouse", "w.duckdb")
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "w.duckdb").exists()  # relative to the current directory
     assert not (tmp_path / "out" / "warehouse.duckdb").exists()
+    assert "unmapped channel 'Weird Channel' in orders: 1 row(s) kept as given, grouped as other" in done.stdout
+    assert "unmapped courier 'Pigeon Post' in orders: 1 row(s) kept as given" in done.stdout
 
 
 def test_a_missing_raw_folder_is_a_clear_error(tmp_path):
