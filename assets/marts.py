@@ -3,16 +3,13 @@ the shared metric definitions, its restated quarters recorded in audit.restateme
 
 from dataclasses import dataclass
 
-from dagster import (
-    AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue,
-    asset, asset_check,
-)
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
 from .db import table_metadata, working_db
 from .lib import restatements
 from .lib.glossary import TABLES, apply_comments
-from .lib.sql import fetch_sql, run_sql
+from .lib.sql import run_sql
 from .resources import PipelineSettings
 
 QUARTER = "quarter"
@@ -80,22 +77,3 @@ def _mart_asset(name: str, mart: Mart):
 
 mart_assets = [_mart_asset(name, mart) for name, mart in MARTS.items()]
 MART_KEYS = [a.key for a in mart_assets]
-SHOP_KPIS = AssetKey(["marts", "quarterly_shop_kpis"])
-
-
-@asset_check(
-    asset=SHOP_KPIS,
-    blocking=True,
-    description="One row per (quarter, shop_id), and every rate that must be a share lies in [0, 1].",
-)
-def shop_kpis_are_sound(settings: PipelineSettings, duckdb: DuckDBResource) -> AssetCheckResult:
-    with working_db(settings, duckdb) as con:
-        problems = fetch_sql(con, "marts/check_quarterly_shop_kpis")
-    return AssetCheckResult(
-        passed=not problems,
-        severity=AssetCheckSeverity.ERROR,
-        metadata={"problems": len(problems), "sample": "\n".join(f"{q} {s}: {p}" for q, s, p in problems[:20])},
-    )
-
-
-mart_checks = [shop_kpis_are_sound]

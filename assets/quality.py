@@ -5,15 +5,28 @@ the suite's result is the asset's check result, so a failure stops the run befor
 held-back files are validated again on the next run.
 """
 
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
+import polars as pl
+from dagster import (
+    AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue,
+    asset_check,
+)
+from dagster_duckdb import DuckDBResource
 
-from .lib.expectations import SuiteResult
+from .db import working_db
+from .lib.expectations import SuiteResult, validate
+from .lib.sql import fetch_sql, query_frame, run_sql
+from .resources import PipelineSettings
 
 # The suite that guards each raw source's new batches.
-BATCH_SUITES = {"orders": "orders_batch"}
+BATCH_SUITES = {"orders": "orders_batch", "traffic": "traffic_batch", "courier": "courier_batch"}
 DESCRIPTIONS = {
     "orders_batch": "Great Expectations suite on the order rows this run loads, run before they are "
-    "written: required fields, status vocabulary, pseudonymised buyers, amounts, payment after creation.",
+    "written: required fields, status vocabulary, pseudonymised buyers, amounts, timestamp order; "
+    "a key repeated within a file warns.",
+    "traffic_batch": "Great Expectations suite on the traffic rows this run loads, run before they are "
+    "written: required fields, devices, counts, uv ≤ pv, bounced ≤ visits; a repeated key warns.",
+    "courier_batch": "Great Expectations suite on the courier rows this run loads, run before they are "
+    "written: required fields, counts, period order; a repeated key warns.",
 }
 
 
@@ -30,28 +43,115 @@ def batch_check_specs(source: str) -> list[AssetCheckSpec]:
     ]
 
 
-def batch_check_result(source: str, results: list[SuiteResult], rows_validated: int) -> AssetCheckResult:
-    """All chunks' suite results as one check result, with the failing expectations as metadata."""
-    suite = BATCH_SUITES[source]
-    failed = [f for r in results for f in r.failed]
-    lines = [
-        f"- `{f['expectation']}` on `{f['column']}`: {f['unexpected_count']} unexpected, e.g. {f['sample']}"
-        + (f" (error: {f['error']})" if f["error"] else "")
+def failure_lines(failed: list[dict]) -> list[str]:
+    return [
+        f"- [{f['severity']}] `{f['expectation']}` on `{f['column']}`: {f['unexpected_count']} unexpected,"
+        f" e.g. {f['sample']}" + (f" (error: {f['error']})" if f["error"] else "")
         for f in failed
     ]
-    passed = all(r.success for r in results)
+
+
+def summary(suite: str, failed: list[dict]) -> str:
+    """One line for the run's output: the check's suite, the first failing expectation, values."""
+    first = failed[0]
+    return (
+        f"{len(failed)} expectation(s) of {suite} failed, e.g. {first['expectation']} on {first['column']}"
+        f" ({first['unexpected_count']} unexpected: {', '.join(first['sample'][:3])})"
+    )
+
+
+def suite_check_result(
+    asset_key: AssetKey, name: str, suite: str, results: list[SuiteResult], rows_validated: int, consequence: str
+) -> AssetCheckResult:
+    """Suite results as one check: ERROR when an error-level expectation failed, WARN for warnings."""
+    failed = [f for r in results for f in r.failed]
+    errors = [f for f in failed if f["severity"] == "error"]
+    passed = not failed
     return AssetCheckResult(
-        asset_key=AssetKey(["raw", source]),
-        check_name=check_name(suite),
+        asset_key=asset_key,
+        check_name=name,
         passed=passed,
-        severity=AssetCheckSeverity.ERROR,
-        description=None if passed else f"{len(failed)} expectation(s) of {suite} failed; the batch was held back",
+        severity=AssetCheckSeverity.ERROR if errors else AssetCheckSeverity.WARN,
+        description=None if passed else summary(suite, errors or failed) + (f"; {consequence}" if errors else ""),
         metadata={
             "suite": suite,
             "rows_validated": rows_validated,
             "expectations_evaluated": sum(r.evaluated for r in results),
             "expectations_failed": len(failed),
-            "failed_expectations": MetadataValue.md("\n".join(lines) or "none"),
-            "note": "no new rows" if not results else "",
+            "failed_expectations": MetadataValue.md("\n".join(failure_lines(failed)) or "none"),
         },
     )
+
+
+def batch_check_result(source: str, results: list[SuiteResult], rows_validated: int) -> AssetCheckResult:
+    suite = BATCH_SUITES[source]
+    return suite_check_result(
+        AssetKey(["raw", source]), check_name(suite), suite, results, rows_validated,
+        "the file(s) were held back",
+    )
+
+
+# Layer checks: GX suites over the staging rows a run touched and over the marts, blocking publish.
+
+def _fingerprint(frames: list[pl.DataFrame]) -> str:
+    """Order-independent content hash of the frames to validate."""
+    parts = [str(f.height) + ":" + str(int(f.hash_rows(seed=7).sum())) if f.height else "0" for f in frames]
+    return "|".join(parts)
+
+
+def _layer_check(asset_key: AssetKey, name: str, suites: tuple[tuple[str, str], ...], description: str, batch: bool):
+    @asset_check(asset=asset_key, name=name, blocking=True, description=description)
+    def layer_check(
+        context: AssetCheckExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource
+    ) -> AssetCheckResult:
+        params = {**settings.sql_params(), "run_id": context.run.run_id}
+        with working_db(settings, duckdb) as con:
+            frames = [query_frame(con, sql, params) for _, sql in suites]
+            fingerprint = _fingerprint(frames)
+            seen = fetch_sql(con, "audit/last_validation", {"check_name": name, "fingerprint": fingerprint})[0][0]
+        rows = sum(f.height for f in frames)
+        if (batch and rows == 0) or seen:
+            note = "no new rows in this run" if batch and rows == 0 else "content unchanged since it last passed"
+            return AssetCheckResult(passed=True, metadata={"rows_validated": 0, "note": note})
+        results = [validate(suite, frame) for (suite, _), frame in zip(suites, frames)]
+        result = suite_check_result(
+            asset_key, name, "+".join(s for s, _ in suites), results, rows, "nothing was published"
+        )
+        with working_db(settings, duckdb) as con:
+            run_sql(con, "audit/record_validation", {
+                "check_name": name, "fingerprint": fingerprint, "passed": result.passed, "run_id": context.run.run_id,
+            })
+        return result
+
+    return layer_check
+
+
+layer_checks = [
+    _layer_check(
+        AssetKey(["staging", "orders"]), "staging_orders_expectations",
+        (("staging_orders", "checks/staging_orders_of_run"),),
+        "GX suite `staging_orders` on the current rows of the orders this run loaded: one row per order, "
+        "buyers pseudonymised, no phone number in any text column.",
+        batch=True,
+    ),
+    _layer_check(
+        AssetKey(["marts", "quarterly_shop_kpis"]), "quarterly_shop_kpis_expectations",
+        (("quarterly_shop_kpis", "checks/shop_kpis_rows"), ("reconciliation", "checks/shop_gmv_reconciliation")),
+        "GX suites on the shop table: one row per key, shares in [0, 1], and gmv equal to the sum over "
+        "staging orders paid in the quarter.",
+        batch=False,
+    ),
+    _layer_check(
+        AssetKey(["marts", "quarterly_channel_kpis"]), "channel_uv_shares_sum_to_one",
+        (("channel_shares", "checks/channel_uv_shares"),),
+        "GX suite: per shop and quarter with traffic, the channels' uv_share adds up to 1.",
+        batch=False,
+    ),
+    _layer_check(
+        AssetKey(["marts", "quarterly_courier_kpis"]), "courier_totals_reconcile",
+        (("reconciliation", "checks/courier_totals"),),
+        "GX suite: per courier and region, the quarters' parcels add up to the source rows' parcels "
+        "(the split across quarters neither loses nor invents one).",
+        batch=False,
+    ),
+]

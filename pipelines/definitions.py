@@ -9,8 +9,9 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 from dagster_duckdb import DuckDBResource
 
 from assets.ingest import raw_assets
-from assets.marts import mart_assets, mart_checks
+from assets.marts import mart_assets
 from assets.publish import publish_assets, publish_checks
+from assets.quality import layer_checks
 from assets.resources import PipelineSettings
 from assets.staging import staging_assets
 
@@ -26,7 +27,7 @@ pipeline_job = define_asset_job(
 def build_defs(settings: PipelineSettings, database: DuckDBResource) -> Definitions:
     return Definitions(
         assets=[*raw_assets, *staging_assets, *mart_assets, *publish_assets],
-        asset_checks=[*mart_checks, *publish_checks],
+        asset_checks=[*layer_checks, *publish_checks],
         jobs=[pipeline_job],
         resources={"settings": settings, "duckdb": database},
         executor=in_process_executor,

@@ -57,7 +57,12 @@ def test_checks_are_attached_and_blocking():
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
     assert checks == {
         ("raw/orders", "orders_batch_expectations"),
-        ("marts/quarterly_shop_kpis", "shop_kpis_are_sound"),
+        ("raw/traffic", "traffic_batch_expectations"),
+        ("raw/courier", "courier_batch_expectations"),
+        ("staging/orders", "staging_orders_expectations"),
+        ("marts/quarterly_shop_kpis", "quarterly_shop_kpis_expectations"),
+        ("marts/quarterly_channel_kpis", "channel_uv_shares_sum_to_one"),
+        ("marts/quarterly_courier_kpis", "courier_totals_reconcile"),
         ("publish/warehouse", "all_files_readable"),
     }
     for key in graph.asset_check_keys:

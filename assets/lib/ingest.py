@@ -239,10 +239,15 @@ def ingest_source(
         fresh.extend(_parse_chunk(chunk, lake_dir, options, validate, results))
     for outcome in sorted(fresh, key=lambda o: o.file_name):
         before = previous.get(outcome.file_name)
+        warnings = []
         if outcome.outcome == "loaded" and outcome.rows_read == 0 and before and before.rows_loaded > 0:
-            outcome.warning = (
-                f"{outcome.file_name}: an empty file replaced a version that loaded {before.rows_loaded} rows"
+            warnings.append(f"an empty file replaced a version that loaded {before.rows_loaded} rows")
+        if outcome.notes.get("repeated_key_rows"):
+            warnings.append(
+                f"{outcome.notes['repeated_key_rows']} rows repeat a key within the file; the last line of each wins"
             )
+        if warnings:
+            outcome.warning = f"{outcome.file_name}: " + "; ".join(warnings)
         if on_file:
             on_file(outcome)
     outcomes.extend(fresh)

@@ -107,11 +107,25 @@ _PARSERS = {
 }
 
 
+# Longer text is no name, category or channel: most likely a broken export; refused, not stored.
+MAX_TEXT_CHARS = 1000
+# Text a spreadsheet would run as a formula when the published data is opened in one (=cmd|…).
+FORMULA = r"^[=+@]"
+
+
 def _typed(col: Column, feeds: list[_Mapped]) -> tuple[pl.Expr, pl.Expr | None]:
     """The typed value of a column and the reason a present value could not be read."""
     text = pl.col(f"_raw_{col.name}")
-    if col.kind in (Kind.STRING, Kind.ADDRESS, Kind.STATUS, Kind.PERSONAL):
+    if col.kind in (Kind.ADDRESS, Kind.STATUS, Kind.PERSONAL):
         return text, None
+    if col.kind is Kind.STRING:
+        invalid = (
+            pl.when(text.str.len_chars() > MAX_TEXT_CHARS)
+            .then(pl.lit(f"{col.name}: longer than {MAX_TEXT_CHARS} characters"))
+            .when(text.str.contains(FORMULA))
+            .then(pl.lit(f"{col.name}: spreadsheet formula text"))
+        )
+        return text, invalid
     parsed = _PARSERS[col.kind](text)
     scale = UNIT_SCALE.get(feeds[0].unit) if feeds and feeds[0].unit else None
     if col.kind is Kind.INT and scale:  # 万件 / 亿件; any other unit in a header is only a label
@@ -119,7 +133,11 @@ def _typed(col: Column, feeds: list[_Mapped]) -> tuple[pl.Expr, pl.Expr | None]:
     shown = pl.lit("") if col.personal else pl.format(" '{}'", text.str.slice(0, 60))
     if col.kind is Kind.ID:
         invalid = (
-            pl.when(v.is_scientific_id(text))
+            pl.when(text.str.len_chars() > MAX_TEXT_CHARS)
+            .then(pl.lit(f"{col.name}: longer than {MAX_TEXT_CHARS} characters"))
+            .when(text.str.contains(FORMULA) & ~text.str.contains(r'^="[^"]*"$'))
+            .then(pl.lit(f"{col.name}: spreadsheet formula text"))
+            .when(v.is_scientific_id(text))
             .then(pl.format("{}: id in scientific notation{} (digits were lost)", pl.lit(col.name), shown))
             .when(text.is_not_null() & parsed.is_null())
             .then(pl.lit(f"{col.name}: missing (empty id)"))
@@ -182,7 +200,11 @@ def parse_batches(header: list[str], rows: pl.DataFrame, source: str, options: P
         _raw_line(header, mapped, columns).alias("raw_line"),
     )
     good = frame.filter(~bad)
-    notes = good.group_by("file_name").agg(_NOTES.get(source, pl.len().alias("rows")))
+    key = KEYS.get(source)
+    repeated = pl.col("line").count().over(["file_name", *key]) > 1 if key else pl.lit(False)
+    notes = good.with_columns(_repeated=repeated).group_by("file_name").agg(
+        pl.col("_repeated").sum().alias("repeated_key_rows"), *_NOTES.get(source, [])
+    )
     if source == "orders":
         good = pseudonymize_column(good, "buyer_id", options.pii_key)
     good = good.select(*_OUTPUT_COLUMNS[source], "batch_date", "file_name", "line").cast(
@@ -317,6 +339,14 @@ def _as_given(frame: pl.DataFrame, options: ParseOptions):
 _SOURCE_RULES = {
     "orders": _orders, "traffic": _traffic, "courier": _courier, "targets": _targets,
     "campaigns": _campaigns, "channels": _as_given, "couriers": _as_given, "shops": _as_given,
+}
+
+# The key of each source (contract §2–§4): rows repeating a key within one file are loaded, the
+# greatest line winning in staging, and counted as a warning.
+KEYS = {
+    "orders": ("shop_id", "order_id"),
+    "traffic": ("date", "shop_id", "channel", "device"),
+    "courier": ("period_start", "period_end", "courier", "region"),
 }
 
 # Counts per file for the load report (contract §7), over the loaded rows.

@@ -29,6 +29,13 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = Non
     _execute(con, name, params)
 
 
+def query_frame(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None):
+    """The result of a query file as a Polars frame."""
+    text = sql_text(name)
+    used = {k: v for k, v in (params or {}).items() if f"${k}" in text}
+    return con.sql(text, params=used or None).pl()
+
+
 def fetch_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> list[tuple]:
     return _execute(con, name, params).fetchall()
 

@@ -30,7 +30,7 @@ def parse_id(s: pl.Expr) -> pl.Expr:
         .str.strip_chars()
     )
     return (
-        pl.when(unwrapped.str.contains(_SCIENTIFIC) | (unwrapped == ""))
+        pl.when(unwrapped.str.contains(_SCIENTIFIC) | (unwrapped == "") | unwrapped.str.contains(r"^[=+@]"))
         .then(None)
         .otherwise(unwrapped)
     )

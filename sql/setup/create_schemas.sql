@@ -38,3 +38,13 @@ create table if not exists audit.restatements (
     reason      varchar not null,
     restated_at timestamp not null
 );
+
+-- The last validation of each check over each content fingerprint, so an unchanged table is not
+-- validated (nor Great Expectations imported) again.
+create table if not exists audit.validations (
+    check_name   varchar not null,
+    fingerprint  varchar not null,
+    passed       boolean not null,
+    run_id       varchar not null,
+    validated_at timestamp not null
+);

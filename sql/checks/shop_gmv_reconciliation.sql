@@ -1,0 +1,24 @@
+-- The shop table's gmv against the sum over staging orders paid in the quarter, per (quarter, shop).
+with
+
+source as (
+    select
+        quarter_label(quarter_start(paid_at, $fiscal_start_month), $fiscal_start_month) as quarter,
+        shop_id,
+        sum(paid_amount) as gmv
+    from staging.orders
+    where paid_at is not null
+    group by all
+),
+
+final as (
+    select
+        coalesce(m.quarter, s.quarter) as quarter,
+        coalesce(m.shop_id, s.shop_id) as shop_id,
+        coalesce(m.gmv, 0)::decimal(18, 2) as mart_value,
+        coalesce(s.gmv, 0)::decimal(18, 2) as source_value
+    from marts.quarterly_shop_kpis as m
+    full join source as s on s.quarter = m.quarter and s.shop_id = m.shop_id
+)
+
+select * from final

@@ -1,0 +1,1 @@
+select * from marts.quarterly_shop_kpis
