@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import io
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,7 +108,7 @@ def read_grid(raw: RawFile) -> Grid:
     if suffix == ".csv.gz":
         try:
             data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise FileError(f"{raw.name}: not a readable gzip file ({exc})") from None
     text = decode(data, raw.name)
     if "\x00" in text:
