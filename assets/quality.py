@@ -111,7 +111,7 @@ def _layer_check(asset_key: AssetKey, name: str, suites: tuple[tuple[str, str], 
             seen = fetch_sql(con, "audit/last_validation", {"check_name": name, "fingerprint": fingerprint})[0][0]
         rows = sum(f.height for f in frames)
         if (batch and rows == 0) or seen:
-            note = "no new rows in this run" if batch and rows == 0 else "content unchanged since it last passed"
+            note = "no rows loaded since it last passed" if batch and rows == 0 else "content unchanged since it last passed"
             return AssetCheckResult(passed=True, metadata={"rows_validated": 0, "note": note})
         results = [validate(suite, frame) for (suite, _), frame in zip(suites, frames)]
         result = suite_check_result(
@@ -130,8 +130,8 @@ layer_checks = [
     _layer_check(
         AssetKey(["staging", "orders"]), "staging_orders_expectations",
         (("staging_orders", "checks/staging_orders_of_run"),),
-        "GX suite `staging_orders` on the current rows of the orders this run loaded: one row per order, "
-        "buyers pseudonymised, no phone number in any text column.",
+        "GX suite `staging_orders` on the current rows of the orders loaded since the check last passed: "
+        "one row per order, buyers pseudonymised, no phone number in any text column.",
         batch=True,
     ),
     _layer_check(

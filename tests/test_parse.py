@@ -273,3 +273,9 @@ def test_a_nested_parquet_column_is_ignored(tmp_path):
          "total_amount": ["1"], "tags": [["a", "b"]]}
     ).write_parquet(path)
     assert parse_file(RawFile("orders", path, path.name), dt.date(2024, 7, 1)).rows.height == 1
+
+
+def test_a_phone_number_in_a_text_column_is_refused():
+    parsed = parse_text(ORDER_HEADER + ",category\n1,b,paid,2024-07-01,1,call 13812345678\n2,b,paid,2024-07-01,1,SKU-2024070112345\n")
+    assert parsed.rejects["reason"].to_list() == ["category: holds a phone number (personal data)"]
+    assert parsed.rows["order_id"].to_list() == ["2"]

@@ -269,3 +269,29 @@ def test_a_parser_crash_fails_those_files_and_records_them(tiny, monkeypatch):
     errors = _working(tiny, "select file_name, error from audit.loads where source = 'orders'")
     assert len(errors) == 3 and all(e.endswith("RuntimeError: boom") for _, e in errors)
     assert _working(tiny, "select outcome from audit.loads where source = 'traffic'") == [("loaded",)]
+
+
+def test_a_failing_staging_suite_blocks_publishing_until_its_batch_passes(tiny, monkeypatch):
+    from assets.lib import expectations
+
+    assert tiny.run().success
+    tiny.drop("orders/orders_2024-07-20.csv", ORDER_ROW_HEADER + "o9,A,b9,paid,2024-07-20 09:00,2024-07-20 09:01,5,5\n")
+
+    def strict(gx):
+        return [gx.expectations.ExpectColumnValuesToBeInSet(column="status", value_set=["completed"])]
+
+    monkeypatch.setitem(expectations.SUITES, "staging_orders", strict)
+    failed = tiny.run()
+    assert not failed.success
+    (check,) = [e for e in failed.get_asset_check_evaluations() if e.check_name == "staging_orders_expectations"]
+    assert check.passed is False and "expect_column_values_to_be_in_set" in check.description
+    assert gmv(tiny) == Decimal("430.00")  # not published
+    monkeypatch.undo()
+    again = tiny.run()  # the file is unchanged, but its batch has not passed yet: validated again
+    assert again.success
+    (check,) = [e for e in again.get_asset_check_evaluations() if e.check_name == "staging_orders_expectations"]
+    assert check.metadata["rows_validated"].value == 1
+    assert gmv(tiny) == Decimal("435.00")
+    quiet = tiny.run()
+    (check,) = [e for e in quiet.get_asset_check_evaluations() if e.check_name == "staging_orders_expectations"]
+    assert check.metadata["rows_validated"].value == 0

@@ -111,6 +111,8 @@ _PARSERS = {
 MAX_TEXT_CHARS = 1000
 # Text a spreadsheet would run as a formula when the published data is opened in one (=cmd|…).
 FORMULA = r"^[=+@]"
+# A mainland mobile number: personal data that has no place in a category, channel or shop name.
+PHONE = r"(?:^|\D)1[3-9]\d{9}(?:\D|$)"
 
 
 def _typed(col: Column, feeds: list[_Mapped]) -> tuple[pl.Expr, pl.Expr | None]:
@@ -124,6 +126,8 @@ def _typed(col: Column, feeds: list[_Mapped]) -> tuple[pl.Expr, pl.Expr | None]:
             .then(pl.lit(f"{col.name}: longer than {MAX_TEXT_CHARS} characters"))
             .when(text.str.contains(FORMULA))
             .then(pl.lit(f"{col.name}: spreadsheet formula text"))
+            .when(text.str.contains(PHONE))
+            .then(pl.lit(f"{col.name}: holds a phone number (personal data)"))
         )
         return text, invalid
     parsed = _PARSERS[col.kind](text)
