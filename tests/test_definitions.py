@@ -81,3 +81,15 @@ def test_the_glossary_page_matches_the_code():
     assert (PROJECT / "docs" / "metrics.md").read_text(encoding="utf-8") == markdown(), (
         "docs/metrics.md is stale: run `taobao-ops glossary --out docs/metrics.md`"
     )
+
+
+def test_the_quality_page_counts_the_expectations_of_each_suite():
+    import re
+
+    import great_expectations as gx
+
+    from assets.lib.expectations import SUITES
+
+    page = (PROJECT / "docs" / "quality.md").read_text(encoding="utf-8")
+    documented = {m[0]: int(m[1]) for m in re.findall(r"^\| `(\w+)` \|.*\| (\d+) \|$", page, re.MULTILINE)}
+    assert documented == {name: len(build(gx)) for name, build in SUITES.items()}
