@@ -93,3 +93,11 @@ def test_the_quality_page_counts_the_expectations_of_each_suite():
     page = (PROJECT / "docs" / "quality.md").read_text(encoding="utf-8")
     documented = {m[0]: int(m[1]) for m in re.findall(r"^\| `(\w+)` \|.*\| (\d+) \|$", page, re.MULTILINE)}
     assert documented == {name: len(build(gx)) for name, build in SUITES.items()}
+
+
+def test_loading_the_definitions_does_not_import_great_expectations():
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, pipelines.definitions; print('great_expectations' in sys.modules)"],
+        cwd=PROJECT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.stdout.strip() == "False", done.stderr
