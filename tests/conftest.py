@@ -83,3 +83,20 @@ def empty(tmp_path: Path) -> Deployment:
     deployment = Deployment(tmp_path)
     deployment.raw.mkdir(parents=True)
     return deployment
+
+
+@pytest.fixture(scope="session")
+def tiny_published(tmp_path_factory) -> Deployment:
+    """The tiny fixture, run once per session: a deployment with a published warehouse."""
+    deployment = Deployment(tmp_path_factory.mktemp("tiny-published"))
+    shutil.copytree(FIXTURES / "tiny", deployment.raw)
+    assert deployment.run().success
+    return deployment
+
+
+@pytest.fixture
+def built(tmp_path: Path, tiny_published: Deployment) -> Deployment:
+    """A copy of the published tiny deployment (raw files, state, warehouse) to change at will."""
+    deployment = Deployment(tmp_path / "copy")
+    shutil.copytree(tiny_published.root, deployment.root)
+    return deployment

@@ -18,8 +18,8 @@ def gmv(deployment, quarter="2024Q3", shop="A"):
     )[0][0]
 
 
-def test_every_file_reconciles_and_rejects_carry_line_and_reason(tiny):
-    assert tiny.run().success
+def test_every_file_reconciles_and_rejects_carry_line_and_reason(built):
+    tiny = built
     loads = tiny.rows("select * from audit.loads")
     assert {r["file_name"] for r in loads} == {
         "orders_2024-06-20.csv", "orders_2024-07-01.csv", "orders_2024-07-15.csv",
@@ -35,14 +35,14 @@ def test_every_file_reconciles_and_rejects_carry_line_and_reason(tiny):
     assert rejected["raw_line"] == "o5,A,***,paid,2024-07-01 13:00,2024-07-01 13:05,70.00,70.00,90.00,true"
 
 
-def test_an_order_seen_in_several_batches_counts_once_in_its_latest_state(tiny):
-    assert tiny.run().success
+def test_an_order_seen_in_several_batches_counts_once_in_its_latest_state(built):
+    tiny = built
     orders = dict(tiny.query("select order_id, status from staging.orders"))
     assert orders == {"o0": "paid", "o1": "completed", "o2": "refunded", "o3": "pending", "o4": "paid", "o6": "paid"}
 
 
-def test_running_again_or_redropping_the_same_bytes_changes_nothing(tiny):
-    assert tiny.run().success
+def test_running_again_or_redropping_the_same_bytes_changes_nothing(built):
+    tiny = built
     before = tiny.query("select * from marts.quarterly_shop_kpis order by all")
     path = tiny.raw / "orders" / "orders_2024-07-15.csv"
     path.write_bytes(path.read_bytes())  # dropped again: same bytes, new modification time
@@ -56,16 +56,16 @@ def test_running_again_or_redropping_the_same_bytes_changes_nothing(tiny):
     assert tiny.query("select count(*) from audit.rejects") == [(1,)]
 
 
-def test_a_corrected_export_replaces_exactly_what_the_file_gave(tiny):
-    assert tiny.run().success
+def test_a_corrected_export_replaces_exactly_what_the_file_gave(built):
+    tiny = built
     path = tiny.raw / "orders" / "orders_2024-07-15.csv"
     path.write_text(path.read_text().replace("o6,A,b2,paid,2024-07-15 07:00,2024-07-15 08:00,80.00,80.00", "o6,A,b2,paid,2024-07-15 07:00,2024-07-15 08:00,90.00,90.00"))
     assert tiny.run().success
     assert gmv(tiny) == Decimal("440.00")
 
 
-def test_a_file_with_another_name_adds_rows(tiny):
-    assert tiny.run().success
+def test_a_file_with_another_name_adds_rows(built):
+    tiny = built
     tiny.drop(
         "orders/orders_2024-07-15_extra.csv",
         "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount\n"
@@ -75,8 +75,8 @@ def test_a_file_with_another_name_adds_rows(tiny):
     assert gmv(tiny) == Decimal("435.00")
 
 
-def test_an_unreadable_file_is_quarantined_and_the_rest_published(tiny):
-    assert tiny.run().success
+def test_an_unreadable_file_is_quarantined_and_the_rest_published(built):
+    tiny = built
     tiny.drop("orders/orders_without_a_date.csv", "order_id,buyer_id\n1,2\n")
     bad_version = (
         "order_id,shop_id,status,created_at,total_amount\n"  # no buyer_id: a required column
@@ -96,8 +96,8 @@ def test_an_unreadable_file_is_quarantined_and_the_rest_published(tiny):
     assert checks["all_files_readable"] is False
 
 
-def test_an_empty_file_replacing_rows_warns(tiny):
-    assert tiny.run().success
+def test_an_empty_file_replacing_rows_warns(built):
+    tiny = built
     tiny.drop("orders/orders_2024-07-15.csv", "order_id,shop_id,buyer_id,status,created_at,total_amount\n")
     assert tiny.run().success
     (warning,) = tiny.query("select warning from audit.loads where warning is not null")
@@ -125,8 +125,8 @@ def test_personal_data_never_reaches_the_warehouse(tiny):
     assert city == "杭州市"
 
 
-def test_a_reader_with_the_file_open_keeps_its_snapshot_and_never_blocks_a_run(tiny):
-    assert tiny.run().success
+def test_a_reader_with_the_file_open_keeps_its_snapshot_and_never_blocks_a_run(built):
+    tiny = built
     reader = duckdb.connect(str(tiny.warehouse), read_only=True)
     seen = reader.execute("select sum(gmv) from marts.quarterly_shop_kpis").fetchone()[0]
     tiny.drop(
@@ -153,8 +153,8 @@ def test_a_reader_with_the_file_open_keeps_its_snapshot_and_never_blocks_a_run(t
     assert gmv(tiny) == Decimal("1430.00")
 
 
-def test_a_failing_blocking_check_keeps_the_last_good_warehouse(tiny, monkeypatch):
-    assert tiny.run().success
+def test_a_failing_blocking_check_keeps_the_last_good_warehouse(built, monkeypatch):
+    tiny = built
     tiny.drop(
         "orders/orders_2024-07-20.csv",
         "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount\n"
@@ -213,8 +213,8 @@ def test_a_shop_alias_added_later_maps_history_without_double_counting(tiny):
     assert gmv(tiny) == Decimal("440.00")  # 430 + the one order x1, once
 
 
-def test_a_new_pii_key_parses_everything_again(tiny):
-    assert tiny.run().success
+def test_a_new_pii_key_parses_everything_again(built):
+    tiny = built
     before = {b for (b,) in tiny.query("select buyer_id from staging.orders")}
     assert tiny.run(pii_key="another-key").success
     after = {b for (b,) in tiny.query("select buyer_id from staging.orders")}

@@ -149,31 +149,43 @@ def _schema_failures(suite_name: str, frame: pl.DataFrame) -> list[dict]:
              "unexpected_count": len(wrong), "sample": wrong[:5], "error": None}]
 
 
+_DEFINITIONS: dict[tuple, object] = {}
+
+
+def _definition(suite_name: str):
+    """The suite's validation definition in an ephemeral context, built once per process."""
+    builder = SUITES[suite_name]
+    key = (suite_name, builder)
+    if key not in _DEFINITIONS:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        batch = (
+            context.data_sources.add_pandas("lake")
+            .add_dataframe_asset(suite_name)
+            .add_batch_definition_whole_dataframe("batch")
+        )
+        suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
+        for expectation in builder(gx):
+            suite.add_expectation(expectation)
+        _DEFINITIONS[key] = context.validation_definitions.add(
+            gx.ValidationDefinition(name=suite_name, data=batch, suite=suite)
+        )
+    return _DEFINITIONS[key]
+
+
 def validate(suite_name: str, frame: pl.DataFrame) -> SuiteResult:
     schema_failures = _schema_failures(suite_name, frame)
     if suite_name in EXEMPT:
         frame = frame.filter(~EXEMPT[suite_name])
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch = (
-        context.data_sources.add_pandas("lake")
-        .add_dataframe_asset(suite_name)
-        .add_batch_definition_whole_dataframe("batch")
-    )
-    suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
-    for expectation in SUITES[suite_name](gx):
-        suite.add_expectation(expectation)
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=suite_name, data=batch, suite=suite)
-    )
+    definition = _definition(suite_name)
     # Money as float: GX's comparisons do not take Decimal; exactness is not at stake in a range check.
     pandas_frame = frame.with_columns(pl.col(pl.Decimal).cast(pl.Float64)).to_pandas(
         use_pyarrow_extension_array=True
     )
-    result = definition.run(batch_parameters={"dataframe": pandas_frame}, result_format="SUMMARY")
+    result = definition.run(batch_parameters={"dataframe": pandas_frame}, result_format="BASIC")
     failed = []
     for r in result.results:
         if r.success:
