@@ -58,8 +58,11 @@ def _mart_asset(name: str, mart: Mart):
         with working_db(settings, duckdb) as con:
             had_rows = restatements.keep_previous(con, name)
             run_sql(con, f"marts/{name}", params)
+            fiscal = params["fiscal_start_month"]
             restated = (
-                restatements.changed_quarters(con, name, mart.keys, mart.quarter_of(params["fiscal_start_month"]))
+                restatements.changed_quarters(
+                    con, name, mart.keys, mart.quarter_of(fiscal), restatements.current_quarter(con, fiscal)
+                )
                 if had_rows else []
             )
             restatements.record(con, context.run_id, name, restated)

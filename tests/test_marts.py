@@ -7,8 +7,9 @@ Shop A, 2024Q3, paid orders:
   m4 b3 09-30  20.00 `Weird Channel` (unmapped), same county via 村淘2号站, 1 item 茶具,
      courier `Pigeon Post` (unmapped) +12 h, not completed
 Traffic 09-01: 直通车 pv 100 uv 40 spend 50; 手淘搜索 pv 200 uv 60.
-Courier: 中通 华东 100 parcels over 09-29..10-05 (7 days) -> per day 14,15 | 14,14,14,15,14
-  (Q3 gets round(100·2/7) = 29, Q4 71); delivered 70 -> 20 | 50; returned 7 -> 2 | 5; late 3 -> 1 | 2.
+Courier: 中通 华东 100 parcels over 09-29..10-05 (7 days): Q3 gets round(100·2/7) = 29, Q4 71;
+  delivered 70 -> 20 | 50; returned 7 -> 2 | 5; late 3 -> 1 | 2. For the peak day the 100 are spread
+  evenly, 100/7 a day, so the earliest day of each quarter wins the tie.
   韵达 华东 10 on 09-30 and 40 on 10-01 (no delivered); 中通快递 华北 5 on 10-03 (delivered 5).
 Campaign 秋促 09-29..09-30 (reference/campaigns.csv). Targets: 2024-08 100, 2024-09 300, 2025-01 50.
 """
@@ -97,21 +98,21 @@ def test_courier_kpis_split_a_period_across_the_quarter_boundary(published):
     assert_rows(rows, [
         {"quarter": "2024Q3", "courier": "YUNDA", "region": "华东", "collected": 10, "delivered": None,
          "returned": 0, "late": 0, **common, "collected_share": 10 / 39, "peak_day": dt.date(2024, 9, 30),
-         "peak_day_collected": 10, "avg_daily_collected": 10.0, "peak_ratio": 1.0, "late_rate": None, "return_rate": None},
+         "peak_day_collected": 10.0, "avg_daily_collected": 10.0, "peak_ratio": 1.0, "late_rate": None, "return_rate": None},
         {"quarter": "2024Q3", "courier": "ZTO", "region": "华东", "collected": 29, "delivered": 20,
-         "returned": 2, "late": 1, **common, "collected_share": 29 / 39, "peak_day": dt.date(2024, 9, 30),
-         "peak_day_collected": 15, "avg_daily_collected": 14.5, "peak_ratio": 15 / 14.5, "late_rate": 0.05,
+         "returned": 2, "late": 1, **common, "collected_share": 29 / 39, "peak_day": dt.date(2024, 9, 29),
+         "peak_day_collected": 100 / 7, "avg_daily_collected": 14.5, "peak_ratio": (100 / 7) / 14.5, "late_rate": 0.05,
          "return_rate": 0.1},
         {"quarter": "2024Q4", "courier": "YUNDA", "region": "华东", "collected": 40, "delivered": None,
          "returned": 0, "late": 0, **common, "collected_share": 40 / 111, "peak_day": dt.date(2024, 10, 1),
-         "peak_day_collected": 40, "avg_daily_collected": 40.0, "peak_ratio": 1.0, "late_rate": None, "return_rate": None},
+         "peak_day_collected": 40.0, "avg_daily_collected": 40.0, "peak_ratio": 1.0, "late_rate": None, "return_rate": None},
         {"quarter": "2024Q4", "courier": "ZTO", "region": "华东", "collected": 71, "delivered": 50,
-         "returned": 5, "late": 2, **common, "collected_share": 71 / 111, "peak_day": dt.date(2024, 10, 4),
-         "peak_day_collected": 15, "avg_daily_collected": 71 / 5, "peak_ratio": 15 / (71 / 5), "late_rate": 0.04,
+         "returned": 5, "late": 2, **common, "collected_share": 71 / 111, "peak_day": dt.date(2024, 10, 1),
+         "peak_day_collected": 100 / 7, "avg_daily_collected": 71 / 5, "peak_ratio": (100 / 7) / (71 / 5), "late_rate": 0.04,
          "return_rate": 0.1},
         {"quarter": "2024Q4", "courier": "ZTO", "region": "华北", "collected": 5, "delivered": 5,
          "returned": 0, "late": 0, **common, "collected_share": 1.0, "peak_day": dt.date(2024, 10, 3),
-         "peak_day_collected": 5, "avg_daily_collected": 5.0, "peak_ratio": 1.0, "late_rate": 0.0, "return_rate": 0.0},
+         "peak_day_collected": 5.0, "avg_daily_collected": 5.0, "peak_ratio": 1.0, "late_rate": 0.0, "return_rate": 0.0},
     ])
     # the quarters of a split period add up to its total
     assert published.query(
@@ -176,3 +177,20 @@ def test_fiscal_years_to_date_follow_the_setting(tmp_path):
                     ("2025-01", D("200.00"), D("450.00"))]  # FY2025 runs 2024-04 .. 2025-03
     quarters = {q for (q,) in deployment.query("select quarter from marts.quarterly_courier_kpis")}
     assert quarters == {"FY2025Q2", "FY2025Q3"}
+
+
+def test_a_channel_spelled_in_two_cases_counts_once(tmp_path):
+    deployment = Deployment(tmp_path)
+    deployment.drop("traffic/a_2024-07-01.csv", "date,shop_id,channel,pv,uv\n2024-07-01,A,iFashion,80,50\n")
+    deployment.drop("traffic/b_2024-07-01.csv", "date,shop_id,channel,pv,uv\n2024-07-01,A,IFASHION,90,50\n")
+    assert deployment.run().success
+    assert deployment.query("select uv_days, pv from marts.quarterly_shop_kpis") == [(50, 90)]  # b.csv wins
+
+
+def test_the_peak_day_spreads_a_period_evenly(tmp_path):
+    deployment = Deployment(tmp_path)
+    deployment.drop("courier/week_2024-07-07.csv", "period_start,period_end,courier,collected\n2024-07-01,2024-07-07,中通,10\n")
+    assert deployment.run().success
+    assert deployment.query("select peak_day, peak_day_collected, peak_ratio from marts.quarterly_courier_kpis") == [
+        (dt.date(2024, 7, 1), pytest.approx(10 / 7), pytest.approx(1.0))
+    ]

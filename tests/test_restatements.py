@@ -54,7 +54,7 @@ def test_a_late_payment_restates_its_quarter_and_the_growth_of_the_next(q4_curre
         ("marts.quarterly_shop_kpis", "2024Q4"),  # its gmv_qoq is derived from Q3
     }
     (q4_reason,) = [r for t, q, r in restated(q4_current, result) if t == "marts.quarterly_shop_kpis" and q == "2024Q4"]
-    assert q4_reason == "changed: gmv_qoq"
+    assert q4_reason == "changed: gmv_qoq (derived from a restated earlier quarter)"
 
 
 def test_a_corrected_traffic_day_restates_only_its_quarter(q4_current):
@@ -70,5 +70,23 @@ def test_a_corrected_traffic_day_restates_only_its_quarter(q4_current):
 
 
 def test_a_run_that_changes_nothing_restates_nothing(q4_current):
+    result = q4_current.run()
+    assert result.success and restated(q4_current, result) == []
+
+
+def test_a_new_batch_in_the_current_quarter_is_no_restatement(q4_current):
+    q4_current.drop("orders/orders_2024-10-09.csv", HEADER + "q2,A,b2,paid,2024-10-09 09:00,2024-10-09 09:01,40,40,0\n")
+    result = q4_current.run()
+    assert result.success and restated(q4_current, result) == []
+    assert q4_current.query(
+        "select gmv from marts.quarterly_shop_kpis where quarter = '2024Q4' and shop_id = 'A'"
+    ) == [(pytest.approx(100),)]
+
+
+def test_a_mart_column_added_by_new_code_is_not_a_restatement(q4_current, monkeypatch):
+    import duckdb
+
+    with duckdb.connect(str(q4_current.state / "pipeline.duckdb")) as con:
+        con.execute("alter table marts.quarterly_category_kpis drop column items")  # as an older version had it
     result = q4_current.run()
     assert result.success and restated(q4_current, result) == []

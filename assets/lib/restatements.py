@@ -30,20 +30,27 @@ def keep_previous(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 
 def changed_quarters(
-    con: duckdb.DuckDBPyConnection, table: str, keys: tuple[str, ...], quarter_of: str
+    con: duckdb.DuckDBPyConnection, table: str, keys: tuple[str, ...], quarter_of: str, current: str | None
 ) -> list[tuple[str, str]]:
-    """(quarter, reason) for every quarter of the previous version whose rows changed.
+    """(quarter, reason) for every past quarter of the previous version whose rows changed.
 
-    `quarter_of` is the SQL expression giving a row's quarter label from its own columns."""
-    columns = [
-        r[0]
-        for r in con.execute(
-            "select column_name from duckdb_columns() where schema_name = 'marts' and table_name = ? "
-            "order by column_index",
-            [table],
-        ).fetchall()
-    ]
-    values = [c for c in columns if c not in keys]
+    `quarter_of` is the SQL expression giving a row's quarter label from its own columns. `current`
+    is the quarter of the newest batch: its numbers move with every daily batch, which is no
+    restatement, unless an earlier quarter was restated in the same rebuild (then what changed in
+    the current quarter is derived from it: QoQ, returning buyers, years to date)."""
+    def columns_of(schema: str, name: str) -> list[str]:
+        return [
+            r[0]
+            for r in con.execute(
+                "select column_name from duckdb_columns() where schema_name = ? and table_name = ? "
+                "order by column_index",
+                [schema, name],
+            ).fetchall()
+        ]
+
+    before = set(columns_of("main", BEFORE))  # a temp table sits in schema main of database temp
+    # a column added or dropped by a new version of the code is not a change in the data
+    values = [c for c in columns_of("marts", table) if c not in keys and c in before]
     join = " and ".join(f"o.{_quoted(k)} is not distinct from n.{_quoted(k)}" for k in keys)
     changes = ", ".join(
         f"case when o.{_quoted(c)} is distinct from n.{_quoted(c)} then '{c}' end" for c in values
@@ -89,7 +96,19 @@ def changed_quarters(
             parts.append(f"{removed} row(s) removed")
         reasons.append((quarter, "; ".join(parts)))
     con.execute(f"drop table if exists {BEFORE}")
-    return reasons
+    if current is None:
+        return reasons
+    past = [(q, r) for q, r in reasons if q < current]
+    return past + [(q, f"{r} (derived from a restated earlier quarter)") for q, r in reasons if q >= current] if past else []
+
+
+def current_quarter(con: duckdb.DuckDBPyConnection, fiscal_start_month: int) -> str | None:
+    """The quarter of the newest batch date loaded so far: the one still in progress."""
+    return con.execute(
+        "select quarter_label(quarter_start(max(batch_date), $m), $m) from audit.loads "
+        "where outcome = 'loaded' and batch_date is not null",
+        {"m": fiscal_start_month},
+    ).fetchall()[0][0]
 
 
 def record(con: duckdb.DuckDBPyConnection, run_id: str, table: str, restated: list[tuple[str, str]]) -> None:

@@ -1,5 +1,6 @@
 -- marts.quarterly_courier_kpis: parcels per courier and region from courier files (contract §6),
--- multi-day periods split by days in whole parcels (staging.courier_days).
+-- multi-day periods split by days in whole parcels (staging.courier_days); the peak day spreads a
+-- period's parcels evenly over its days.
 create or replace table marts.quarterly_courier_kpis as
 with
 
@@ -9,7 +10,7 @@ days as (
 ),
 
 daily as (
-    select quarter_start, courier, region, day, sum(collected) as collected
+    select quarter_start, courier, region, day, sum(collected_even) as collected
     from days
     group by all
 ),
@@ -19,8 +20,9 @@ peaks as (
         quarter_start,
         courier,
         region,
-        arg_max(day, (collected, -epoch(day))) as peak_day,
-        max(collected) as peak_day_collected,
+        -- compared to 1e-6 parcel, so float noise cannot break a tie; the earliest day wins one
+        arg_max(day, (round(collected, 6), -epoch(day))) as peak_day,
+        arg_max(collected, (round(collected, 6), -epoch(day))) as peak_day_collected,
         count(distinct day) as days_covered
     from daily
     group by all
@@ -60,7 +62,7 @@ final as (
         t.complaints::bigint as complaints,
         safe_div(t.collected, r.region_collected) as collected_share,
         p.peak_day,
-        p.peak_day_collected::bigint as peak_day_collected,
+        p.peak_day_collected,
         safe_div(t.collected, p.days_covered) as avg_daily_collected,
         safe_div(p.peak_day_collected, safe_div(t.collected, p.days_covered)) as peak_ratio,
         safe_div(t.late_with_delivered, t.delivered) as late_rate,

@@ -19,6 +19,8 @@ final as (
         region,
         items_in_first_days(collected, day_number, period_days)
             - items_in_first_days(collected, day_number - 1, period_days) as collected,
+        -- the same parcels spread evenly, for the peak day (contract §6)
+        collected::double / period_days as collected_even,
         items_in_first_days(delivered, day_number, period_days)
             - items_in_first_days(delivered, day_number - 1, period_days) as delivered,
         items_in_first_days(returned, day_number, period_days)

@@ -1,15 +1,19 @@
 -- staging.traffic: one row per (date, shop, channel, device), latest loaded row winning;
 -- total rows (汇总/合计/总计/全部) and the `all` row of a channel-day split by device left out, so
--- nothing counts twice. Shop aliases and channel groups come from the reference tables.
+-- nothing counts twice. Shop aliases and channel spellings are mapped first, so two spellings of
+-- one channel meet.
 create or replace table staging.traffic as
 with
 
 mapped as (
     select
-        t.* exclude (shop_id),
-        coalesce(s.shop_id, t.shop_id) as shop_id
+        t.* exclude (shop_id, channel),
+        coalesce(s.shop_id, t.shop_id) as shop_id,
+        coalesce(ch.channel, t.channel) as channel,
+        coalesce(ch.channel_group, 'other') as channel_group
     from lake_traffic as t
     left join staging.shops as s on s.alias = t.shop_id
+    left join staging.channels as ch on lower(ch.channel) = lower(t.channel)
 ),
 
 ranked as (
@@ -39,8 +43,8 @@ final as (
     select
         c.date,
         c.shop_id,
-        coalesce(ch.channel, c.channel) as channel,
-        coalesce(ch.channel_group, 'other') as channel_group,
+        c.channel,
+        c.channel_group,
         c.device,
         c.pv,
         c.uv,
@@ -56,7 +60,6 @@ final as (
     anti join split_by_device as s
         on c.date = s.date and c.shop_id = s.shop_id and c.channel = s.channel
         and c.device = 'all'
-    left join staging.channels as ch on lower(ch.channel) = lower(c.channel)
 )
 
 select * from final
