@@ -33,7 +33,9 @@ MARTS = {
     "quarterly_shop_kpis": Mart(("quarter", "shop_id"), ("paid_orders", "traffic", "targets")),
     "quarterly_channel_kpis": Mart(("quarter", "shop_id", "channel_group", "channel"), ("paid_orders", "traffic")),
     "monthly_target_tracking": Mart(("month", "shop_id"), ("paid_orders", "targets", "traffic")),
-    "quarterly_campaign_kpis": Mart(("quarter", "shop_id", "campaign"), ("paid_orders", "campaigns", "courier_days")),
+    "quarterly_campaign_kpis": Mart(
+        ("quarter", "shop_id", "campaign"), ("paid_orders", "traffic", "targets", "campaigns", "courier_days")
+    ),
     "quarterly_courier_kpis": Mart(("quarter", "courier", "region"), ("courier_days",)),
     "quarterly_courier_service": Mart(("quarter", "courier"), ("orders",)),
     "quarterly_region_kpis": Mart(("quarter", "shop_id", "province", "city", "district"), ("paid_orders",)),

@@ -194,3 +194,11 @@ def test_the_peak_day_spreads_a_period_evenly(tmp_path):
     assert deployment.query("select peak_day, peak_day_collected, peak_ratio from marts.quarterly_courier_kpis") == [
         (dt.date(2024, 7, 1), pytest.approx(10 / 7), pytest.approx(1.0))
     ]
+
+
+def test_a_shop_with_traffic_but_no_sales_still_gets_its_campaign_rows(tmp_path):
+    deployment = Deployment(tmp_path)
+    deployment.drop("traffic/t_2024-11-12.csv", "date,shop_id,channel,pv,uv\n2024-11-11,B,直通车,10,5\n")
+    assert deployment.run().success
+    rows = deployment.query("select quarter, shop_id, campaign, gmv, uplift from marts.quarterly_campaign_kpis order by all")
+    assert rows == [("2024Q4", "B", "双11", D("0.00"), None), ("2024Q4", "B", "双12", D("0.00"), None)]

@@ -25,8 +25,8 @@ TABLES: dict[str, tuple[str, str]] = {
     ),
     "marts.quarterly_campaign_kpis": (
         "大促活动指标",
-        "One row per (quarter, shop_id, campaign) for campaign days in a quarter where the shop sold: "
-        "sales on campaign days against the 28 days before.",
+        "One row per (quarter, shop_id, campaign) for campaign days in a quarter where the shop has any "
+        "order, traffic or target data: sales on campaign days against the 28 days before.",
     ),
     "marts.quarterly_courier_kpis": (
         "快递揽派指标",

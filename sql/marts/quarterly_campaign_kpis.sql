@@ -1,6 +1,6 @@
 -- marts.quarterly_campaign_kpis: sales on campaign days (双11, 双12, 618 …) against the days before
 -- (contract §6). One row per (quarter, shop, campaign) of the campaigns in the reference table
--- whose days fall in a quarter where the shop has sales.
+-- whose days fall in a quarter where the shop has any order, traffic or target data.
 create or replace table marts.quarterly_campaign_kpis as
 with
 
@@ -22,8 +22,17 @@ daily_sales as (
     group by all
 ),
 
+-- The quarters in which each shop has any order, traffic or target data (contract §6).
+shop_quarters as (
+    select distinct shop_id, quarter_start from staging.paid_orders
+    union
+    select distinct shop_id, quarter_start(date, $fiscal_start_month) from staging.traffic
+    union
+    select distinct shop_id, quarter_start(month, $fiscal_start_month) from staging.targets
+),
+
 shops as (
-    select distinct shop_id from staging.paid_orders
+    select distinct shop_id from shop_quarters
 ),
 
 -- The 28 calendar days before each campaign starts, leaving out days inside any campaign.
@@ -68,10 +77,6 @@ campaign_quarters as (
     left join daily_sales as d on d.shop_id = s.shop_id and d.day = c.day
     left join collected as p on p.day = c.day
     group by all
-),
-
-shop_quarters as (
-    select distinct shop_id, quarter_start from staging.paid_orders
 ),
 
 final as (
