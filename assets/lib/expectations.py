@@ -10,12 +10,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from .parse import LAKE_SCHEMAS, LINEAGE_SCHEMA
+from .parse import LAKE_SCHEMAS, LINEAGE_SCHEMA, PHONE
 from .reference import STATUSES
 
 
 WARNING = {"severity": "warning"}  # an expectation whose failure warns instead of holding back
-PHONE = r"(?<!\d)1[3-9]\d{9}(?!\d)"  # a mainland mobile number inside any text
 RATES = ("refund_rate", "bounce_rate", "mobile_uv_share", "mobile_gmv_share", "repurchase_rate")
 
 
