@@ -14,7 +14,7 @@ from .resources import PipelineSettings
 
 QUARTER = "quarter"
 # The quarter of a monthly row, under the same fiscal setting as the month's table.
-QUARTER_OF_MONTH = "quarter_label(quarter_start(strptime(month, '%Y-%m'), {fsm}), {fsm})"
+QUARTER_OF_MONTH = "quarter_label(quarter_start(strptime(month, '%Y-%m'), $fiscal_start_month), $fiscal_start_month)"
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,10 @@ class Mart:
     upstream: tuple[str, ...]
     owner: str = "team:analytics"
 
-    def quarter_of(self, fiscal_start_month: int) -> str:
-        if "month" in self.keys:
-            return QUARTER_OF_MONTH.format(fsm=int(fiscal_start_month))
-        return QUARTER
+    @property
+    def quarter_of(self) -> str:
+        """SQL giving a row's quarter label; it may use the bound `$fiscal_start_month`."""
+        return QUARTER_OF_MONTH if "month" in self.keys else QUARTER
 
 
 MARTS = {
@@ -63,7 +63,7 @@ def _mart_asset(name: str, mart: Mart):
             fiscal = params["fiscal_start_month"]
             restated = (
                 restatements.changed_quarters(
-                    con, name, mart.keys, mart.quarter_of(fiscal), restatements.current_quarter(con, fiscal)
+                    con, name, mart.keys, mart.quarter_of, restatements.current_quarter(con, fiscal), fiscal
                 )
                 if had_rows else []
             )

@@ -30,7 +30,12 @@ def keep_previous(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 
 def changed_quarters(
-    con: duckdb.DuckDBPyConnection, table: str, keys: tuple[str, ...], quarter_of: str, current: str | None
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    keys: tuple[str, ...],
+    quarter_of: str,
+    current: str | None,
+    fiscal_start_month: int,
 ) -> list[tuple[str, str]]:
     """(quarter, reason) for every past quarter of the previous version whose rows changed.
 
@@ -83,7 +88,8 @@ def changed_quarters(
         from per_quarter
         where quarter in (select _quarter from old) and (added > 0 or removed > 0 or len(changed) > 0)
         order by quarter
-        """
+        """,
+        {"fiscal_start_month": fiscal_start_month} if "$fiscal_start_month" in quarter_of else None,
     ).fetchall()
     reasons = []
     for quarter, added, removed, changed in rows:
