@@ -11,7 +11,7 @@ import duckdb
 from dagster import TableColumn, TableSchema
 from dagster_duckdb import DuckDBResource
 
-from .lib.sql import fetch_sql, run_script, sql_text
+from .lib.sql import fetch_sql, run_script, sql_text, table_exists
 from .resources import PipelineSettings
 
 
@@ -35,9 +35,9 @@ SETUP_SCRIPTS = ("setup/create_schemas", "setup/create_macros", "setup/create_me
 def _set_up(con: duckdb.DuckDBPyConnection) -> None:
     """Schemas, audit tables and macros, created when the scripts changed since they last ran."""
     version = hashlib.sha256("".join(sql_text(name) for name in SETUP_SCRIPTS).encode()).hexdigest()
-    done = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'audit' and table_name = 'setup_version'"
-    ).fetchall()[0][0] and con.execute("select version from audit.setup_version").fetchall() == [(version,)]
+    done = table_exists(con, "audit", "setup_version") and con.execute(
+        "select version from audit.setup_version"
+    ).fetchall() == [(version,)]
     if done:
         return
     for name in SETUP_SCRIPTS:

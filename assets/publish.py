@@ -16,7 +16,7 @@ from dagster_duckdb import DuckDBResource
 
 from .db import working_db
 from .lib.glossary import TABLES, apply_comments
-from .lib.sql import fetch_sql
+from .lib.sql import fetch_sql, table_exists
 from .marts import MART_KEYS
 from .resources import PipelineSettings
 
@@ -54,9 +54,7 @@ def warehouse(settings: PipelineSettings, duckdb: DuckDBResource) -> Materialize
     with working_db(settings, duckdb) as con:
         for qualified in TABLES:
             schema, table = qualified.split(".")
-            if con.execute(
-                "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
-            ).fetchone()[0]:
+            if table_exists(con, schema, table):
                 apply_comments(con, schema, table)
         size = publish_copy(con, settings.warehouse)
     return MaterializeResult(

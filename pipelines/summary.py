@@ -10,7 +10,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from assets.lib.sql import fetch_sql
+from assets.lib.sql import fetch_sql, table_exists
 
 SHOP_COLUMNS = (
     ("quarter", "季度"), ("shop_id", "店铺"), ("gmv", "支付金额"), ("target_completion", "目标完成率"),
@@ -48,10 +48,7 @@ def load_report(working_db: Path, run_id: str) -> RunReport:
         rows = fetch_sql(con, "audit/load_report", {"run_id": run_id})
         failed = fetch_sql(con, "audit/failed_files_in_run", {"run_id": run_id})
         restated = fetch_sql(con, "audit/restatements_in_run", {"run_id": run_id})
-        has_unmapped = con.execute(
-            "select count(*) from duckdb_tables() where schema_name = 'audit' and table_name = 'unmapped_values'"
-        ).fetchall()[0][0]
-        unmapped = fetch_sql(con, "audit/unmapped_report") if has_unmapped else []
+        unmapped = fetch_sql(con, "audit/unmapped_report") if table_exists(con, "audit", "unmapped_values") else []
     table = Table(title="Files this run (audit.loads)", title_justify="left")
     for name in ("source", "loaded", "unchanged", "failed", "rows read", "loaded rows", "rejected rows"):
         table.add_column(name, justify="left" if name == "source" else "right")

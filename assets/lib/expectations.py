@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from .parse import LAKE_SCHEMAS, LINEAGE_SCHEMA, PHONE
+from .parse import LAKE_SCHEMAS, PHONE, lake_schema
 from .reference import STATUSES
 
 
@@ -140,7 +140,7 @@ def _schema_failures(suite_name: str, frame: pl.DataFrame) -> list[dict]:
     source = suite_name.removesuffix("_batch")
     if source not in LAKE_SCHEMAS or not suite_name.endswith("_batch"):
         return []
-    wanted = {**LAKE_SCHEMAS[source], **LINEAGE_SCHEMA}
+    wanted = lake_schema(source)
     wrong = [f"{c}: {frame.schema.get(c)} (want {t})" for c, t in wanted.items() if frame.schema.get(c) != t]
     if not wrong:
         return []

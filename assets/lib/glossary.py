@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import duckdb
 
+from .sql import column_names
+
 TABLES: dict[str, tuple[str, str]] = {
     "marts.quarterly_shop_kpis": (
         "季度店铺指标",
@@ -151,15 +153,8 @@ def apply_comments(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> l
     """Comment a table and every column the glossary defines; returns the columns it does not."""
     zh, en = TABLES[f"{schema}.{table}"]
     con.execute(f'comment on table "{schema}"."{table}" is {_literal(comment_text(zh, en))}')
-    columns = [
-        r[0]
-        for r in con.execute(
-            "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
-            [schema, table],
-        ).fetchall()
-    ]
     undefined = []
-    for column in columns:
+    for column in column_names(con, schema, table):
         if column not in COLUMNS:
             undefined.append(column)
             continue

@@ -20,7 +20,7 @@ import polars as pl
 from .expectations import SuiteResult
 from .files import FileError, Grid, RawFile, batch_date, discover, read_grid, sha256
 from .lake import lake_path, write_batch
-from .parse import LAKE_SCHEMAS, LINEAGE_SCHEMA, REJECT_SCHEMA, ParseOptions, parse_batches
+from .parse import REJECT_SCHEMA, ParseOptions, empty_rows, parse_batches
 from .schema import DATED
 from .sql import fetch_sql, run_sql, transaction
 
@@ -127,7 +127,7 @@ def _parse_chunk(
     source = chunk[0].raw.source
     header = chunk[0].grid.header
     if not header:  # empty files: valid, with no rows (contract §7)
-        parsed_rows = _empty_rows(source)
+        parsed_rows = empty_rows(source)
         return [_outcome(r, parsed_rows, None, None, lake_dir) for r in chunk]
     rows = pl.concat(
         [
@@ -202,10 +202,6 @@ def _outcome(read: _Read, rows: pl.DataFrame, rejects: pl.DataFrame | None, note
         notes={k: int(v) for k, v in (notes or {}).items() if k != "file_name"},
         rejects=rejects,
     )
-
-
-def _empty_rows(source: str) -> pl.DataFrame:
-    return pl.DataFrame(schema={**LAKE_SCHEMAS[source], **LINEAGE_SCHEMA})
 
 
 def ingest_source(

@@ -34,11 +34,8 @@ def batch_files(lake_dir: Path, source: str) -> list[str]:
 
 def register_lake(con, lake_dir: Path, source: str) -> None:
     """Expose every batch of a source to SQL as the view `lake_<source>` (typed even when empty)."""
-    from .parse import LAKE_SCHEMAS, LINEAGE_SCHEMA
+    from .parse import empty_rows
 
     files = batch_files(lake_dir, source)
-    if files:
-        relation = con.read_parquet(files, union_by_name=True)
-    else:
-        relation = pl.DataFrame(schema={**LAKE_SCHEMAS[source], **LINEAGE_SCHEMA})
+    relation = con.read_parquet(files, union_by_name=True) if files else empty_rows(source)
     con.register(f"lake_{source}", relation)

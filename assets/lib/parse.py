@@ -161,7 +161,7 @@ def _check(condition: pl.Expr, reason: str) -> pl.Expr:
 def parse_grid(grid: Grid, source: str, name: str, batch: dt.date | None, options: ParseOptions) -> Parsed:
     """One file's rows, typed and checked (see parse_batches)."""
     if not grid.header:
-        return Parsed(_empty(source), pl.DataFrame(schema=REJECT_SCHEMA), 0)
+        return Parsed(empty_rows(source), pl.DataFrame(schema=REJECT_SCHEMA), 0)
     rows = grid.rows.with_columns(file_name=pl.lit(name), batch_date=pl.lit(batch, pl.Date))
     try:
         parsed = parse_batches(grid.header, rows, source, options)
@@ -212,7 +212,7 @@ def parse_batches(header: list[str], rows: pl.DataFrame, source: str, options: P
     if source == "orders":
         good = pseudonymize_column(good, "buyer_id", options.pii_key)
     good = good.select(*_OUTPUT_COLUMNS[source], "batch_date", "file_name", "line").cast(
-        {**LAKE_SCHEMAS[source], **LINEAGE_SCHEMA}
+        lake_schema(source)
     )
     return Parsed(good, rejects, rows.height, notes_by_file=notes)
 
@@ -407,5 +407,10 @@ LAKE_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
 LINEAGE_SCHEMA = {"batch_date": pl.Date, "file_name": pl.String, "line": pl.Int64}
 
 
-def _empty(source: str) -> pl.DataFrame:
-    return pl.DataFrame(schema={**LAKE_SCHEMAS[source], **LINEAGE_SCHEMA})
+def lake_schema(source: str) -> dict[str, pl.DataType]:
+    """The columns and types of a source's lake files: its facts, then where each row came from."""
+    return {**LAKE_SCHEMAS[source], **LINEAGE_SCHEMA}
+
+
+def empty_rows(source: str) -> pl.DataFrame:
+    return pl.DataFrame(schema=lake_schema(source))

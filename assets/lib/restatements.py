@@ -12,6 +12,8 @@ import datetime as dt
 
 import duckdb
 
+from .sql import column_names, table_exists
+
 BEFORE = "_mart_before_rebuild"
 
 
@@ -21,12 +23,10 @@ def _quoted(name: str) -> str:
 
 def keep_previous(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     """Set the current rows aside; False when the mart does not exist yet."""
-    exists = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'marts' and table_name = ?", [table]
-    ).fetchone()[0]
+    exists = table_exists(con, "marts", table)
     if exists:
         con.execute(f"create or replace temp table {BEFORE} as select * from marts.{_quoted(table)}")
-    return bool(exists)
+    return exists
 
 
 def changed_quarters(
@@ -43,19 +43,9 @@ def changed_quarters(
     is the quarter of the newest batch: its numbers move with every daily batch, which is no
     restatement, unless an earlier quarter was restated in the same rebuild (then what changed in
     the current quarter is derived from it: QoQ, returning buyers, years to date)."""
-    def columns_of(schema: str, name: str) -> list[str]:
-        return [
-            r[0]
-            for r in con.execute(
-                "select column_name from duckdb_columns() where schema_name = ? and table_name = ? "
-                "order by column_index",
-                [schema, name],
-            ).fetchall()
-        ]
-
-    before = set(columns_of("main", BEFORE))  # a temp table sits in schema main of database temp
+    before = set(column_names(con, "main", BEFORE))  # a temp table sits in schema main of database temp
     # a column added or dropped by a new version of the code is not a change in the data
-    values = [c for c in columns_of("marts", table) if c not in keys and c in before]
+    values = [c for c in column_names(con, "marts", table) if c not in keys and c in before]
     join = " and ".join(f"o.{_quoted(k)} is not distinct from n.{_quoted(k)}" for k in keys)
     changes = ", ".join(
         f"case when o.{_quoted(c)} is distinct from n.{_quoted(c)} then '{c}' end" for c in values

@@ -18,11 +18,15 @@ def sql_text(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def _execute(con: duckdb.DuckDBPyConnection, name: str, params: dict | None):
-    """Bind only the parameters the file names (`$name`): one settings dict serves every file."""
-    text = sql_text(name)
+def _bound(text: str, params: dict | None) -> dict | None:
+    """Only the parameters the text names (`$name`): one settings dict serves every file."""
     used = {k: v for k, v in (params or {}).items() if f"${k}" in text}
-    return con.execute(text, used or None)
+    return used or None
+
+
+def _execute(con: duckdb.DuckDBPyConnection, name: str, params: dict | None):
+    text = sql_text(name)
+    return con.execute(text, _bound(text, params))
 
 
 def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
@@ -32,12 +36,20 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = Non
 def query_frame(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None):
     """The result of a query file as a Polars frame."""
     text = sql_text(name)
-    used = {k: v for k, v in (params or {}).items() if f"${k}" in text}
-    return con.sql(text, params=used or None).pl()
+    return con.sql(text, params=_bound(text, params)).pl()
 
 
 def fetch_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> list[tuple]:
     return _execute(con, name, params).fetchall()
+
+
+def column_names(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
+    """A table's columns in order; empty when it does not exist."""
+    return [name for name, _, _ in fetch_sql(con, "audit/table_columns", {"schema": schema, "table": table})]
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(column_names(con, schema, table))
 
 
 @contextmanager
