@@ -14,6 +14,10 @@ from dagster_duckdb import DuckDBResource
 from .lib.sql import fetch_sql, run_script, sql_text, table_exists
 from .resources import PipelineSettings
 
+# Every step that opens the working database is in this concurrency pool; dagster.yaml limits it to
+# one step at a time, so two runs started together take turns instead of meeting DuckDB's lock.
+POOL = "duckdb"
+
 
 @contextmanager
 def working_db(settings: PipelineSettings, database: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -1,12 +1,21 @@
-"""Raw layer: each source folder parsed, file by file, into the Parquet lake with its audit rows."""
+"""Raw layer: each source folder parsed, file by file, into the Parquet lake with its audit rows.
+
+Orders, traffic and courier files are partitioned by batch date: a run loads the files of the
+dates it covers. Reference files are few and undated: every run looks at all of them.
+"""
 
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext, MaterializeResult, MetadataValue, TableColumn, TableSchema, asset,
+)
 from dagster_duckdb import DuckDBResource
 
-from .db import working_db
+from .db import POOL, working_db
 from .lib.expectations import validate
 from .lib.ingest import FileOutcome, ingest_source
+from .lib.parse import lake_schema
+from .lib.schema import DATED
+from .partitions import BATCH_DATES, ONE_RUN, covers
 from .quality import BATCH_SUITES, batch_check_result, batch_check_specs
 from .resources import PipelineSettings
 
@@ -23,7 +32,13 @@ DESCRIPTIONS = {
 }
 
 
+def _column_schema(source: str) -> TableSchema:
+    return TableSchema(columns=[TableColumn(name, str(dtype)) for name, dtype in lake_schema(source).items()])
+
+
 def _raw_asset(source: str):
+    dated = DATED[source]
+
     @asset(
         name=source,
         key_prefix="raw",
@@ -32,6 +47,10 @@ def _raw_asset(source: str):
         owners=["team:data-engineering"],
         description=DESCRIPTIONS[source],
         check_specs=batch_check_specs(source),
+        partitions_def=BATCH_DATES if dated else None,
+        backfill_policy=ONE_RUN if dated else None,
+        pool=POOL,
+        metadata={"dagster/column_schema": _column_schema(source)},
     )
     def raw_source(
         context: AssetExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource
@@ -54,10 +73,16 @@ def _raw_asset(source: str):
             validated.append(rows.height)
             return validate(suite, rows)
 
+        select = None
+        if dated:
+            key_range = context.partition_key_range
+            context.log.info(f"loading {source} files of batch dates {key_range.start} … {key_range.end}")
+            select = lambda raw: covers(key_range, raw.name)  # noqa: E731
+
         with working_db(settings, duckdb) as con:
             outcomes, results = ingest_source(
                 con, source, settings.raw, settings.lake_dir, settings.parse_options(),
-                context.run_id, on_file=report, validate=validator if suite else None,
+                context.run_id, on_file=report, validate=validator if suite else None, select=select,
             )
         checks = [batch_check_result(source, results, sum(validated))] if suite else []
         return MaterializeResult(metadata=_summary(outcomes), check_results=checks)
@@ -69,6 +94,8 @@ def _summary(outcomes: list[FileOutcome]) -> dict:
     count = lambda kind: sum(o.outcome == kind for o in outcomes)  # noqa: E731
     failed = [o.error for o in outcomes if o.outcome == "failed"]
     return {
+        # the rows these files (all of the batch dates the run covered) hold in the lake
+        "dagster/row_count": sum(o.rows_in_lake for o in outcomes),
         "files_seen": len(outcomes),
         "files_loaded": count("loaded"),
         "files_unchanged": count("unchanged"),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
-from .db import table_metadata, working_db
+from .db import POOL, table_metadata, working_db
 from .lib import restatements
 from .lib.glossary import TABLES, apply_comments
 from .lib.sql import run_sql
@@ -54,6 +54,7 @@ def _mart_asset(name: str, mart: Mart):
         owners=[mart.owner],
         deps=[AssetKey(["staging", u]) for u in mart.upstream],
         description=f"{zh} — {en}",
+        pool=POOL,
     )
     def mart_table(context: AssetExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource) -> MaterializeResult:
         params = settings.sql_params()

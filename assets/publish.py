@@ -14,7 +14,7 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from .db import working_db
+from .db import POOL, working_db
 from .lib.glossary import TABLES, apply_comments
 from .lib.sql import fetch_sql, table_exists
 from .marts import MART_KEYS
@@ -46,6 +46,7 @@ def publish_copy(con, target: Path) -> int:
     group_name="publish",
     kinds={"duckdb"},
     owners=["team:data-engineering"],
+    pool=POOL,
     deps=[*MART_KEYS, AssetKey(["audit", "unmapped_values"])],
     description="The analysts' DuckDB file (data/warehouse.duckdb by default): marts, staging and audit "
     "with every table and column commented; replaced atomically, open it read-only.",
@@ -65,6 +66,7 @@ def warehouse(settings: PipelineSettings, duckdb: DuckDBResource) -> Materialize
 @asset_check(
     asset=WAREHOUSE,
     blocking=True,
+    pool=POOL,
     description="Every file of this run could be read. A quarantined file fails the run after "
     "publishing, so a scheduler notices (contract §7).",
 )

@@ -12,7 +12,7 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from .db import working_db
+from .db import POOL, working_db
 from .lib.expectations import SuiteResult, validate
 from .lib.sql import fetch_sql, query_frame, run_sql
 from .resources import PipelineSettings
@@ -100,7 +100,7 @@ def _fingerprint(frames: list[pl.DataFrame]) -> str:
 
 
 def _layer_check(asset_key: AssetKey, name: str, suites: tuple[tuple[str, str], ...], description: str, batch: bool):
-    @asset_check(asset=asset_key, name=name, blocking=True, description=description)
+    @asset_check(asset=asset_key, name=name, blocking=True, description=description, pool=POOL)
     def layer_check(
         context: AssetCheckExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource
     ) -> AssetCheckResult:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from dagster import AssetKey, MaterializeResult, asset
 from dagster_duckdb import DuckDBResource
 
-from .db import table_metadata, working_db
+from .db import POOL, table_metadata, working_db
 from .lib.defaults import register_defaults
 from .lib.lake import register_lake
 from .lib.sql import run_sql
@@ -85,6 +85,7 @@ def _staging_asset(name: str, table: StagingTable):
         owners=["team:data-engineering"],
         deps=[AssetKey(["raw", s]) for s in table.lakes] + [AssetKey(["staging", u]) for u in table.upstream],
         description=table.description,
+        pool=POOL,
     )
     def staging_table(settings: PipelineSettings, duckdb: DuckDBResource) -> MaterializeResult:
         with working_db(settings, duckdb) as con:

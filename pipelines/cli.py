@@ -27,12 +27,20 @@ def main() -> None:
               help="Working database, lake and load state [env TAOBAO_OPS_STATE_DIR; default data/state].")
 @click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The published analysts' file [env TAOBAO_OPS_WAREHOUSE; default data/warehouse.duckdb].")
+@click.option("--from", "first", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="First batch date to load [default: the earliest in the raw folder].")
+@click.option("--to", "last", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Last batch date to load [default: the latest in the raw folder].")
 @click.option("--quiet", is_flag=True, help="Print only problems, not the tables.")
-def run(raw_dir: Path | None, state_dir: Path | None, warehouse: Path | None, quiet: bool) -> None:
+def run(
+    raw_dir: Path | None, state_dir: Path | None, warehouse: Path | None,
+    first: dt.datetime | None, last: dt.datetime | None, quiet: bool,
+) -> None:
     """Load new raw files, rebuild the marts, validate and publish; print the quarterly summary.
 
-    The run is recorded in Dagster's run history (DAGSTER_HOME). Exit code 0 on success; 1 when a
-    check failed or a file was quarantined (the rest is still published when checks allow)."""
+    All the batch dates asked for run as one run (a backfill), recorded in Dagster's run history
+    (DAGSTER_HOME). Exit code 0 on success; 1 when a check failed or a file was quarantined (the
+    rest is still published when checks allow)."""
     from .settings import apply_defaults, prepare_dagster_home
 
     apply_defaults(TAOBAO_OPS_RAW_DIR=raw_dir, TAOBAO_OPS_STATE_DIR=state_dir, TAOBAO_OPS_WAREHOUSE=warehouse)
@@ -43,15 +51,23 @@ def run(raw_dir: Path | None, state_dir: Path | None, warehouse: Path | None, qu
 
     from dagster import DagsterInstance
 
-    from .definitions import defs
+    from .batches import plan_run
+    from .definitions import UNPARTITIONED, defs
+    from .settings import current_settings
     from .summary import load_report, mart_sizes, print_tables, shop_table
 
+    try:
+        plan = plan_run(current_settings(), UNPARTITIONED, first and first.date(), last and last.date())
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    label = plan.label
     started = time.perf_counter()
-    with console.status("Running the pipeline (load → staging → marts → checks → publish)…"):
+    with console.status(f"Running the pipeline, {label} (load → staging → marts → checks → publish)…"):
         result = defs.resolve_job_def("pipeline").execute_in_process(
             instance=DagsterInstance.get(),
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            **plan.arguments,
         )
     elapsed = time.perf_counter() - started
     state = Path(os.environ["TAOBAO_OPS_STATE_DIR"])
@@ -78,8 +94,8 @@ def run(raw_dir: Path | None, state_dir: Path | None, warehouse: Path | None, qu
         console.print(f"[red]failed[/] {problem}")
     status = "[green]succeeded[/]" if result.success else "[red]failed[/]"
     console.print(
-        f"Run {result.run_id[:8]} {status} in {elapsed:.1f}s; published {warehouse_path}"
-        if warehouse_path.exists() else f"Run {result.run_id[:8]} {status} in {elapsed:.1f}s"
+        f"Run {result.run_id[:8]} ({label}) {status} in {elapsed:.1f}s"
+        + (f"; published {warehouse_path}" if warehouse_path.exists() else "")
     )
     sys.exit(0 if result.success else 1)
 

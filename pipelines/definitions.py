@@ -1,6 +1,7 @@
 """The Dagster code location: raw -> staging -> marts -> publish, one job, run in one process.
 
-One process because DuckDB allows one writer: the steps share the working database in turn.
+One process because DuckDB allows one writer: the steps share the working database in turn, and
+the `duckdb` concurrency pool (dagster.yaml) makes the steps of two runs take turns too.
 """
 
 from __future__ import annotations
@@ -15,20 +16,30 @@ from assets.quality import layer_checks
 from assets.resources import PipelineSettings
 from assets.staging import staging_assets
 
+from .automation import build_automations
 from .settings import apply_defaults, pipeline_settings, working_database
 
 pipeline_job = define_asset_job(
     "pipeline",
     selection=AssetSelection.all(),
-    description="Load new raw files, rebuild staging and marts, validate, publish the analysts' file.",
+    description="Load the new raw files of the batch dates asked for, rebuild staging and marts, "
+    "validate, publish the analysts' file. Several batch dates run as one run.",
 )
 
 
+ASSETS = [*raw_assets, *staging_assets, *mart_assets, *publish_assets]
+# What a run without batch dates materializes: reference files, staging, marts, publish.
+UNPARTITIONED = [a.key for a in ASSETS if a.partitions_def is None]
+
+
 def build_defs(settings: PipelineSettings, database: DuckDBResource) -> Definitions:
+    schedules, sensors = build_automations(UNPARTITIONED)
     return Definitions(
-        assets=[*raw_assets, *staging_assets, *mart_assets, *publish_assets],
+        assets=ASSETS,
         asset_checks=[*layer_checks, *publish_checks],
         jobs=[pipeline_job],
+        schedules=schedules,
+        sensors=sensors,
         resources={"settings": settings, "duckdb": database},
         executor=in_process_executor,
     )

@@ -64,15 +64,27 @@ def prepare_dagster_home() -> Path:
     return home
 
 
+# PipelineSettings field -> the environment variable that sets it.
+SETTING_ENV = {
+    "raw_dir": "TAOBAO_OPS_RAW_DIR",
+    "state_dir": "TAOBAO_OPS_STATE_DIR",
+    "warehouse_path": "TAOBAO_OPS_WAREHOUSE",
+    "pii_key": "TAOBAO_OPS_PII_KEY",
+    "default_shop": "TAOBAO_OPS_DEFAULT_SHOP",
+    "fiscal_year_start_month": "TAOBAO_OPS_FISCAL_YEAR_START_MONTH",
+}
+
+
 def pipeline_settings() -> PipelineSettings:
+    """The settings as Dagster resolves them in each step (the UI shows names, not the secret)."""
     return PipelineSettings(
-        raw_dir=EnvVar("TAOBAO_OPS_RAW_DIR"),
-        state_dir=EnvVar("TAOBAO_OPS_STATE_DIR"),
-        warehouse_path=EnvVar("TAOBAO_OPS_WAREHOUSE"),
-        pii_key=EnvVar("TAOBAO_OPS_PII_KEY"),
-        default_shop=EnvVar("TAOBAO_OPS_DEFAULT_SHOP"),
-        fiscal_year_start_month=EnvVar.int("TAOBAO_OPS_FISCAL_YEAR_START_MONTH"),
+        **{field: (EnvVar.int(env) if field == "fiscal_year_start_month" else EnvVar(env)) for field, env in SETTING_ENV.items()}
     )
+
+
+def current_settings() -> PipelineSettings:
+    """The same settings with today's values, for code outside a step (the CLI's planning)."""
+    return PipelineSettings(**{field: os.environ[env] for field, env in SETTING_ENV.items()})
 
 
 def working_database() -> DuckDBResource:

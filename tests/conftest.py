@@ -39,16 +39,20 @@ class Deployment:
         values.update(overrides)
         return PipelineSettings(**values)
 
-    def run(self, **overrides):
-        """Run the whole job in process, as `taobao-ops run` does, on this deployment's folders."""
+    def run(self, instance=None, **overrides):
+        """Run the job in process, as `taobao-ops run` does, on this deployment's folders: the
+        batch dates with files not loaded yet, in one run."""
         from dagster import DagsterInstance
         from dagster_duckdb import DuckDBResource
 
-        from pipelines.definitions import build_defs
+        from pipelines.batches import plan_run
+        from pipelines.definitions import UNPARTITIONED, build_defs
 
-        defs = build_defs(self.settings(**overrides), DuckDBResource(database=str(self.state / "pipeline.duckdb")))
+        settings = self.settings(**overrides)
+        defs = build_defs(settings, DuckDBResource(database=str(self.state / "pipeline.duckdb")))
         return defs.resolve_job_def("pipeline").execute_in_process(
-            instance=DagsterInstance.ephemeral(), raise_on_error=False
+            instance=instance or DagsterInstance.ephemeral(), raise_on_error=False,
+            **plan_run(settings, UNPARTITIONED).arguments,
         )
 
     def query(self, sql: str, params=None) -> list[tuple]:

@@ -40,6 +40,7 @@ class FileOutcome:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
+    rows_in_lake: int = 0  # what this file contributes to the lake after the run
     notes: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     warning: str | None = None
@@ -213,15 +214,24 @@ def ingest_source(
     run_id: str,
     on_file: Callable[[FileOutcome], None] | None = None,
     validate: Validator | None = None,
+    select: Callable[[RawFile], bool] | None = None,
 ) -> tuple[list[FileOutcome], list[SuiteResult]]:
-    """Load what is new in one source; returns every file's outcome and the suites run on new rows."""
+    """Load what is new in one source (among the files `select` accepts, default all); returns
+    every file's outcome and the suites run on new rows."""
     previous = _previous_versions(con, source)
     outcomes: list[FileOutcome] = []
     todo: list[tuple[RawFile, str]] = []
     for raw in discover(raw_dir, source):
+        if select is not None and not select(raw):
+            continue
         digest = sha256(raw.path)
         if _is_unchanged(raw, digest, previous.get(raw.name), lake_dir, options):
-            outcomes.append(FileOutcome(source, raw.name, digest, _batch_date_or_none(raw), "unchanged"))
+            outcomes.append(
+                FileOutcome(
+                    source, raw.name, digest, _batch_date_or_none(raw), "unchanged",
+                    rows_in_lake=previous[raw.name].rows_loaded,
+                )
+            )
         else:
             todo.append((raw, digest))
     workers = max(1, min(len(todo), os.cpu_count() or 1))
@@ -235,6 +245,7 @@ def ingest_source(
         fresh.extend(_parse_chunk(chunk, lake_dir, options, validate, results))
     for outcome in sorted(fresh, key=lambda o: o.file_name):
         before = previous.get(outcome.file_name)
+        outcome.rows_in_lake = outcome.rows_loaded if outcome.outcome == "loaded" else before.rows_loaded if before else 0
         warnings = []
         if outcome.outcome == "loaded" and outcome.rows_read == 0 and before and before.rows_loaded > 0:
             warnings.append(f"an empty file replaced a version that loaded {before.rows_loaded} rows")

@@ -1,0 +1,74 @@
+"""Batch dates as Dagster partitions: one partition per day a raw export was taken (contract §1).
+
+The order, traffic and courier assets are partitioned by batch date in China time, so the UI shows
+which days are loaded, and a run loads the files of the batch dates it was asked for. A backfill of
+many days is one run (`BackfillPolicy.single_run()`), not one run per day.
+
+Files dated before the first partition belong to the first and files dated after the last belong
+to the last, so no file is out of reach of a run. A file with no date in its name is quarantined
+(contract §1) by every run, until it is renamed or removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import warnings
+
+from dagster import BackfillPolicy, BetaWarning, DailyPartitionsDefinition, PartitionKeyRange
+
+from .lib.files import FileError, batch_date
+
+TIMEZONE = "Asia/Shanghai"
+FIRST_BATCH_DATE_ENV = "TAOBAO_OPS_FIRST_BATCH_DATE"
+DEFAULT_FIRST_BATCH_DATE = "2024-01-01"
+KEY_FORMAT = "%Y-%m-%d"
+
+BATCH_DATES = DailyPartitionsDefinition(
+    start_date=os.environ.get(FIRST_BATCH_DATE_ENV) or DEFAULT_FIRST_BATCH_DATE,
+    timezone=TIMEZONE,
+    # today's partition exists: an export is dated the day it was taken and may arrive that day
+    end_offset=1,
+)
+ONE_RUN = BackfillPolicy.single_run()
+# `backfill_policy` is marked beta on @asset; it is the documented way to backfill in one run.
+warnings.filterwarnings("ignore", category=BetaWarning, message=".*backfill_policy.*")
+
+
+def first_key() -> str:
+    return BATCH_DATES.get_first_partition_key()
+
+
+def last_key() -> str:
+    return BATCH_DATES.get_last_partition_key()
+
+
+def key_of(day: dt.date) -> str:
+    return day.strftime(KEY_FORMAT)
+
+
+def partition_of(file_name: str) -> str | None:
+    """The batch-date partition a dated source's file belongs to; None when its name has no date."""
+    try:
+        day = batch_date(file_name)
+    except FileError:
+        return None
+    return min(max(key_of(day), first_key()), last_key())
+
+
+def covers(key_range: PartitionKeyRange, file_name: str) -> bool:
+    """Does a run over `key_range` look at this file?"""
+    key = partition_of(file_name)
+    return key is None or key_range.start <= key <= key_range.end
+
+
+def contiguous_ranges(keys: set[str]) -> list[PartitionKeyRange]:
+    """Batch dates grouped into runs of consecutive days, each one run."""
+    ranges: list[PartitionKeyRange] = []
+    for key in sorted(keys):
+        day = dt.datetime.strptime(key, KEY_FORMAT).date()
+        if ranges and dt.datetime.strptime(ranges[-1].end, KEY_FORMAT).date() + dt.timedelta(days=1) == day:
+            ranges[-1] = PartitionKeyRange(ranges[-1].start, key)
+        else:
+            ranges.append(PartitionKeyRange(key, key))
+    return ranges

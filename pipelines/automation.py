@@ -1,0 +1,83 @@
+"""What starts a run without a person: a daily schedule, and a sensor on the raw folder.
+
+Both ask for runs of exactly the batch dates whose files are new or changed (consecutive dates in
+one run); such a run loads those files and rebuilds the marts, recording the past quarters it
+restated. Reference files alone start a run of the unpartitioned assets, which re-maps history.
+
+    TAOBAO_OPS_AUTOMATION          off (default) | on | schedule | sensor: what starts out running
+                                   (either can still be switched on or off in the UI, Automation)
+    TAOBAO_OPS_SCHEDULE            cron of the daily run      (default "0 6 * * *")
+    TAOBAO_OPS_SCHEDULE_TIMEZONE   its time zone              (default Asia/Shanghai)
+
+The daemon (`make ui` starts it) evaluates both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from dagster import (
+    AssetKey, DefaultScheduleStatus, DefaultSensorStatus, ScheduleEvaluationContext, SensorEvaluationContext,
+    SensorResult, SkipReason, schedule, sensor,
+)
+
+from assets.resources import PipelineSettings
+
+from .batches import JOB, not_loaded, run_requests, scan
+
+AUTOMATION_ENV = "TAOBAO_OPS_AUTOMATION"
+SCHEDULE_ENV = "TAOBAO_OPS_SCHEDULE"
+SCHEDULE_TIMEZONE_ENV = "TAOBAO_OPS_SCHEDULE_TIMEZONE"
+DEFAULT_SCHEDULE = "0 6 * * *"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+SENSOR_INTERVAL_SECONDS = 60
+
+
+def enabled(kind: str) -> bool:
+    """Is the schedule or the sensor on by default, as TAOBAO_OPS_AUTOMATION says?"""
+    value = (os.environ.get(AUTOMATION_ENV) or "off").strip().lower()
+    if value not in {"off", "on", "schedule", "sensor"}:
+        raise ValueError(f"{AUTOMATION_ENV} must be off, on, schedule or sensor, not {value!r}")
+    return value in {"on", kind}
+
+
+def build_automations(refresh_keys: list[AssetKey]) -> tuple[list, list]:
+    """The schedule and the sensor; `refresh_keys` are the assets a reference-only change runs."""
+
+    @sensor(
+        name="new_raw_files",
+        job_name=JOB,
+        minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
+        default_status=DefaultSensorStatus.RUNNING if enabled("sensor") else DefaultSensorStatus.STOPPED,
+        description="Starts a run for the batch dates of new or changed files in the raw folder. The cursor "
+        "keeps each file's size, mtime and sha256: the same bytes dropped again start nothing.",
+    )
+    def new_raw_files(context: SensorEvaluationContext, settings: PipelineSettings) -> SensorResult:
+        known = json.loads(context.cursor) if context.cursor else {}
+        states = scan(settings.raw, known)
+        changed = [s for s in states if s.key not in known or known[s.key][2] != s.sha256]
+        cursor = json.dumps({s.key: [s.size, s.mtime_ns, s.sha256] for s in states}, sort_keys=True)
+        if not changed:
+            return SensorResult(skip_reason=SkipReason(f"no new or changed files in {settings.raw}"), cursor=cursor)
+        context.log.info(f"{len(changed)} new or changed file(s): " + ", ".join(s.key for s in changed[:20]))
+        return SensorResult(run_requests=run_requests(changed, refresh_keys, "files"), cursor=cursor)
+
+    @schedule(
+        name="daily",
+        job_name=JOB,
+        cron_schedule=os.environ.get(SCHEDULE_ENV) or DEFAULT_SCHEDULE,
+        execution_timezone=os.environ.get(SCHEDULE_TIMEZONE_ENV) or DEFAULT_TIMEZONE,
+        default_status=DefaultScheduleStatus.RUNNING if enabled("schedule") else DefaultScheduleStatus.STOPPED,
+        description="Every morning: runs the batch dates whose files are not loaded yet (new, changed, or "
+        "quarantined before), which rebuilds the quarters they touch, validates and publishes.",
+    )
+    def daily(context: ScheduleEvaluationContext, settings: PipelineSettings):
+        pending = not_loaded(settings, scan(settings.raw))
+        if not pending:
+            return SkipReason(f"every file in {settings.raw} is loaded")
+        context.log.info(f"{len(pending)} file(s) to load: " + ", ".join(s.key for s in pending[:20]))
+        tick = context.scheduled_execution_time
+        return run_requests(pending, refresh_keys, f"daily:{tick:%Y-%m-%dT%H:%M}" if tick else None)
+
+    return [daily], [new_raw_files]
