@@ -7,17 +7,17 @@ batch dates of those files; consecutive dates go in one run.
 
 from __future__ import annotations
 
-import hashlib
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 from dagster import PartitionKeyRange, RunRequest
 
 from assets.lib.files import discover, sha256
+from assets.lib.lake import lake_path
 from assets.lib.schema import DATED, SOURCES
-from assets.lib.sql import fetch_sql, table_exists
+from assets.lib.sql import connect_read_only, fetch_sql, table_exists
 from assets.partitions import contiguous_ranges, first_key, key_of, last_key, partition_of
 from assets.resources import PipelineSettings
 
@@ -69,9 +69,8 @@ def loaded_versions(settings: PipelineSettings) -> dict[str, tuple[str, str]] | 
     holds the working database (DuckDB lets no reader in beside a writer of another process)."""
     if not settings.working_db.exists():
         return {}
-    try:
-        con = duckdb.connect(str(settings.working_db), read_only=True)
-    except duckdb.IOException:
+    con = connect_read_only(settings.working_db)
+    if con is None:
         return None
     try:
         if not table_exists(con, "audit", "loads"):
@@ -86,13 +85,17 @@ def loaded_versions(settings: PipelineSettings) -> dict[str, tuple[str, str]] | 
 
 
 def not_loaded(settings: PipelineSettings, states: list[RawFileState]) -> list[RawFileState]:
-    """The files whose current bytes are not in the lake: new, changed, or quarantined before.
-    When the database is busy, all of them (a run skips what it finds loaded, at one hash a file)."""
+    """The files whose current bytes are not in the lake: new, changed, quarantined before, or
+    whose lake file is gone. When the database is busy, all of them (a run skips what it finds
+    loaded, at one hash a file). The same test as the ingest's, so they never disagree."""
     loaded = loaded_versions(settings)
     if loaded is None:
         return states
     fingerprint = settings.parse_options().fingerprint
-    return [s for s in states if loaded.get(s.key) != (s.sha256, fingerprint)]
+    return [
+        s for s in states
+        if loaded.get(s.key) != (s.sha256, fingerprint) or not lake_path(settings.lake_dir, s.source, s.name).exists()
+    ]
 
 
 def batch_ranges(files: list[RawFileState]) -> list[PartitionKeyRange]:

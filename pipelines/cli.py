@@ -41,15 +41,13 @@ def run(
     All the batch dates asked for run as one run (a backfill), recorded in Dagster's run history
     (DAGSTER_HOME). Exit code 0 on success; 1 when a check failed or a file was quarantined (the
     rest is still published when checks allow)."""
-    from .settings import apply_defaults, prepare_dagster_home
+    from .settings import apply_defaults, open_instance
 
     apply_defaults(TAOBAO_OPS_RAW_DIR=raw_dir, TAOBAO_OPS_STATE_DIR=state_dir, TAOBAO_OPS_WAREHOUSE=warehouse)
-    prepare_dagster_home()
+    instance = open_instance()
     raw = Path(os.environ["TAOBAO_OPS_RAW_DIR"])
     if not raw.is_dir():
         raise click.ClickException(f"raw folder {raw} does not exist (set --raw-dir or TAOBAO_OPS_RAW_DIR)")
-
-    from dagster import DagsterInstance
 
     from .batches import plan_run
     from .definitions import UNPARTITIONED, defs
@@ -64,7 +62,7 @@ def run(
     started = time.perf_counter()
     with console.status(f"Running the pipeline, {label} (load → staging → marts → checks → publish)…"):
         result = defs.resolve_job_def("pipeline").execute_in_process(
-            instance=DagsterInstance.get(),
+            instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             **plan.arguments,

@@ -53,6 +53,21 @@ def apply_defaults(**overrides: str | Path | None) -> None:
         os.environ.setdefault(name, default)
 
 
+def open_instance():
+    """Dagster's instance in DAGSTER_HOME. Two processes starting together on a new home would both
+    create its SQLite tables and one would fail; a file lock makes them take turns at that."""
+    from dagster import AssetKey, DagsterInstance
+    from filelock import FileLock
+
+    home = prepare_dagster_home()
+    with FileLock(home / ".storage.lock"):
+        instance = DagsterInstance.get()
+        instance.get_runs(limit=1)  # run storage
+        instance.get_latest_materialization_event(AssetKey("storage_check"))  # event index shard
+        instance.event_log_storage.get_concurrency_keys()  # pools
+    return instance
+
+
 def prepare_dagster_home() -> Path:
     """DAGSTER_HOME with the project's committed dagster.yaml as its instance config."""
     home = Path(os.environ["DAGSTER_HOME"])

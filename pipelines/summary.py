@@ -10,7 +10,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from assets.lib.sql import fetch_sql, table_exists
+from assets.lib.sql import connect_read_only, fetch_sql, table_exists
 
 SHOP_COLUMNS = (
     ("quarter", "季度"), ("shop_id", "店铺"), ("gmv", "支付金额"), ("target_completion", "目标完成率"),
@@ -44,7 +44,11 @@ class RunReport:
 def load_report(working_db: Path, run_id: str) -> RunReport:
     """The files of a run per source, the files it quarantined, the quarters it restated, and the
     names no reference row maps."""
-    with duckdb.connect(str(working_db), read_only=True) as con:
+    # another run may be writing the database right now; its steps are short
+    con = connect_read_only(working_db, wait_seconds=600)
+    if con is None:
+        raise RuntimeError(f"{working_db} stayed locked by another process for 10 minutes")
+    with con:
         rows = fetch_sql(con, "audit/load_report", {"run_id": run_id})
         failed = fetch_sql(con, "audit/failed_files_in_run", {"run_id": run_id})
         restated = fetch_sql(con, "audit/restatements_in_run", {"run_id": run_id})

@@ -39,9 +39,11 @@ class Deployment:
         values.update(overrides)
         return PipelineSettings(**values)
 
-    def run(self, instance=None, **overrides):
+    def run(self, instance=None, first: str | None = None, last: str | None = None, **overrides):
         """Run the job in process, as `taobao-ops run` does, on this deployment's folders: the
-        batch dates with files not loaded yet, in one run."""
+        batch dates from `first` to `last`, by default those with files not loaded yet, in one run."""
+        import datetime as dt
+
         from dagster import DagsterInstance
         from dagster_duckdb import DuckDBResource
 
@@ -52,7 +54,10 @@ class Deployment:
         defs = build_defs(settings, DuckDBResource(database=str(self.state / "pipeline.duckdb")))
         return defs.resolve_job_def("pipeline").execute_in_process(
             instance=instance or DagsterInstance.ephemeral(), raise_on_error=False,
-            **plan_run(settings, UNPARTITIONED).arguments,
+            **plan_run(
+                settings, UNPARTITIONED,
+                first and dt.date.fromisoformat(first), last and dt.date.fromisoformat(last),
+            ).arguments,
         )
 
     def query(self, sql: str, params=None) -> list[tuple]:

@@ -77,3 +77,51 @@ def test_a_missing_raw_folder_is_a_clear_error(tmp_path):
     done = run_cli(tmp_path, "run", "--raw-dir", str(tmp_path / "nope"))
     assert done.returncode != 0
     assert "raw folder" in done.stderr and "does not exist" in done.stderr
+
+
+def step_windows(instance, run_id) -> list[tuple[float, float, str]]:
+    """(start, end, step) of every step of a run, from Dagster's event log."""
+    starts, windows = {}, []
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            starts[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            windows.append((starts[event.step_key], entry.timestamp, event.step_key))
+    return windows
+
+
+def test_two_runs_started_together_take_turns_at_the_database(tmp_path):
+    """Both succeed on a new DAGSTER_HOME, and no step of one overlaps a step of the other: the
+    `duckdb` pool of dagster.yaml, not luck with DuckDB's lock, keeps the writers apart."""
+    shutil.copytree(FIXTURES / "tiny", tmp_path / "raw")
+    env = {
+        **os.environ,
+        "TAOBAO_OPS_RAW_DIR": str(tmp_path / "raw"),
+        "TAOBAO_OPS_STATE_DIR": str(tmp_path / "state"),
+        "TAOBAO_OPS_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
+    both = [
+        subprocess.Popen([*CLI, "run", "--quiet"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=600)[0] for p in both]
+    for process, output in zip(both, outputs):
+        assert process.returncode == 0, output
+        assert "lock" not in output.lower(), output
+
+    from dagster import DagsterInstance
+
+    os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
+    try:
+        with DagsterInstance.get() as instance:
+            first, second = (step_windows(instance, r.run_id) for r in instance.get_runs())
+    finally:
+        del os.environ["DAGSTER_HOME"]
+    assert len(first) == len(second) > 20
+    overlaps = [(a[2], b[2]) for a in first for b in second if a[0] < b[1] and b[0] < a[1]]
+    assert overlaps == []

@@ -46,13 +46,17 @@ def test_running_again_or_redropping_the_same_bytes_changes_nothing(built):
     before = tiny.query("select * from marts.quarterly_shop_kpis order by all")
     path = tiny.raw / "orders" / "orders_2024-07-15.csv"
     path.write_bytes(path.read_bytes())  # dropped again: same bytes, new modification time
-    assert tiny.run().success
-    assert tiny.query("select * from marts.quarterly_shop_kpis order by all") == before
-    outcomes = tiny.query(
+    last_run = (
         "select outcome, count(*) from audit.loads where run_id = "
         "(select arg_max(run_id, loaded_at) from audit.loads) group by outcome"
     )
-    assert outcomes == [("unchanged", 5)]
+    assert tiny.run().success  # nothing new: no batch dates, only the reference files looked at
+    assert tiny.query("select * from marts.quarterly_shop_kpis order by all") == before
+    assert tiny.query(last_run) == [("unchanged", 1)]
+    # a backfill over every batch date finds every file as it was
+    assert tiny.run(first="2024-06-01", last="2024-08-31").success
+    assert tiny.query(last_run) == [("unchanged", 5)]
+    assert tiny.query("select * from marts.quarterly_shop_kpis order by all") == before
     assert tiny.query("select count(*) from audit.rejects") == [(1,)]
 
 

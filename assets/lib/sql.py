@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -71,3 +72,17 @@ def run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:
             line.strip().startswith("--") or not line.strip() for line in statement.splitlines()
         ):
             con.execute(statement)
+
+
+def connect_read_only(path, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection | None:
+    """A read-only connection to a database file that another process may be writing: DuckDB
+    lets no reader in beside another process's writer. Waits up to `wait_seconds` for the writer to
+    finish; None if it did not."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=True)
+        except duckdb.IOException:
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.5)

@@ -1,0 +1,168 @@
+"""The daily schedule, the file sensor, and what one run covers: exactly the new batches."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import duckdb
+import pytest
+from dagster import DagsterInstance, build_schedule_context, build_sensor_context
+
+from pipelines.automation import enabled
+from pipelines.batches import RANGE_END_TAG, RANGE_START_TAG, plan_run
+from pipelines.definitions import UNPARTITIONED, defs
+
+SENSOR = defs.resolve_sensor_def("new_raw_files")
+SCHEDULE = defs.resolve_schedule_def("daily")
+ORDER = (
+    "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount,is_mobile\n"
+    "{id},A,b9,paid,{day} 10:00,{day} 10:05,100.00,100.00,1\n"
+)
+
+
+def order_file(day: str, order_id: str = "n1") -> str:
+    return ORDER.format(id=order_id, day=day)
+
+
+def tick(deployment, cursor=None):
+    context = build_sensor_context(cursor=cursor, resources={"settings": deployment.settings()}, definitions=defs)
+    return SENSOR.evaluate_tick(context)
+
+
+def requested(data) -> list[tuple]:
+    """Each run request as (partition, range start, range end, selected assets or None)."""
+    return [
+        (
+            r.partition_key, r.tags.get(RANGE_START_TAG), r.tags.get(RANGE_END_TAG),
+            None if r.asset_selection is None else {k.to_user_string() for k in r.asset_selection},
+        )
+        for r in data.run_requests
+    ]
+
+
+def test_sensor_new_file_runs_its_batch_same_file_nothing_changed_file_once_more(empty):
+    path = empty.drop("orders/orders_2024-07-05.csv", order_file("2024-07-05"))
+    first = tick(empty)
+    assert requested(first) == [("2024-07-05", None, None, None)]
+
+    again = tick(empty, first.cursor)
+    assert again.run_requests == [] and "no new or changed files" in again.skip_message
+
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))  # same bytes, touched
+    touched = tick(empty, again.cursor)
+    assert touched.run_requests == []
+
+    empty.drop("orders/orders_2024-07-05.csv", order_file("2024-07-05", "n2"))  # a corrected export
+    changed = tick(empty, touched.cursor)
+    assert requested(changed) == [("2024-07-05", None, None, None)]
+    assert changed.run_requests[0].run_key != first.run_requests[0].run_key  # not deduplicated away
+    assert tick(empty, changed.cursor).run_requests == []
+
+
+def test_sensor_loses_no_file_when_several_arrive_in_one_tick(empty):
+    cursor = tick(empty).cursor  # nothing yet
+    empty.drop("orders/orders_2024-07-02.csv", order_file("2024-07-02"))
+    empty.drop("traffic/traffic_2024-07-03.csv", "date,shop_id,channel,device,uv,pv\n2024-07-03,A,搜索,mobile,5,9\n")
+    empty.drop("orders/orders_2024-07-09.csv", order_file("2024-07-09"))
+    data = tick(empty, cursor)
+    # consecutive dates share a run; a gap starts another
+    assert requested(data) == [(None, "2024-07-02", "2024-07-03", None), ("2024-07-09", None, None, None)]
+
+
+def test_sensor_reference_change_runs_the_unpartitioned_assets(empty):
+    cursor = tick(empty).cursor
+    empty.drop("reference/targets.csv", "shop_id,month,target_gmv\nA,2024-07,1000\n")
+    (partition, start, end, selection) = requested(tick(empty, cursor))[0]
+    assert (partition, start, end) == (None, None, None)
+    assert selection == {k.to_user_string() for k in UNPARTITIONED}
+    assert "raw/targets" in selection and "raw/orders" not in selection and "publish/warehouse" in selection
+
+
+def run_request(deployment, request):
+    """Execute a run request in process, as the daemon would launch it."""
+    from dagster_duckdb import DuckDBResource
+
+    from pipelines.definitions import build_defs
+
+    local = build_defs(deployment.settings(), DuckDBResource(database=str(deployment.state / "pipeline.duckdb")))
+    return local.resolve_job_def("pipeline").execute_in_process(
+        instance=DagsterInstance.ephemeral(), raise_on_error=False,
+        partition_key=request.partition_key, tags=dict(request.tags), asset_selection=request.asset_selection,
+    )
+
+
+def loads_of(deployment, run_id) -> list[tuple]:
+    with duckdb.connect(str(deployment.state / "pipeline.duckdb"), read_only=True) as con:
+        return con.execute(
+            "select source, file_name, outcome from audit.loads where run_id = ? and source in ('orders', 'traffic')"
+            " order by all", [run_id]
+        ).fetchall()
+
+
+def test_a_sensor_run_loads_exactly_its_batch(built):
+    cursor = tick(built).cursor  # the files already loaded
+    built.drop("orders/orders_2024-08-01.csv", order_file("2024-08-01", "n1"))
+    built.drop("orders/orders_2024-08-20.csv", order_file("2024-08-20", "n2"))
+    first, second = tick(built, cursor).run_requests
+    result = run_request(built, first)
+    assert result.success
+    # the run for 2024-08-01 looked at that batch only: not the 08-20 file, not the old ones
+    assert loads_of(built, result.run_id) == [("orders", "orders_2024-08-01.csv", "loaded")]
+    assert built.query("select count(*) from staging.orders where order_id = 'n2'") == [(0,)]
+    result = run_request(built, second)
+    assert loads_of(built, result.run_id) == [("orders", "orders_2024-08-20.csv", "loaded")]
+    assert built.query("select count(*) from staging.orders where order_id in ('n1', 'n2')") == [(2,)]
+
+
+def test_schedule_runs_what_is_not_loaded_and_skips_when_all_is(built):
+    context = lambda: build_schedule_context(  # noqa: E731
+        scheduled_execution_time=dt.datetime(2024, 8, 2, 6, 0), resources={"settings": built.settings()},
+        repository_def=defs.get_repository_def(),
+    )
+    idle = SCHEDULE.evaluate_tick(context())
+    assert idle.run_requests == [] and "is loaded" in idle.skip_message
+
+    built.drop("orders/orders_2024-08-01.csv", order_file("2024-08-01"))
+    data = SCHEDULE.evaluate_tick(context())
+    assert requested(data) == [("2024-08-01", None, None, None)]
+    assert run_request(built, data.run_requests[0]).success
+    assert SCHEDULE.evaluate_tick(context()).run_requests == []
+
+    # a corrected export of an old batch is new too
+    built.drop("orders/orders_2024-07-01.csv", order_file("2024-07-01", "n3"))
+    assert requested(SCHEDULE.evaluate_tick(context())) == [("2024-07-01", None, None, None)]
+
+
+def test_schedule_is_daily_at_six_in_china_and_off_unless_switched_on(monkeypatch):
+    assert SCHEDULE.cron_schedule == "0 6 * * *"
+    assert SCHEDULE.execution_timezone == "Asia/Shanghai"
+    assert SCHEDULE.default_status.value == "STOPPED" and SENSOR.default_status.value == "STOPPED"
+    monkeypatch.setenv("TAOBAO_OPS_AUTOMATION", "sensor")
+    assert enabled("sensor") and not enabled("schedule")
+    monkeypatch.setenv("TAOBAO_OPS_AUTOMATION", "ON")
+    assert enabled("sensor") and enabled("schedule")
+    monkeypatch.setenv("TAOBAO_OPS_AUTOMATION", "sometimes")
+    with pytest.raises(ValueError, match="TAOBAO_OPS_AUTOMATION must be"):
+        enabled("sensor")
+
+
+def test_a_backfill_of_every_batch_is_one_run_and_a_rerun_needs_no_batch_dates(tiny):
+    plan = plan_run(tiny.settings(), UNPARTITIONED)
+    # tiny holds batches 2024-06-20 … 2024-07-31
+    assert plan.arguments == {"tags": {RANGE_START_TAG: "2024-06-20", RANGE_END_TAG: "2024-07-31"}}
+    instance = DagsterInstance.ephemeral()
+    result = tiny.run(instance=instance)
+    assert result.success
+    assert len(instance.get_runs()) == 1
+    materialized = instance.get_materialized_partitions(result.asset_materializations_for_node("raw__orders")[0].asset_key)
+    assert {"2024-06-20", "2024-07-01", "2024-07-15", "2024-07-31"} <= materialized
+    assert plan_run(tiny.settings(), UNPARTITIONED).label == "no new batch dates"
+    assert tiny.run().success  # the unpartitioned assets alone
+
+
+def test_undated_file_is_taken_up_by_the_latest_batch_date(empty):
+    from assets.partitions import last_key
+
+    empty.drop("orders/orders_undated.csv", "order_id\n1\n")
+    assert requested(tick(empty)) == [(last_key(), None, None, None)]
