@@ -85,7 +85,8 @@ def _raw_asset(source: str):
                 context.run_id, on_file=report, validate=validator if suite else None, select=select,
             )
         checks = [batch_check_result(source, results, sum(validated))] if suite else []
-        return MaterializeResult(metadata=_summary(outcomes), check_results=checks)
+        metadata = {**_summary(outcomes), "dagster/column_schema": _column_schema(source)}
+        return MaterializeResult(metadata=metadata, check_results=checks)
 
     return raw_source
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 from dagster import (
     AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MaterializeResult,
-    MetadataValue, asset, asset_check,
+    MetadataValue, TableColumn, TableSchema, asset, asset_check,
 )
 from dagster_duckdb import DuckDBResource
 
 from .db import POOL, working_db
 from .lib.glossary import TABLES, apply_comments
-from .lib.sql import fetch_sql, table_exists
+from .lib.sql import fetch_sql, row_count, table_exists
 from .marts import MART_KEYS
 from .resources import PipelineSettings
 
@@ -58,8 +58,24 @@ def warehouse(settings: PipelineSettings, duckdb: DuckDBResource) -> Materialize
             if table_exists(con, schema, table):
                 apply_comments(con, schema, table)
         size = publish_copy(con, settings.warehouse)
+        tables = [
+            (schema, table, row_count(con, schema, table), comment)
+            for schema, table, comment in fetch_sql(con, "audit/published_tables")
+        ]
     return MaterializeResult(
-        metadata={"path": MetadataValue.path(str(settings.warehouse)), "size_bytes": size}
+        metadata={
+            "path": MetadataValue.path(str(settings.warehouse)),
+            "size_bytes": size,
+            # the warehouse's rows: those of its quarterly tables
+            "dagster/row_count": sum(rows for schema, _, rows, _ in tables if schema == "marts"),
+            # its "columns" are its tables: what an analyst can query, with row counts
+            "dagster/column_schema": TableSchema(
+                columns=[
+                    TableColumn(f"{schema}.{table}", "table", description=f"{rows:,} rows. {comment or ''}".strip())
+                    for schema, table, rows, comment in tables
+                ]
+            ),
+        }
     )
 
 

@@ -6,6 +6,8 @@
     TAOBAO_OPS_PII_KEY       secret of the buyer pseudonyms     (default: the sample's documented key)
     TAOBAO_OPS_DEFAULT_SHOP  shop_id of files without a shop column (default `default`)
     TAOBAO_OPS_FISCAL_YEAR_START_MONTH  1 = calendar quarters, 4 = Alibaba's fiscal year
+    TAOBAO_OPS_FIRST_BATCH_DATE  first day of the batch-date partitions (assets/partitions.py)
+    TAOBAO_OPS_AUTOMATION, TAOBAO_OPS_SCHEDULE[_TIMEZONE]  schedule and sensor (pipelines/automation.py)
     DAGSTER_HOME             Dagster's run history (default .dagster/ in the project)
 
 Relative paths given in the environment are taken from the current directory; the defaults are

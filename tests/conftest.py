@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,16 @@ class Deployment:
     @property
     def warehouse(self) -> Path:
         return self.root / "warehouse.duckdb"
+
+    def environment(self) -> dict[str, str]:
+        """The environment of a `taobao-ops` or Dagster process on this deployment."""
+        return {
+            **os.environ,
+            "TAOBAO_OPS_RAW_DIR": str(self.raw),
+            "TAOBAO_OPS_STATE_DIR": str(self.state),
+            "TAOBAO_OPS_WAREHOUSE": str(self.warehouse),
+            "DAGSTER_HOME": str(self.root / "dagster_home"),
+        }
 
     def settings(self, **overrides):
         from assets.resources import PipelineSettings

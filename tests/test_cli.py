@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES
+from conftest import FIXTURES, Deployment
 
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-c", "from pipelines.cli import main; main()"]
@@ -97,13 +97,7 @@ def test_two_runs_started_together_take_turns_at_the_database(tmp_path):
     """Both succeed on a new DAGSTER_HOME, and no step of one overlaps a step of the other: the
     `duckdb` pool of dagster.yaml, not luck with DuckDB's lock, keeps the writers apart."""
     shutil.copytree(FIXTURES / "tiny", tmp_path / "raw")
-    env = {
-        **os.environ,
-        "TAOBAO_OPS_RAW_DIR": str(tmp_path / "raw"),
-        "TAOBAO_OPS_STATE_DIR": str(tmp_path / "state"),
-        "TAOBAO_OPS_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
-        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
-    }
+    env = Deployment(tmp_path).environment()
     both = [
         subprocess.Popen([*CLI, "run", "--quiet"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True)

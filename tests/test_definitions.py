@@ -101,3 +101,32 @@ def test_loading_the_definitions_does_not_import_great_expectations():
         cwd=PROJECT, capture_output=True, text=True, timeout=300,
     )
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_dated_sources_are_partitioned_by_batch_date_and_backfill_in_one_run():
+    from dagster import BackfillPolicy
+
+    graph = defs.resolve_asset_graph()
+    partitioned = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def}
+    assert partitioned == {"raw/orders", "raw/traffic", "raw/courier"}
+    for key in partitioned:
+        node = graph.get(AssetKey.from_user_string(key))
+        assert node.partitions_def.get_first_partition_key() == "2024-01-01"
+        assert node.partitions_def.timezone == "Asia/Shanghai"
+        assert node.backfill_policy == BackfillPolicy.single_run()
+
+
+def test_every_database_step_is_in_the_one_writer_pool():
+    import yaml
+
+    assert yaml.safe_load((PROJECT / "dagster.yaml").read_text())["concurrency"]["pools"]["default_limit"] == 1
+    job = defs.resolve_job_def("pipeline")
+    pools = {node.name: node.definition.pool for node in job.graph.node_dict.values()}
+    assert pools and set(pools.values()) == {"duckdb"}, pools
+
+
+def test_schedule_and_sensor_target_the_pipeline():
+    assert [s.name for s in defs.schedules] == ["daily"]
+    assert [s.name for s in defs.sensors] == ["new_raw_files"]
+    assert defs.resolve_schedule_def("daily").job_name == "pipeline"
+    assert defs.resolve_sensor_def("new_raw_files").job_name == "pipeline"

@@ -86,3 +86,8 @@ def connect_read_only(path, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnect
             if time.monotonic() >= deadline:
                 return None
             time.sleep(0.5)
+
+
+def row_count(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
+    (rows,) = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()  # noqa: S608 - identifiers from the catalog
+    return rows
