@@ -24,7 +24,7 @@ run: $(STAMP)
 
 ## test: install and run the test suite
 test: $(STAMP)
-	@$(BIN)/python -m pytest -q
+	@$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 ## ui: the Dagster UI and daemon on http://127.0.0.1:3000 with the project's DAGSTER_HOME
 ui: $(STAMP)

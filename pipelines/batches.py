@@ -41,11 +41,13 @@ class RawFileState:
 
     @property
     def batch_key(self) -> str | None:
-        """The batch date it loads under; None for a reference file (loaded by every run). A
-        dated source's file with no date in its name is quarantined by any run: the latest."""
-        if not DATED[self.source]:
-            return None
-        return partition_of(self.name) or last_key()
+        """The batch date it loads under; None for a reference file (every run reads those) and for
+        a dated source's file with no date in its name (every such run quarantines it)."""
+        return partition_of(self.name) if DATED[self.source] else None
+
+    @property
+    def undated(self) -> bool:
+        return DATED[self.source] and self.batch_key is None
 
 
 def scan(raw_dir: Path, known: dict[str, list] | None = None) -> list[RawFileState]:
@@ -99,8 +101,12 @@ def not_loaded(settings: PipelineSettings, states: list[RawFileState]) -> list[R
 
 
 def batch_ranges(files: list[RawFileState]) -> list[PartitionKeyRange]:
-    """Runs of consecutive batch dates among the files' dates."""
-    return contiguous_ranges({f.batch_key for f in files} - {None})
+    """Runs of consecutive batch dates among the files' dates. Undated files go with any run of
+    the raw assets; with no dated file beside them, with a run of the latest batch date."""
+    keys = {f.batch_key for f in files} - {None}
+    if not keys and any(f.undated for f in files):
+        keys = {last_key()}
+    return contiguous_ranges(keys)
 
 
 def range_tags(key_range: PartitionKeyRange) -> dict[str, str]:

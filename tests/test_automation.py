@@ -166,3 +166,21 @@ def test_undated_file_is_taken_up_by_the_latest_batch_date(empty):
 
     empty.drop("orders/orders_undated.csv", "order_id\n1\n")
     assert requested(tick(empty)) == [(last_key(), None, None, None)]
+
+
+def test_an_undated_file_does_not_stretch_a_run_to_today(built):
+    """It is quarantined by whichever run looks at the raw orders; it must not turn a run of one
+    batch date into two years of partitions (it did: undated counted as today's batch)."""
+    cursor = tick(built).cursor
+    built.drop("orders/orders_2024-11-20.csv", order_file("2024-11-20"))
+    built.drop("orders/orders_undated.csv", "order_id\n1\n")
+    plan = plan_run(built.settings(), UNPARTITIONED)
+    assert plan.arguments == {"tags": {RANGE_START_TAG: "2024-11-20", RANGE_END_TAG: "2024-11-20"}}
+    assert requested(tick(built, cursor)) == [("2024-11-20", None, None, None)]
+    result = built.run()
+    assert not result.success  # the undated file fails the run, naming it
+    with duckdb.connect(str(built.state / "pipeline.duckdb"), read_only=True) as con:
+        assert con.execute(
+            "select file_name, outcome from audit.loads where run_id = ? and source = 'orders' order by 1",
+            [result.run_id],
+        ).fetchall() == [("orders_2024-11-20.csv", "loaded"), ("orders_undated.csv", "failed")]
