@@ -184,3 +184,22 @@ def test_an_undated_file_does_not_stretch_a_run_to_today(built):
             "select file_name, outcome from audit.loads where run_id = ? and source = 'orders' order by 1",
             [result.run_id],
         ).fetchall() == [("orders_2024-11-20.csv", "loaded"), ("orders_undated.csv", "failed")]
+
+
+def test_the_documented_settings_switch_both_on_and_move_the_schedule(tmp_path):
+    """Read when the definitions load, as the daemon and the webserver load them."""
+    import subprocess
+    import sys
+
+    code = (
+        "from pipelines.definitions import defs\n"
+        "s, n = defs.resolve_schedule_def('daily'), defs.resolve_sensor_def('new_raw_files')\n"
+        "print(s.default_status.value, n.default_status.value, s.cron_schedule, s.execution_timezone)\n"
+    )
+    env = {
+        **os.environ, "DAGSTER_HOME": str(tmp_path), "TAOBAO_OPS_AUTOMATION": "on",
+        "TAOBAO_OPS_SCHEDULE": "30 7 * * *", "TAOBAO_OPS_SCHEDULE_TIMEZONE": "Asia/Hong_Kong",
+    }
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["RUNNING", "RUNNING", "30", "7", "*", "*", "*", "Asia/Hong_Kong"]
