@@ -16,6 +16,7 @@ class PipelineSettings(ConfigurableResource):
     raw_dir: str = Field(description="Drop folder of raw exports (orders/, traffic/, courier/, reference/).")
     state_dir: str = Field(description="What the pipeline keeps between runs: working database, lake.")
     warehouse_path: str = Field(description="The analysts' DuckDB file, replaced atomically on publish.")
+    reports_dir: str = Field(default="reports", description="Where the quarterly reports are written.")
     pii_key: str = Field(description="Secret key of the buyer pseudonyms (HMAC-SHA256).")
     default_shop: str = Field(default="default", description="shop_id of files without a shop column.")
     fiscal_year_start_month: int = Field(
@@ -37,6 +38,10 @@ class PipelineSettings(ConfigurableResource):
     @property
     def warehouse(self) -> Path:
         return Path(self.warehouse_path)
+
+    @property
+    def reports(self) -> Path:
+        return Path(self.reports_dir)
 
     def sql_params(self) -> dict:
         month = self.fiscal_year_start_month

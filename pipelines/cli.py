@@ -124,6 +124,35 @@ def _problems(result) -> list[str]:
 
 
 @main.command()
+@click.argument("quarter")
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The published file to read [env TAOBAO_OPS_WAREHOUSE; default data/warehouse.duckdb].")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of the reports [env TAOBAO_OPS_REPORTS_DIR; default reports].")
+def report(quarter: str, warehouse: Path | None, out: Path | None) -> None:
+    """Write the quarterly operations review (季度运营总结) of QUARTER, e.g. 2024Q3 (FY2025Q1 with
+    fiscal quarters): OUT/QUARTER/index.html and report.md for all shops, and one per shop."""
+    from assets.lib.report import write_report
+
+    from .settings import apply_defaults
+
+    apply_defaults(TAOBAO_OPS_WAREHOUSE=warehouse, TAOBAO_OPS_REPORTS_DIR=out)
+    started = time.perf_counter()
+    try:
+        with console.status(f"Writing the {quarter} report…"):
+            files = write_report(
+                Path(os.environ["TAOBAO_OPS_WAREHOUSE"]), quarter.upper(), Path(os.environ["TAOBAO_OPS_REPORTS_DIR"]),
+                int(os.environ["TAOBAO_OPS_FISCAL_YEAR_START_MONTH"]),
+            )
+    except (ValueError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    pages = [f for f in files if f.suffix in (".html", ".md")]
+    for page in pages:
+        console.print(f"  {page}")
+    console.print(f"Wrote {len(pages)} pages and {len(files) - len(pages)} charts in {time.perf_counter() - started:.1f}s")
+
+
+@main.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write.")
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default="2024-07-01", show_default=True)

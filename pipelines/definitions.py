@@ -12,6 +12,7 @@ from dagster_duckdb import DuckDBResource
 from assets.ingest import raw_assets
 from assets.marts import mart_assets
 from assets.publish import publish_assets, publish_checks
+from assets.report import report_assets
 from assets.quality import layer_checks
 from assets.resources import PipelineSettings
 from assets.staging import staging_assets
@@ -21,14 +22,20 @@ from .settings import apply_defaults, pipeline_settings, working_database
 
 pipeline_job = define_asset_job(
     "pipeline",
-    selection=AssetSelection.all(),
+    selection=AssetSelection.all() - AssetSelection.groups("report"),
     description="Load the new raw files of the batch dates asked for, rebuild staging and marts, "
     "validate, publish the analysts' file. Several batch dates run as one run.",
 )
 
 
-ASSETS = [*raw_assets, *staging_assets, *mart_assets, *publish_assets]
-# What a run without batch dates materializes: reference files, staging, marts, publish.
+report_job = define_asset_job(
+    "report",
+    selection=AssetSelection.groups("report"),
+    description="Write the quarterly operations review of a quarter from the published warehouse.",
+)
+
+ASSETS = [*raw_assets, *staging_assets, *mart_assets, *publish_assets, *report_assets]
+# What a pipeline run without batch dates materializes: reference files, staging, marts, publish.
 UNPARTITIONED = [a.key for a in ASSETS if a.partitions_def is None]
 
 
@@ -37,7 +44,7 @@ def build_defs(settings: PipelineSettings, database: DuckDBResource) -> Definiti
     return Definitions(
         assets=ASSETS,
         asset_checks=[*layer_checks, *publish_checks],
-        jobs=[pipeline_job],
+        jobs=[pipeline_job, report_job],
         schedules=schedules,
         sensors=sensors,
         resources={"settings": settings, "duckdb": database},

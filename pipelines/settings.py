@@ -3,6 +3,7 @@
     TAOBAO_OPS_RAW_DIR       drop folder of raw exports         (default data/raw)
     TAOBAO_OPS_STATE_DIR     working database, lake, load state (default data/state)
     TAOBAO_OPS_WAREHOUSE     the analysts' DuckDB file          (default data/warehouse.duckdb)
+    TAOBAO_OPS_REPORTS_DIR   the quarterly reports              (default reports)
     TAOBAO_OPS_PII_KEY       secret of the buyer pseudonyms     (default: the sample's documented key)
     TAOBAO_OPS_DEFAULT_SHOP  shop_id of files without a shop column (default `default`)
     TAOBAO_OPS_FISCAL_YEAR_START_MONTH  1 = calendar quarters, 4 = Alibaba's fiscal year
@@ -32,6 +33,7 @@ PATH_DEFAULTS = {
     "TAOBAO_OPS_RAW_DIR": "data/raw",
     "TAOBAO_OPS_STATE_DIR": "data/state",
     "TAOBAO_OPS_WAREHOUSE": "data/warehouse.duckdb",
+    "TAOBAO_OPS_REPORTS_DIR": "reports",
     "DAGSTER_HOME": ".dagster",
 }
 VALUE_DEFAULTS = {
@@ -86,6 +88,7 @@ SETTING_ENV = {
     "raw_dir": "TAOBAO_OPS_RAW_DIR",
     "state_dir": "TAOBAO_OPS_STATE_DIR",
     "warehouse_path": "TAOBAO_OPS_WAREHOUSE",
+    "reports_dir": "TAOBAO_OPS_REPORTS_DIR",
     "pii_key": "TAOBAO_OPS_PII_KEY",
     "default_shop": "TAOBAO_OPS_DEFAULT_SHOP",
     "fiscal_year_start_month": "TAOBAO_OPS_FISCAL_YEAR_START_MONTH",

@@ -11,6 +11,8 @@ import duckdb
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 PII_KEY = "test-key"
 
 
@@ -120,3 +122,21 @@ def built(tmp_path: Path, tiny_published: Deployment) -> Deployment:
     deployment = Deployment(tmp_path / "copy")
     shutil.copytree(tiny_published.root, deployment.root)
     return deployment
+
+
+def chromium_or_skip(window: str = "1800,900"):
+    """A headless Chromium driven by selenium, or a skip that says how to get one."""
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip(
+            f"headless Chromium not installed ({CHROMIUM}, {CHROMEDRIVER}): on Debian `apt-get install "
+            "chromium chromium-driver` (.ci/run does), or set CHROMIUM and CHROMEDRIVER"
+        )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", f"--window-size={window}",
+                     "--hide-scrollbars", "--force-device-scale-factor=1"):
+        options.add_argument(argument)
+    return webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))

@@ -38,6 +38,7 @@ def test_asset_graph_layers_and_lineage():
         "audit/unmapped_values",
         *(f"marts/{m}" for m in MARTS),
         "publish/warehouse",
+        "report/quarterly_report",
     }
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
@@ -50,6 +51,8 @@ def test_asset_graph_layers_and_lineage():
     assert parents == {"raw/orders", "staging/shops", "staging/channels", "staging/courier_names"}
     publish_parents = {p.to_user_string() for p in graph.get(AssetKey(["publish", "warehouse"])).parent_keys}
     assert publish_parents == {*(f"marts/{m}" for m in MARTS), "audit/unmapped_values"}
+    report_parents = {p.to_user_string() for p in graph.get(AssetKey(["report", "quarterly_report"])).parent_keys}
+    assert report_parents == {"publish/warehouse"}
 
 
 def test_checks_are_attached_and_blocking():
@@ -108,7 +111,8 @@ def test_dated_sources_are_partitioned_by_batch_date_and_backfill_in_one_run():
 
     graph = defs.resolve_asset_graph()
     partitioned = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def}
-    assert partitioned == {"raw/orders", "raw/traffic", "raw/courier"}
+    assert partitioned == {"raw/orders", "raw/traffic", "raw/courier", "report/quarterly_report"}
+    partitioned -= {"report/quarterly_report"}  # by quarter, in its own job
     for key in partitioned:
         node = graph.get(AssetKey.from_user_string(key))
         assert node.partitions_def.get_first_partition_key() == "2024-01-01"

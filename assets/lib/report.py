@@ -1,0 +1,273 @@
+"""The quarterly operations report (季度运营总结): numbers read from the published warehouse through
+the SQL in sql/report/ (which uses the warehouse's own metric macros), charts drawn with matplotlib
+into PNG files beside the pages, and the same content as HTML and Markdown.
+
+Layout for quarter Q under `out`:
+
+    out/Q/index.html, out/Q/report.md          all shops together, linking to each shop
+    out/Q/<shop_id>/index.html, report.md      one shop
+    out/Q/img/*.png, out/Q/<shop_id>/img/*.png  the charts (no network needed to open any page)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from .sql import fetch_sql, sql_text
+
+TEMPLATES = Path(__file__).parent / "report_templates"
+QUARTER = re.compile(r"^(FY)?\d{4}Q[1-4]$")
+ROI_BAND = (3.0, 5.0)  # a paid channel's healthy ROI
+SECTIONS = ("headline", "monthly", "channels", "campaigns", "couriers", "regions", "quality", "checks")
+
+
+@dataclass
+class Table:
+    columns: list[str]
+    rows: list[tuple]
+
+    def dicts(self) -> list[dict]:
+        return [dict(zip(self.columns, row)) for row in self.rows]
+
+
+@dataclass
+class ReportData:
+    quarter: str
+    shop: str | None  # None: all shops
+    shops: list[str]
+    tables: dict[str, Table] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return f"{self.quarter} {'全部店铺 All shops' if self.shop is None else '店铺 Shop ' + self.shop}"
+
+    @property
+    def current(self) -> dict | None:
+        rows = [r for r in self.tables["headline"].dicts() if r["quarter"] == self.quarter]
+        return rows[0] if rows else None
+
+    def previous_year(self) -> dict | None:
+        """The same quarter a year earlier, when the warehouse has it."""
+        label = re.sub(r"\d{4}", lambda m: str(int(m.group()) - 1), self.quarter, count=1)
+        rows = [r for r in self.tables["headline"].dicts() if r["quarter"] == label]
+        return rows[0] if rows else None
+
+
+def _query(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> Table:
+    text = sql_text(f"report/{name}")
+    used = {k: v for k, v in params.items() if f"${k}" in text}
+    rel = con.execute(text, used)
+    return Table([d[0] for d in rel.description], rel.fetchall())
+
+
+def read(warehouse: Path, quarter: str, shop: str | None, fiscal_start_month: int) -> ReportData:
+    """Every number of one report, from the published file (opened read-only)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        shops = [s for (s,) in con.execute(
+            "select distinct shop_id from marts.quarterly_shop_kpis where quarter = ? order by 1", [quarter]
+        ).fetchall()]
+        params = {"quarter": quarter, "shop": shop, "fiscal_start_month": fiscal_start_month}
+        data = ReportData(quarter, shop, shops)
+        for name in SECTIONS:
+            data.tables[name] = _query(con, name, params)
+    return data
+
+
+def quarters_in(warehouse: Path) -> list[str]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return [q for (q,) in fetch_sql(con, "report/quarters")]
+
+
+# -- formatting: one place, used by both pages and by the tests that read them back -------------
+
+def money(value) -> str:
+    return "–" if value is None else f"{Decimal(value):,.2f}"
+
+
+def count(value) -> str:
+    return "–" if value is None else f"{int(value):,}"
+
+
+def percent(value) -> str:
+    return "–" if value is None else f"{float(value) * 100:.1f}%"
+
+
+def ratio(value) -> str:
+    return "–" if value is None else f"{float(value):.2f}"
+
+
+def hours(value) -> str:
+    return "–" if value is None else f"{float(value):.1f} h"
+
+
+def day(value) -> str:
+    return "–" if value is None else value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+FORMATS = {"money": money, "count": count, "percent": percent, "ratio": ratio, "hours": hours, "day": day}
+
+# Headline rows: (key, 中文, English, format).
+HEADLINE = (
+    ("gmv", "支付金额", "GMV", "money"),
+    ("target_gmv", "目标", "Target", "money"),
+    ("target_completion", "目标完成率", "Target completion", "percent"),
+    ("gmv_qoq", "环比", "QoQ", "percent"),
+    ("gmv_yoy", "同比", "YoY", "percent"),
+    ("net_sales", "净销售额", "Net sales", "money"),
+    ("paid_orders", "支付订单数", "Paid orders", "count"),
+    ("paid_buyers", "支付买家数", "Paid buyers", "count"),
+    ("aov", "客单价", "Average order value per buyer", "money"),
+    ("avg_order_value", "笔单价", "Value per order", "money"),
+    ("uv_days", "访客数", "Visitors (UV-days)", "count"),
+    ("conversion_rate", "支付转化率", "Conversion", "percent"),
+    ("bounce_rate", "跳失率", "Bounce rate", "percent"),
+    ("mobile_gmv_share", "无线支付占比", "Mobile share of GMV", "percent"),
+    ("repurchase_rate", "复购率", "Repurchase rate", "percent"),
+    ("refund_rate", "退款率", "Refund rate", "percent"),
+    ("ad_spend", "推广花费", "Ad spend", "money"),
+    ("roi", "投入产出比", "ROI", "ratio"),
+)
+TRENDS = (
+    ("conversion_rate", "Conversion 转化率", "percent"),
+    ("aov", "AOV 客单价", "money"),
+    ("bounce_rate", "Bounce 跳失率", "percent"),
+    ("mobile_gmv_share", "Mobile share 无线占比", "percent"),
+    ("repurchase_rate", "Repurchase 复购率", "percent"),
+    ("refund_rate", "Refund 退款率", "percent"),
+)
+
+
+# -- charts -----------------------------------------------------------------------------------
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import logging
+
+    import matplotlib.pyplot as plt
+
+    # Chinese channel and courier names: a CJK font where one is installed, else DejaVu (boxes).
+    plt.rcParams["font.family"] = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "DejaVu Sans"]
+    plt.rcParams["axes.spines.top"] = plt.rcParams["axes.spines.right"] = False
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    return plt
+
+
+def _save(fig, path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, metadata={"Software": None})
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return f"img/{path.name}"
+
+
+def draw_charts(data: ReportData, folder: Path) -> dict[str, str]:
+    """PNG charts under folder/img; returns chart name -> relative path for the pages."""
+    import warnings
+
+    plt = _pyplot()
+    charts: dict[str, str] = {}
+    warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+    monthly = data.tables["monthly"].dicts()
+    if monthly:
+        fig, ax = plt.subplots(figsize=(7, 3.2))
+        months = [m["month"] for m in monthly]
+        ax.bar(months, [float(m["gmv"] or 0) for m in monthly], color="#ff5000", label="GMV")
+        targets = [float(m["target_gmv"]) if m["target_gmv"] is not None else None for m in monthly]
+        if any(t is not None for t in targets):
+            ax.plot(months, [t if t is not None else float("nan") for t in targets], "o--", color="#333",
+                    label="Target")
+        for x, m in enumerate(monthly):
+            if m["target_completion"] is not None:
+                ax.annotate(percent(m["target_completion"]), (x, float(m["gmv"] or 0)), ha="center",
+                            va="bottom", fontsize=8)
+        ax.set_title("Monthly GMV vs target")
+        ax.legend(frameon=False)
+        charts["monthly"] = _save(fig, folder / "img" / "monthly.png")
+    channels = data.tables["channels"].dicts()
+    if channels:
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 0.35 * len(channels) + 1.6))
+        names = [c["channel"] for c in channels][::-1]
+        left.barh(names, [float(c["uv_share"] or 0) * 100 for c in channels][::-1], color="#1f77b4")
+        left.set_title("Visitor share by channel (%)")
+        paid = [c for c in channels if c["roi"] is not None]
+        right.axvspan(*ROI_BAND, color="#2ca02c", alpha=0.15, label="healthy ROI 3–5")
+        right.barh([c["channel"] for c in paid][::-1], [float(c["roi"]) for c in paid][::-1], color="#ff5000")
+        right.set_title("ROI of paid channels")
+        right.legend(frameon=False, loc="lower right")
+        charts["channels"] = _save(fig, folder / "img" / "channels.png")
+    history = data.tables["headline"].dicts()
+    if history:
+        fig, axes = plt.subplots(2, 3, figsize=(10, 4.8))
+        labels = [h["quarter"] for h in history]
+        for ax, (key, title, kind) in zip(axes.flat, TRENDS):
+            values = [float(h[key]) * (100 if kind == "percent" else 1) if h[key] is not None else float("nan")
+                      for h in history]
+            ax.plot(labels, values, "o-", color="#ff5000")
+            ax.set_title(title + (" (%)" if kind == "percent" else ""), fontsize=10)
+            ax.tick_params(labelsize=8)
+        charts["trends"] = _save(fig, folder / "img" / "trends.png")
+    couriers = data.tables["couriers"].dicts()
+    if couriers:
+        fig, ax = plt.subplots(figsize=(7, 0.35 * len(couriers) + 1.4))
+        ax.barh([c["courier"] for c in couriers][::-1], [int(c["collected"] or 0) for c in couriers][::-1],
+                color="#7f7f7f")
+        ax.set_title("Parcels collected by courier")
+        charts["couriers"] = _save(fig, folder / "img" / "couriers.png")
+    return charts
+
+
+# -- pages ------------------------------------------------------------------------------------
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(FORMATS)
+    env.globals.update(HEADLINE=HEADLINE, ROI_BAND=ROI_BAND, FORMATS=FORMATS)
+    return env
+
+
+def render(data: ReportData, folder: Path, links: list[tuple[str, str]]) -> list[Path]:
+    """Write folder/index.html and folder/report.md (and the charts); returns the files written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    charts = draw_charts(data, folder)
+    env = _environment()
+    context = {
+        "data": data, "now": data.current, "last_year": data.previous_year(), "charts": charts, "links": links,
+        "t": {name: table.dicts() for name, table in data.tables.items()},
+    }
+    written = []
+    for template, name in (("report.html.j2", "index.html"), ("report.md.j2", "report.md")):
+        path = folder / name
+        path.write_text(env.get_template(template).render(**context), encoding="utf-8")
+        written.append(path)
+    return written + [folder / rel for rel in charts.values()]
+
+
+def write_report(warehouse: Path, quarter: str, out: Path, fiscal_start_month: int = 1) -> list[Path]:
+    """All shops together, then each shop; returns every file written."""
+    if not QUARTER.match(quarter):
+        raise ValueError(f"quarter must look like 2024Q3 (or FY2025Q1 with fiscal quarters), not {quarter!r}")
+    if not warehouse.exists():
+        raise FileNotFoundError(f"{warehouse} does not exist: run the pipeline first (taobao-ops run)")
+    overall = read(warehouse, quarter, None, fiscal_start_month)
+    if overall.current is None:
+        known = ", ".join(quarters_in(warehouse)) or "none"
+        raise ValueError(f"{warehouse} has no data for {quarter} (quarters in it: {known})")
+    root = out / quarter
+    written = render(overall, root, [(shop, f"{shop}/index.html") for shop in overall.shops])
+    for shop in overall.shops:
+        written += render(read(warehouse, quarter, shop, fiscal_start_month), root / shop, [("全部店铺 All shops", "../index.html")])
+    return written

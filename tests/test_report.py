@@ -1,0 +1,142 @@
+"""The quarterly report: its numbers are the warehouse's, its pages open offline, and it renders."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from assets.lib.report import write_report
+from conftest import chromium_or_skip
+
+PROJECT = Path(__file__).resolve().parents[1]
+SCREENSHOT = PROJECT / "docs" / "img" / "report.png"
+
+
+@pytest.fixture(scope="module")
+def report(tiny_published, tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    files = write_report(tiny_published.warehouse, "2024Q3", out)
+    return out / "2024Q3", files
+
+
+def table_rows(markdown: str, heading: str) -> list[list[str]]:
+    """The cells of the first table after a `## heading` line."""
+    section = markdown.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[2:]]
+
+
+def test_files_for_all_shops_and_each_shop(report, tiny_published):
+    folder, files = report
+    shops = [s for (s,) in tiny_published.query(
+        "select distinct shop_id from marts.quarterly_shop_kpis where quarter = '2024Q3' order by 1")]
+    assert shops == ["A", "B"]
+    for page in (folder / "index.html", folder / "report.md", *(folder / s / n for s in shops for n in ("index.html", "report.md"))):
+        assert page in files and page.stat().st_size > 1000, page
+    charts = {p.name for p in (folder / "img").glob("*.png")}
+    assert {"monthly.png", "trends.png"} <= charts
+
+
+def test_the_pages_open_offline(report):
+    folder, files = report
+    for page in [f for f in files if f.suffix in (".html", ".md")]:
+        text = page.read_text(encoding="utf-8")
+        assert "http://" not in text and "https://" not in text and "//cdn" not in text, page
+        for target in re.findall(r'(?:src="|\]\()([^")]+)', text):  # every image and link is a local file
+            assert (page.parent / target).exists(), (page, target)
+
+
+def test_headline_numbers_are_the_warehouse_numbers(report, tiny_published):
+    folder, _ = report
+    rows = {r[0]: r[1:] for r in table_rows((folder / "A" / "report.md").read_text(encoding="utf-8"), "核心指标 Headline")}
+    # worked out by hand from tests/fixtures/tiny: shop A's paid July orders 200 + 100 + 50 + 80 (o5 is
+    # rejected); targets 100 + 200 + 300 for July to September
+    assert rows["支付金额 GMV"][0] == "430.00"
+    assert rows["目标 Target"][0] == "600.00"
+    assert rows["目标完成率 Target completion"][0] == "71.7%"
+    # and every other number as the warehouse has it
+    (kpis,) = tiny_published.rows("select * from marts.quarterly_shop_kpis where quarter = '2024Q3' and shop_id = 'A'")
+    (previous,) = tiny_published.rows("select * from marts.quarterly_shop_kpis where quarter = '2024Q2' and shop_id = 'A'")
+    money = lambda v: "–" if v is None else f"{Decimal(v):,.2f}"  # noqa: E731
+    share = lambda v: "–" if v is None else f"{100 * float(v):.1f}%"  # noqa: E731
+    expected = {
+        "支付金额 GMV": money(kpis["gmv"]),
+        "净销售额 Net sales": money(kpis["net_sales"]),
+        "支付订单数 Paid orders": str(kpis["paid_orders"]),
+        "支付买家数 Paid buyers": str(kpis["paid_buyers"]),
+        "客单价 Average order value per buyer": money(kpis["aov"]),
+        "支付转化率 Conversion": share(kpis["conversion_rate"]),
+        "无线支付占比 Mobile share of GMV": share(kpis["mobile_gmv_share"]),
+        "复购率 Repurchase rate": share(kpis["repurchase_rate"]),
+        "退款率 Refund rate": share(kpis["refund_rate"]),
+        "环比 QoQ": share(kpis["gmv_qoq"]),
+    }
+    assert {k: rows[k][0] for k in expected} == expected
+    assert rows["支付金额 GMV"][1] == money(previous["gmv"])  # the previous-quarter column
+
+
+def test_all_shops_add_up_and_monthly_targets_match(report, tiny_published):
+    folder, _ = report
+    markdown = (folder / "report.md").read_text(encoding="utf-8")
+    rows = {r[0]: r[1:] for r in table_rows(markdown, "核心指标 Headline")}
+    (total,) = tiny_published.query("select sum(gmv) from marts.quarterly_shop_kpis where quarter = '2024Q3'")[0]
+    assert rows["支付金额 GMV"][0] == f"{total:,.2f}"
+    assert rows["支付买家数 Paid buyers"][0] == "–"  # buyers do not add up across shops
+    monthly = table_rows(markdown, "月度目标 Monthly GMV against target")
+    assert monthly == [
+        ["2024-07", "430.00", "100.00", "430.0%"],
+        ["2024-08", "0.00", "200.00", "0.0%"],
+        ["2024-09", "0.00", "300.00", "0.0%"],
+    ]
+
+
+def test_a_quarter_without_data_or_a_bad_label_is_a_clear_error(tiny_published, tmp_path):
+    with pytest.raises(ValueError, match=r"no data for 2023Q1 \(quarters in it: 2024Q2, 2024Q3\)"):
+        write_report(tiny_published.warehouse, "2023Q1", tmp_path)
+    with pytest.raises(ValueError, match="must look like 2024Q3"):
+        write_report(tiny_published.warehouse, "2024-07", tmp_path)
+
+
+def test_the_cli_writes_the_report(tiny_published, tmp_path):
+    from pipelines.cli import main
+
+    result = CliRunner().invoke(
+        main, ["report", "2024q3", "--warehouse", str(tiny_published.warehouse), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "2024Q3" / "index.html").exists()
+    assert "Wrote 6 pages" in result.output
+
+
+def test_the_dagster_asset_writes_the_quarter_of_its_partition(tiny_published, tmp_path):
+    from dagster import materialize
+
+    from assets.report import quarterly_report
+
+    settings = tiny_published.settings(reports_dir=str(tmp_path))
+    result = materialize([quarterly_report], resources={"settings": settings}, partition_key="2024-07-01")
+    assert result.success
+    assert (tmp_path / "2024Q3" / "A" / "report.md").exists()
+    (event,) = result.get_asset_materialization_events()
+    assert event.materialization.metadata["quarter"].value == "2024Q3"
+
+
+def test_the_html_renders_in_headless_chromium(report):
+    folder, _ = report
+    browser = chromium_or_skip(window="1200,2000")
+    try:
+        browser.get((folder / "A" / "index.html").as_uri())
+        assert "430.00" in browser.find_element("tag name", "body").text
+        widths = browser.execute_script("return Array.from(document.images).map(i => i.naturalWidth)")
+        assert widths and all(w > 0 for w in widths)  # every chart loaded from disk
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        assert browser.save_screenshot(str(SCREENSHOT))
+    finally:
+        browser.quit()
+    assert SCREENSHOT.stat().st_size > 20_000
