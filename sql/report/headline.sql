@@ -1,8 +1,37 @@
 -- The headline numbers of one shop ($shop) or of all shops ($shop null), for every quarter up to
--- $quarter. Totals add up the shops' additive columns and apply the same rate macros as the mart;
--- numbers that do not add up across shops (buyers and what is built on them, shares of traffic
--- the mart does not carry parts of) are given for one shop only.
-with per_quarter as (
+-- $quarter. One shop: its mart row. All shops: the shops' additive columns added up, with the
+-- same rate macros as the mart; buyers (and what is built on them) are counted again across shops
+-- from staging with the same metric macros, since a buyer of two shops is one buyer.
+with all_shops as (
+    select
+        quarter_label(quarter_start, $fiscal_start_month) as quarter,
+        metric_paid_buyers(buyer_id) as paid_buyers,
+        rate_aov(metric_gmv(paid_amount), metric_paid_buyers(buyer_id)) as aov,
+        safe_div(metric_mobile_gmv(paid_amount, is_mobile), metric_device_known_gmv(paid_amount, is_mobile))
+            as mobile_gmv_share
+    from staging.paid_orders
+    where $shop is null
+    group by quarter_start
+),
+all_shop_repeat as (
+    select quarter, safe_div(count(*) filter (where paid_days >= 2), count(*)) as repurchase_rate
+    from (
+        select quarter_label(quarter_start, $fiscal_start_month) as quarter, buyer_id, count(distinct paid_day) as paid_days
+        from staging.paid_orders
+        where $shop is null
+        group by quarter_start, buyer_id
+    )
+    group by quarter
+),
+all_shop_traffic as (
+    select
+        quarter_label(quarter_start(date, $fiscal_start_month), $fiscal_start_month) as quarter,
+        safe_div(sum(bounced_visits), sum(visits) filter (where bounced_visits is not null)) as bounce_rate
+    from staging.traffic
+    where $shop is null
+    group by 1
+),
+per_quarter as (
     select
         quarter,
         count(*) as shops,
@@ -36,15 +65,18 @@ select
     refund_amount,
     rate_refund(refund_amount, gmv) as refund_rate,
     paid_orders,
-    case when $shop is not null then paid_buyers end as paid_buyers,
-    case when $shop is not null then aov end as aov,
+    case when $shop is not null then q.paid_buyers else a.paid_buyers end as paid_buyers,
+    case when $shop is not null then q.aov else a.aov end as aov,
     rate_avg_order_value(gmv, paid_orders) as avg_order_value,
     uv_days,
     rate_conversion(buyer_days, uv_days) as conversion_rate,
-    case when $shop is not null then bounce_rate end as bounce_rate,
-    case when $shop is not null then mobile_gmv_share end as mobile_gmv_share,
-    case when $shop is not null then repurchase_rate end as repurchase_rate,
+    case when $shop is not null then q.bounce_rate else t.bounce_rate end as bounce_rate,
+    case when $shop is not null then q.mobile_gmv_share else a.mobile_gmv_share end as mobile_gmv_share,
+    case when $shop is not null then q.repurchase_rate else r.repurchase_rate end as repurchase_rate,
     ad_spend,
     rate_roi(gmv, ad_spend) as roi
-from per_quarter
+from per_quarter as q
+left join all_shops as a using (quarter)
+left join all_shop_repeat as r using (quarter)
+left join all_shop_traffic as t using (quarter)
 order by quarter
