@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksu
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: run test ui sample lock install clean
+.PHONY: run test ui report sample lock install clean
 
 # A virtual environment with exactly the locked versions, the project installed editable.
 $(STAMP): requirements.lock pyproject.toml
@@ -30,6 +30,11 @@ test: $(STAMP)
 ui: $(STAMP)
 	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	@$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+
+## report: the quarterly report of Q (default 2024Q4) from data/warehouse.duckdb into reports/Q/
+Q ?= 2024Q4
+report: $(STAMP)
+	@$(BIN)/taobao-ops report $(Q)
 
 ## sample: regenerate the shipped sample in data/raw
 sample: $(STAMP)
