@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 from dagster import TableColumn, TableSchema
+from filelock import FileLock
 from dagster_duckdb import DuckDBResource
 
 from .lib.sql import fetch_sql, row_count, run_script, sql_text, table_exists
@@ -21,9 +22,14 @@ POOL = "duckdb"
 
 @contextmanager
 def working_db(settings: PipelineSettings, database: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The working database with its schemas and shared macros in place."""
+    """The working database with its schemas and shared macros in place.
+
+    Held under an OS file lock beside the database for as long as it is open: whatever opens it
+    (a run from the CLI, the daemon, a test) waits its turn without spinning, and a process that
+    dies releases the lock with it."""
     Path(settings.state_dir).mkdir(parents=True, exist_ok=True)
-    with database.get_connection() as con:
+    lock = FileLock(f"{settings.working_db}.lock", poll_interval=0.2, is_singleton=True)  # re-entrant in a process
+    with lock, database.get_connection() as con:
         # DuckDBResource closes the connection only on success (stack-notes §4); a failed step
         # must not leave the database open for the rest of the process.
         try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import warnings
+from zoneinfo import ZoneInfo
 
 from dagster import BackfillPolicy, BetaWarning, DailyPartitionsDefinition, PartitionKeyRange
 
@@ -57,18 +58,11 @@ def partition_of(file_name: str) -> str | None:
 
 
 def covers(key_range: PartitionKeyRange, file_name: str) -> bool:
-    """Does a run over `key_range` look at this file?"""
+    """Does a run over `key_range` look at this file? A run that reaches the latest batch date also
+    takes the files dated later; "latest" allows for midnight passing between asking for the run
+    and running it, so a file dated tomorrow is not left between two runs."""
     key = partition_of(file_name)
-    return key is None or key_range.start <= key <= key_range.end
-
-
-def contiguous_ranges(keys: set[str]) -> list[PartitionKeyRange]:
-    """Batch dates grouped into runs of consecutive days, each one run."""
-    ranges: list[PartitionKeyRange] = []
-    for key in sorted(keys):
-        day = dt.datetime.strptime(key, KEY_FORMAT).date()
-        if ranges and dt.datetime.strptime(ranges[-1].end, KEY_FORMAT).date() + dt.timedelta(days=1) == day:
-            ranges[-1] = PartitionKeyRange(ranges[-1].start, key)
-        else:
-            ranges.append(PartitionKeyRange(key, key))
-    return ranges
+    if key is None or key_range.start <= key <= key_range.end:
+        return True
+    yesterday = key_of(dt.datetime.now(ZoneInfo(TIMEZONE)).date() - dt.timedelta(days=1))
+    return key > key_range.end >= yesterday

@@ -1,8 +1,8 @@
 """What starts a run without a person: a daily schedule, and a sensor on the raw folder.
 
-Both ask for runs of exactly the batch dates whose files are new or changed (consecutive dates in
-one run); such a run loads those files and rebuilds the marts, recording the past quarters it
-restated. Reference files alone start a run of the unpartitioned assets, which re-maps history.
+Both ask for one run over the batch dates whose files are new or changed (from the first of those
+dates to the last); such a run loads those files (the others in the range cost a hash each) and
+rebuilds the marts, recording the past quarters it restated. Reference files alone start a run of the unpartitioned assets, which re-maps history.
 
     TAOBAO_OPS_AUTOMATION          off (default) | on | schedule | sensor: what starts out running
                                    (either can still be switched on or off in the UI, Automation)
@@ -14,6 +14,7 @@ The daemon (`make ui` starts it) evaluates both.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 
@@ -57,11 +58,14 @@ def build_automations(refresh_keys: list[AssetKey]) -> tuple[list, list]:
         known = json.loads(context.cursor) if context.cursor else {}
         states = scan(settings.raw, known)
         changed = [s for s in states if s.key not in known or known[s.key][2] != s.sha256]
-        cursor = json.dumps({s.key: [s.size, s.mtime_ns, s.sha256] for s in states}, sort_keys=True)
+        cursor = json.dumps({s.key: s.cursor_entry for s in states}, sort_keys=True)
         if not changed:
             return SensorResult(skip_reason=SkipReason(f"no new or changed files in {settings.raw}"), cursor=cursor)
         context.log.info(f"{len(changed)} new or changed file(s): " + ", ".join(s.key for s in changed[:20]))
-        return SensorResult(run_requests=run_requests(changed, refresh_keys, "files"), cursor=cursor)
+        # the run key names this tick (the cursor it started from) as well as the files, so bytes
+        # that come back (A -> B -> A) start a run again instead of meeting an old key
+        tick = hashlib.sha256((context.cursor or "").encode()).hexdigest()[:8]
+        return SensorResult(run_requests=run_requests(changed, refresh_keys, f"files:{tick}"), cursor=cursor)
 
     @schedule(
         name="daily",

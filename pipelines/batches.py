@@ -2,7 +2,7 @@
 
 The CLI, the daily schedule and the file sensor share this, so they agree on what "new" means:
 a file whose bytes (sha256) and parse settings are not yet in the lake. A run then covers the
-batch dates of those files; consecutive dates go in one run.
+batch dates of those files, from the first to the last, in one run.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from assets.lib.files import discover, sha256
 from assets.lib.lake import lake_path
 from assets.lib.schema import DATED, SOURCES
 from assets.lib.sql import connect_read_only, fetch_sql, table_exists
-from assets.partitions import contiguous_ranges, first_key, key_of, last_key, partition_of
+from assets.partitions import first_key, key_of, last_key, partition_of
 from assets.resources import PipelineSettings
 
 JOB = "pipeline"
@@ -34,6 +34,12 @@ class RawFileState:
     size: int
     mtime_ns: int
     sha256: str
+    ctime_ns: int = 0  # changes with any rewrite, even one that puts the old mtime back (cp -p, rsync -t)
+    inode: int = 0
+
+    @property
+    def cursor_entry(self) -> list:
+        return [self.size, self.mtime_ns, self.sha256, self.ctime_ns, self.inode]
 
     @property
     def key(self) -> str:
@@ -51,8 +57,8 @@ class RawFileState:
 
 
 def scan(raw_dir: Path, known: dict[str, list] | None = None) -> list[RawFileState]:
-    """Every raw file with its size, modification time and hash; a file whose size and mtime are
-    as `known` says (key -> [size, mtime_ns, sha256]) is not hashed again."""
+    """Every raw file with its size, times and hash; a file whose size, mtime, ctime and inode are
+    as `known` says (key -> RawFileState.cursor_entry) is not hashed again."""
     known = known or {}
     states = []
     for source in SOURCES:
@@ -60,18 +66,25 @@ def scan(raw_dir: Path, known: dict[str, list] | None = None) -> list[RawFileSta
             stat = raw.path.stat()
             key = f"{source}/{raw.name}"
             before = known.get(key)
-            same = before and before[0] == stat.st_size and before[1] == stat.st_mtime_ns
+            quick = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+            same = before is not None and len(before) == 5 and [before[0], before[1], before[3], before[4]] == quick
             digest = before[2] if same else sha256(raw.path)
-            states.append(RawFileState(source, raw.name, stat.st_size, stat.st_mtime_ns, digest))
+            states.append(
+                RawFileState(source, raw.name, stat.st_size, stat.st_mtime_ns, digest, stat.st_ctime_ns, stat.st_ino)
+            )
     return states
 
 
 def loaded_versions(settings: PipelineSettings) -> dict[str, tuple[str, str]] | None:
-    """file key -> (sha256, parse fingerprint) of the version in the lake; None while a run
-    holds the working database (DuckDB lets no reader in beside a writer of another process)."""
+    """file key -> (sha256, parse fingerprint) of the version in the lake. From the working
+    database, waiting briefly while a run holds it; else from the published file's copy of the
+    audit (at most one run behind; a file it does not know is asked for again, at one hash);
+    None when neither can be read."""
     if not settings.working_db.exists():
         return {}
-    con = connect_read_only(settings.working_db)
+    con = connect_read_only(settings.working_db, wait_seconds=20)
+    if con is None and settings.warehouse.exists():
+        con = connect_read_only(settings.warehouse, wait_seconds=5)
     if con is None:
         return None
     try:
@@ -100,13 +113,15 @@ def not_loaded(settings: PipelineSettings, states: list[RawFileState]) -> list[R
     ]
 
 
-def batch_ranges(files: list[RawFileState]) -> list[PartitionKeyRange]:
-    """Runs of consecutive batch dates among the files' dates. Undated files go with any run of
-    the raw assets; with no dated file beside them, with a run of the latest batch date."""
+def batch_range(files: list[RawFileState]) -> PartitionKeyRange | None:
+    """The batch dates a run over `files` covers: from the first to the last of their dates (the
+    files in between that are loaded already cost one hash each). Undated files go with any run of
+    the raw assets; with no dated file beside them, with a run of the latest batch date. None when
+    only reference files are among them."""
     keys = {f.batch_key for f in files} - {None}
     if not keys and any(f.undated for f in files):
         keys = {last_key()}
-    return contiguous_ranges(keys)
+    return PartitionKeyRange(min(keys), max(keys)) if keys else None
 
 
 def range_tags(key_range: PartitionKeyRange) -> dict[str, str]:
@@ -114,27 +129,18 @@ def range_tags(key_range: PartitionKeyRange) -> dict[str, str]:
 
 
 def run_requests(files: list[RawFileState], refresh_keys, run_key_prefix: str | None) -> list[RunRequest]:
-    """Runs that load `files`: one per stretch of consecutive batch dates; reference files alone,
-    one run of `refresh_keys` (the assets that are not partitioned by batch date)."""
-
-    def run_key(label: str, members: list[RawFileState]) -> str | None:
-        if run_key_prefix is None:
-            return None
-        digest = hashlib.sha256("\n".join(sorted(f"{f.key}@{f.sha256}" for f in members)).encode()).hexdigest()
-        return f"{run_key_prefix}:{label}:{digest[:16]}"
-
-    ranges = batch_ranges(files)
-    if not ranges:
-        return [RunRequest(run_key=run_key("reference", files), job_name=JOB, asset_selection=list(refresh_keys))]
-    requests = []
-    for key_range in ranges:
-        members = [f for f in files if f.batch_key is None or key_range.start <= f.batch_key <= key_range.end]
-        label = f"{key_range.start}..{key_range.end}"
-        if key_range.start == key_range.end:
-            requests.append(RunRequest(run_key=run_key(label, members), job_name=JOB, partition_key=key_range.start))
-        else:
-            requests.append(RunRequest(run_key=run_key(label, members), job_name=JOB, tags=range_tags(key_range)))
-    return requests
+    """One run that loads `files`, however many batch dates they span; reference files alone, a run
+    of `refresh_keys` (the assets that are not partitioned by batch date)."""
+    run_key = None
+    if run_key_prefix is not None:
+        members = "\n".join(sorted(f"{f.key}@{f.sha256}" for f in files))
+        run_key = f"{run_key_prefix}:{hashlib.sha256(members.encode()).hexdigest()[:16]}"
+    key_range = batch_range(files)
+    if key_range is None:
+        return [RunRequest(run_key=run_key, job_name=JOB, asset_selection=list(refresh_keys))]
+    if key_range.start == key_range.end:
+        return [RunRequest(run_key=run_key, job_name=JOB, partition_key=key_range.start)]
+    return [RunRequest(run_key=run_key, job_name=JOB, tags=range_tags(key_range))]
 
 
 @dataclass(frozen=True)
@@ -146,15 +152,23 @@ class RunPlan:
 def plan_run(
     settings: PipelineSettings, unpartitioned, first: dt.date | None = None, last: dt.date | None = None
 ) -> RunPlan:
-    """One run (`taobao-ops run`): the batch dates asked for, else from the first to the last date
-    with files not loaded yet; with none, the unpartitioned assets alone (reference, marts, publish)."""
-    ranges = batch_ranges(not_loaded(settings, scan(settings.raw)))
+    """One run (`taobao-ops run`): from the first to the last batch date with files not loaded yet,
+    within `first`/`last` when given; with none, the unpartitioned assets alone (reference, marts,
+    publish). Both bounds given: exactly that range."""
     clamp = lambda key: min(max(key, first_key()), last_key())  # noqa: E731
-    start = clamp(key_of(first)) if first else ranges[0].start if ranges else None
-    end = clamp(key_of(last)) if last else ranges[-1].end if ranges else None
-    if start is None and end is None:
-        return RunPlan("no new batch dates", {"asset_selection": list(unpartitioned)})
-    start, end = start or first_key(), end or last_key()
-    if start > end:
+    start = clamp(key_of(first)) if first else None
+    end = clamp(key_of(last)) if last else None
+    if start and end and start > end:
         raise ValueError(f"the first batch date {start} is after the last {end}")
+    if not (start and end):
+        pending = batch_range(not_loaded(settings, scan(settings.raw)))
+        keys = [k for k in ((pending.start, pending.end) if pending else ()) if (not start or k >= start) and (not end or k <= end)]
+        if start:
+            end = max([start, *keys])
+        elif end:
+            start = min([end, *keys])
+        elif keys:
+            start, end = keys[0], keys[-1]
+        else:
+            return RunPlan("no new batch dates", {"asset_selection": list(unpartitioned)})
     return RunPlan(f"batch dates {start} … {end}", {"tags": range_tags(PartitionKeyRange(start, end))})

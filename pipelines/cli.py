@@ -28,9 +28,9 @@ def main() -> None:
 @click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The published analysts' file [env TAOBAO_OPS_WAREHOUSE; default data/warehouse.duckdb].")
 @click.option("--from", "first", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="First batch date to load [default: the earliest in the raw folder].")
+              help="First batch date to load [default: the earliest with a file not loaded yet].")
 @click.option("--to", "last", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Last batch date to load [default: the latest in the raw folder].")
+              help="Last batch date to load [default: the latest with a file not loaded yet].")
 @click.option("--quiet", is_flag=True, help="Print only problems, not the tables.")
 def run(
     raw_dir: Path | None, state_dir: Path | None, warehouse: Path | None,
@@ -41,7 +41,7 @@ def run(
     All the batch dates asked for run as one run (a backfill), recorded in Dagster's run history
     (DAGSTER_HOME). Exit code 0 on success; 1 when a check failed or a file was quarantined (the
     rest is still published when checks allow)."""
-    from .settings import apply_defaults, open_instance
+    from .settings import apply_defaults, open_instance, run_tags
 
     apply_defaults(TAOBAO_OPS_RAW_DIR=raw_dir, TAOBAO_OPS_STATE_DIR=state_dir, TAOBAO_OPS_WAREHOUSE=warehouse)
     instance = open_instance()
@@ -65,7 +65,7 @@ def run(
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            **plan.arguments,
+            **{**plan.arguments, "tags": {**plan.arguments.get("tags", {}), **run_tags()}},
         )
     elapsed = time.perf_counter() - started
     state = Path(os.environ["TAOBAO_OPS_STATE_DIR"])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 
 from dagster import EnvVar
@@ -57,6 +58,41 @@ def apply_defaults(**overrides: str | Path | None) -> None:
         os.environ.setdefault(name, default)
 
 
+PID_TAG = "taobao-ops/pid"
+HOST_TAG = "taobao-ops/host"
+
+
+def run_tags() -> dict[str, str]:
+    """Tags that say which process runs a CLI run, so a later run can tell it died."""
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
+def fail_dead_runs(instance) -> list[str]:
+    """Mark as failed the runs a killed `taobao-ops run` on this host left as started; that frees
+    the `duckdb` pool slot they held, which would otherwise keep every later run waiting."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    dead = []
+    for run in instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED])):
+        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+        if pid is None or host != socket.gethostname() or _alive(int(pid)):
+            continue
+        instance.report_run_failed(run, f"process {pid} that ran it is gone")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        dead.append(run.run_id)
+    return dead
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def open_instance():
     """Dagster's instance in DAGSTER_HOME. Two processes starting together on a new home would both
     create its SQLite tables and one would fail; a file lock makes them take turns at that."""
@@ -69,6 +105,7 @@ def open_instance():
         instance.get_runs(limit=1)  # run storage
         instance.get_latest_materialization_event(AssetKey("storage_check"))  # event index shard
         instance.event_log_storage.get_concurrency_keys()  # pools
+        fail_dead_runs(instance)
     return instance
 
 

@@ -59,6 +59,19 @@ def test_sensor_new_file_runs_its_batch_same_file_nothing_changed_file_once_more
     assert changed.run_requests[0].run_key != first.run_requests[0].run_key  # not deduplicated away
     assert tick(empty, changed.cursor).run_requests == []
 
+    # the first bytes back again (A -> B -> A): a run again, under a key Dagster has not seen
+    empty.drop("orders/orders_2024-07-05.csv", order_file("2024-07-05"))
+    back = tick(empty, changed.cursor)
+    assert requested(back) == [("2024-07-05", None, None, None)]
+    assert back.run_requests[0].run_key not in {first.run_requests[0].run_key, changed.run_requests[0].run_key}
+
+    # rewritten with the same size and the old mtime put back (cp -p, rsync -t): still seen
+    stat = path.stat()
+    empty.drop("orders/orders_2024-07-05.csv", order_file("2024-07-05", "n3"))  # same length as n1/n2
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+    assert requested(tick(empty, back.cursor)) == [("2024-07-05", None, None, None)]
+
 
 def test_sensor_loses_no_file_when_several_arrive_in_one_tick(empty):
     cursor = tick(empty).cursor  # nothing yet
@@ -66,8 +79,8 @@ def test_sensor_loses_no_file_when_several_arrive_in_one_tick(empty):
     empty.drop("traffic/traffic_2024-07-03.csv", "date,shop_id,channel,device,uv,pv\n2024-07-03,A,搜索,mobile,5,9\n")
     empty.drop("orders/orders_2024-07-09.csv", order_file("2024-07-09"))
     data = tick(empty, cursor)
-    # consecutive dates share a run; a gap starts another
-    assert requested(data) == [(None, "2024-07-02", "2024-07-03", None), ("2024-07-09", None, None, None)]
+    # one run from the first date to the last, gaps and all: never a run per day
+    assert requested(data) == [(None, "2024-07-02", "2024-07-09", None)]
 
 
 def test_sensor_reference_change_runs_the_unpartitioned_assets(empty):
@@ -100,18 +113,18 @@ def loads_of(deployment, run_id) -> list[tuple]:
         ).fetchall()
 
 
-def test_a_sensor_run_loads_exactly_its_batch(built):
+def test_a_sensor_run_loads_exactly_the_new_files(built):
     cursor = tick(built).cursor  # the files already loaded
     built.drop("orders/orders_2024-08-01.csv", order_file("2024-08-01", "n1"))
     built.drop("orders/orders_2024-08-20.csv", order_file("2024-08-20", "n2"))
-    first, second = tick(built, cursor).run_requests
-    result = run_request(built, first)
+    (request,) = tick(built, cursor).run_requests
+    assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == ("2024-08-01", "2024-08-20")
+    result = run_request(built, request)
     assert result.success
-    # the run for 2024-08-01 looked at that batch only: not the 08-20 file, not the old ones
-    assert loads_of(built, result.run_id) == [("orders", "orders_2024-08-01.csv", "loaded")]
-    assert built.query("select count(*) from staging.orders where order_id = 'n2'") == [(0,)]
-    result = run_request(built, second)
-    assert loads_of(built, result.run_id) == [("orders", "orders_2024-08-20.csv", "loaded")]
+    # the run looked at those batch dates only: the two new files, none of the July ones
+    assert loads_of(built, result.run_id) == [
+        ("orders", "orders_2024-08-01.csv", "loaded"), ("orders", "orders_2024-08-20.csv", "loaded"),
+    ]
     assert built.query("select count(*) from staging.orders where order_id in ('n1', 'n2')") == [(2,)]
 
 
@@ -203,3 +216,36 @@ def test_the_documented_settings_switch_both_on_and_move_the_schedule(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["RUNNING", "RUNNING", "30", "7", "*", "*", "*", "Asia/Hong_Kong"]
+
+
+def test_a_run_reaching_the_latest_date_takes_later_files_even_across_midnight():
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from dagster import PartitionKeyRange
+
+    from assets.partitions import covers
+
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    name = lambda d: f"orders_{d:%Y-%m-%d}.csv"  # noqa: E731
+    yesterday, tomorrow = today - dt.timedelta(days=1), today + dt.timedelta(days=2)
+    # asked for at 23:59 as "up to today", run at 00:01 when that day is yesterday
+    assert covers(PartitionKeyRange(f"{yesterday}", f"{yesterday}"), name(tomorrow))
+    assert covers(PartitionKeyRange("2024-07-01", "2024-07-31"), name(dt.date(2024, 7, 15)))
+    assert not covers(PartitionKeyRange("2024-07-01", "2024-07-31"), name(dt.date(2024, 8, 1)))
+    assert covers(PartitionKeyRange("2024-07-01", "2024-07-31"), "orders_undated.csv")
+
+
+def test_one_bound_given_the_other_follows_the_files_and_never_errs(built):
+    built.drop("orders/orders_2024-08-01.csv", order_file("2024-08-01"))
+    settings = built.settings()
+    plan = lambda first=None, last=None: plan_run(  # noqa: E731
+        settings, UNPARTITIONED, first and dt.date.fromisoformat(first), last and dt.date.fromisoformat(last)
+    ).arguments["tags"]
+    assert plan() == {RANGE_START_TAG: "2024-08-01", RANGE_END_TAG: "2024-08-01"}
+    assert plan(first="2024-07-20") == {RANGE_START_TAG: "2024-07-20", RANGE_END_TAG: "2024-08-01"}
+    # every file not loaded yet is before --from: the run is that one day, not an error
+    assert plan(first="2024-09-10") == {RANGE_START_TAG: "2024-09-10", RANGE_END_TAG: "2024-09-10"}
+    assert plan(last="2024-06-01") == {RANGE_START_TAG: "2024-06-01", RANGE_END_TAG: "2024-06-01"}
+    with pytest.raises(ValueError, match="is after the last"):
+        plan(first="2024-09-10", last="2024-09-01")

@@ -121,3 +121,43 @@ def test_two_runs_started_together_take_turns_at_the_database(tmp_path):
     assert len(first) == len(second) > 20
     overlaps = [(a[2], b[2]) for a in first for b in second if a[0] < b[1] and b[0] < a[1]]
     assert overlaps == []
+
+
+def test_a_killed_run_does_not_hold_the_database_for_the_next(tmp_path):
+    """A `taobao-ops run` killed in the middle of a step leaves its run 'started' and its pool slot
+    claimed; the next run must free them, not wait forever (it did: Dagster never times a claim out)."""
+    from dagster import DagsterInstance, DagsterRunStatus
+
+    from pipelines.settings import HOST_TAG, PID_TAG, prepare_dagster_home
+
+    (tmp_path / "raw" / "reference").mkdir(parents=True)
+    shutil.copy(FIXTURES / "tiny" / "reference" / "targets.csv", tmp_path / "raw" / "reference")
+    env = Deployment(tmp_path).environment()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that is gone
+    os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
+    try:
+        prepare_dagster_home()
+        with DagsterInstance.get() as instance:
+            import socket
+
+            from pipelines.definitions import defs
+
+            stale = instance.create_run_for_job(
+                defs.resolve_job_def("pipeline"), tags={PID_TAG: str(dead.pid), HOST_TAG: socket.gethostname()},
+                status=DagsterRunStatus.STARTED,
+            )
+            instance.event_log_storage.initialize_concurrency_limit_to_default("duckdb")
+            claimed = instance.event_log_storage.claim_concurrency_slot("duckdb", stale.run_id, "raw__orders")
+            assert claimed.is_claimed
+    finally:
+        del os.environ["DAGSTER_HOME"]
+    done = subprocess.run([*CLI, "run", "--quiet"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
+    os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
+    try:
+        with DagsterInstance.get() as instance:
+            assert instance.get_run_by_id(stale.run_id).status == DagsterRunStatus.FAILURE
+            assert instance.event_log_storage.get_concurrency_info("duckdb").claimed_slots == []
+    finally:
+        del os.environ["DAGSTER_HOME"]
