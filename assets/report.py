@@ -10,7 +10,7 @@ from dagster import (
 )
 
 from .lib.report import write_report
-from .lib.sql import connect_read_only
+from .lib.sql import connect_read_only, fetch_sql
 from .partitions import BATCH_DATES, TIMEZONE
 from .publish import WAREHOUSE
 from .resources import PipelineSettings
@@ -31,9 +31,7 @@ def quarter_label(settings: PipelineSettings, first_day: str) -> str:
     if con is None:
         raise RuntimeError(f"cannot open {settings.warehouse}")
     with con:
-        (label,) = con.execute(
-            "select quarter_label(?::date, ?)", [first_day, settings.fiscal_year_start_month]
-        ).fetchone()
+        ((label,),) = fetch_sql(con, "report/quarter_label", {"day": first_day, **settings.sql_params()})
     return label
 
 

@@ -162,7 +162,8 @@ def plan_run(
         raise ValueError(f"the first batch date {start} is after the last {end}")
     if not (start and end):
         pending = batch_range(not_loaded(settings, scan(settings.raw)))
-        keys = [k for k in ((pending.start, pending.end) if pending else ()) if (not start or k >= start) and (not end or k <= end)]
+        extremes = (pending.start, pending.end) if pending else ()
+        keys = [k for k in extremes if (not start or k >= start) and (not end or k <= end)]
         if start:
             end = max([start, *keys])
         elif end:

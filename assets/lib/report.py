@@ -12,7 +12,9 @@ Layout for quarter Q under `out`:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
+import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +22,7 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from .sql import fetch_sql, sql_text
+from .sql import fetch_sql, fetch_with_columns
 
 TEMPLATES = Path(__file__).parent / "report_templates"
 QUARTER = re.compile(r"^(FY)?\d{4}Q[1-4]$")
@@ -61,10 +63,7 @@ class ReportData:
 
 
 def _query(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> Table:
-    text = sql_text(f"report/{name}")
-    used = {k: v for k, v in params.items() if f"${k}" in text}
-    rel = con.execute(text, used)
-    return Table([d[0] for d in rel.description], rel.fetchall())
+    return Table(*fetch_with_columns(con, f"report/{name}", params))
 
 
 def read(warehouse: Path, quarter: str, shop: str | None, fiscal_start_month: int) -> ReportData:
@@ -150,14 +149,13 @@ def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
-    import logging
-
     import matplotlib.pyplot as plt
 
     # Chinese channel and courier names: a CJK font where one is installed, else DejaVu (boxes).
     plt.rcParams["font.family"] = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "DejaVu Sans"]
     plt.rcParams["axes.spines.top"] = plt.rcParams["axes.spines.right"] = False
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="Glyph .* missing from font")
     return plt
 
 
@@ -165,19 +163,14 @@ def _save(fig, path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=110, metadata={"Software": None})
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
+    _pyplot().close(fig)
     return f"img/{path.name}"
 
 
 def draw_charts(data: ReportData, folder: Path) -> dict[str, str]:
     """PNG charts under folder/img; returns chart name -> relative path for the pages."""
-    import warnings
-
     plt = _pyplot()
     charts: dict[str, str] = {}
-    warnings.filterwarnings("ignore", message="Glyph .* missing from font")
     monthly = data.tables["monthly"].dicts()
     if monthly:
         fig, ax = plt.subplots(figsize=(7, 3.2))

@@ -44,6 +44,12 @@ def fetch_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = N
     return _execute(con, name, params).fetchall()
 
 
+def fetch_with_columns(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None):
+    """(column names, rows) of a query file."""
+    result = _execute(con, name, params)
+    return [d[0] for d in result.description], result.fetchall()
+
+
 def column_names(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
     """A table's columns in order; empty when it does not exist."""
     return [name for name, _, _ in fetch_sql(con, "audit/table_columns", {"schema": schema, "table": table})]
