@@ -48,13 +48,18 @@ def key_of(day: dt.date) -> str:
     return day.strftime(KEY_FORMAT)
 
 
+def clamp(key: str) -> str:
+    """A batch date's key, or the first or last partition when it lies outside them."""
+    return min(max(key, first_key()), last_key())
+
+
 def partition_of(file_name: str) -> str | None:
     """The batch-date partition a dated source's file belongs to; None when its name has no date."""
     try:
         day = batch_date(file_name)
     except FileError:
         return None
-    return min(max(key_of(day), first_key()), last_key())
+    return clamp(key_of(day))
 
 
 def covers(key_range: PartitionKeyRange, file_name: str) -> bool:

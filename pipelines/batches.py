@@ -18,7 +18,7 @@ from assets.lib.files import discover, sha256
 from assets.lib.lake import lake_path
 from assets.lib.schema import DATED, SOURCES
 from assets.lib.sql import connect_read_only, fetch_sql, table_exists
-from assets.partitions import first_key, key_of, last_key, partition_of
+from assets.partitions import clamp, key_of, last_key, partition_of
 from assets.resources import PipelineSettings
 
 JOB = "pipeline"
@@ -155,7 +155,6 @@ def plan_run(
     """One run (`taobao-ops run`): from the first to the last batch date with files not loaded yet,
     within `first`/`last` when given; with none, the unpartitioned assets alone (reference, marts,
     publish). Both bounds given: exactly that range."""
-    clamp = lambda key: min(max(key, first_key()), last_key())  # noqa: E731
     start = clamp(key_of(first)) if first else None
     end = clamp(key_of(last)) if last else None
     if start and end and start > end:
