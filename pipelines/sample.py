@@ -48,6 +48,9 @@ ADDRESS_WEIGHTS = np.array([10, 6, 9, 7, 8, 8, 9, 6, 5, 4, 3, 3, 2, 2], dtype=fl
 RURAL_ADDRESSES = {10, 11, 12, 13}  # county-level addresses, where rural service stations sell
 COURIERS = ("中通快递", "圆通速递", "韵达快递", "申通快递", "顺丰速运", "百世快递", "邮政EMS", "极兔速递")
 COURIER_SHARES = np.array([0.22, 0.17, 0.16, 0.12, 0.07, 0.08, 0.09, 0.09])
+# Companies a larger courier export adds (benchmarks), after the eight every sample has.
+MORE_COURIERS = ("京东物流", "宅急送", "天天快递", "优速快递")
+MORE_COURIER_SHARES = np.array([0.06, 0.01, 0.01, 0.02])
 REGIONS = ("华东", "华南", "华北", "华中", "西南", "西北", "东北")
 REGION_SHARES = np.array([0.36, 0.22, 0.14, 0.11, 0.09, 0.04, 0.04])
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -69,6 +72,23 @@ class SampleSpec:
     days: int = 184
     orders_per_day: int = 10
     shops: int = 3
+    # Traffic and courier files also cover this many days before `start` (orders do not).
+    history_days: int = 0
+    # Express companies (at most 12) and regions of the courier export.
+    couriers: int = len(COURIERS)
+    regions: int = len(REGIONS)
+    # Write shop01 the way the seller centre exports it (GBK, Chinese headers); else every shop
+    # is a canonical UTF-8 export.
+    seller_centre_shop: bool = True
+
+    @property
+    def context_start(self) -> dt.date:
+        """First day of the traffic and courier files."""
+        return self.start - dt.timedelta(days=self.history_days)
+
+    @property
+    def context_days(self) -> int:
+        return self.history_days + self.days
 
     @property
     def shop_ids(self) -> list[str]:
@@ -293,7 +313,7 @@ def _write_csv(frame: pl.DataFrame, path: Path, encoding: str = "utf-8", quote_s
 def _write_orders(rows: pl.DataFrame, spec: SampleSpec, shop: int, out: Path) -> tuple[int, int]:
     """One shop's order rows as daily export files, formatted once and split by batch day."""
     rows = rows.sort("batch_day", "seq")
-    if shop == 0:
+    if shop == 0 and spec.seller_centre_shop:
         export, encoding, quote = _taobao_export(rows), "gbk", "never"
         name = "ExportOrderList{:%Y%m%d}2359.csv"
     else:
@@ -309,13 +329,14 @@ def _write_orders(rows: pl.DataFrame, spec: SampleSpec, shop: int, out: Path) ->
 
 
 def _day_array(spec: SampleSpec) -> np.ndarray:
-    return np.datetime64(spec.start, "D") + np.arange(spec.days)
+    """The days of the traffic and courier files."""
+    return np.datetime64(spec.context_start, "D") + np.arange(spec.context_days)
 
 
 def _weeks(spec: SampleSpec) -> list[tuple[dt.date, dt.date]]:
     """Weekly export windows (first day, last day = batch date), the last one possibly short."""
-    windows, first = [], spec.start
-    end = spec.start + dt.timedelta(days=spec.days - 1)
+    windows, first = [], spec.context_start
+    end = spec.context_start + dt.timedelta(days=spec.context_days - 1)
     while first <= end:
         last = min(first + dt.timedelta(days=6), end)
         windows.append((first, last))
@@ -329,8 +350,11 @@ def _traffic(spec: SampleSpec, rng: np.random.Generator, daily_orders: np.ndarra
     weights = np.array([w for _, w, _ in CHANNELS])
     paid = np.array([p for _, _, p in CHANNELS])
     frames = []
+    days = spec.context_days
     for shop in range(spec.shops):
-        uv_total = np.maximum(30, daily_orders[shop] / rng.uniform(0.028, 0.042, spec.days))
+        # Days of history before the orders get visitors as on an average day of the shop.
+        orders = np.concatenate([np.full(spec.history_days, daily_orders[shop].mean()), daily_orders[shop]])
+        uv_total = np.maximum(30, orders / rng.uniform(0.028, 0.042, days))
         for device, share in (("mobile", 0.8), ("pc", 0.2)):
             uv = np.rint(np.outer(uv_total * share, weights * rng.uniform(0.85, 1.15, len(names)))).astype(np.int64)
             shape = uv.shape
@@ -343,7 +367,7 @@ def _traffic(spec: SampleSpec, rng: np.random.Generator, daily_orders: np.ndarra
                     {
                         "shop": np.full(uv.size, shop),
                         "date": np.repeat(_day_array(spec), len(names)),
-                        "channel": np.tile(names, spec.days),
+                        "channel": np.tile(names, days),
                         "device": np.full(uv.size, device),
                         "pv": pv.ravel(), "uv": uv.ravel(), "visits": visits.ravel(),
                         "bounced_visits": bounced.ravel(), "ad_spend": spend.ravel(),
@@ -361,7 +385,7 @@ def _write_traffic(traffic: pl.DataFrame, spec: SampleSpec, out: Path) -> tuple[
         week = traffic.filter(pl.col("date").is_between(first, last))
         for shop in range(spec.shops):
             part = week.filter(pl.col("shop") == shop).sort("date", "channel", "device")
-            if shop == 0:
+            if shop == 0 and spec.seller_centre_shop:
                 total = part.group_by("date").agg(pl.col("pv", "uv", "visits", "bounced_visits", "ad_spend").sum()).with_columns(
                     channel=pl.lit("汇总"), device=pl.lit("all")
                 )
@@ -393,18 +417,22 @@ def _write_traffic(traffic: pl.DataFrame, spec: SampleSpec, out: Path) -> tuple[
 def _courier(spec: SampleSpec, rng: np.random.Generator) -> pl.DataFrame:
     """Daily parcels (in 万件) per courier and region, with the 双11 surge."""
     surge = {(11, 10): 1.6, (11, 11): 2.8, (11, 12): 2.3, (11, 13): 1.8, (11, 14): 1.4, (6, 18): 1.5, (12, 12): 1.4}
-    dates = [spec.start + dt.timedelta(days=i) for i in range(spec.days)]
+    dates = [spec.context_start + dt.timedelta(days=i) for i in range(spec.context_days)]
     factor = np.array([surge.get((d.month, d.day), 1.0) for d in dates])
     national = 35_000 * factor  # 万件 a day across the listed couriers
-    shares = np.outer(COURIER_SHARES, REGION_SHARES)  # couriers x regions
-    noise = rng.uniform(0.92, 1.08, (spec.days, *shares.shape))
+    couriers, regions = _courier_names(spec.couriers), _region_names(spec.regions)
+    courier_shares = np.concatenate([COURIER_SHARES, MORE_COURIER_SHARES])[: len(couriers)]
+    big = np.arange(len(regions)) % len(REGIONS)  # each area's big region shares its volume evenly
+    region_shares = REGION_SHARES[big] / np.bincount(big, minlength=len(REGIONS))[big]
+    shares = np.outer(courier_shares, region_shares)  # couriers x regions
+    noise = rng.uniform(0.92, 1.08, (len(dates), *shares.shape))
     collected = np.round(national[:, None, None] * shares[None] * noise, 1)
     delivered = np.round(collected * rng.uniform(0.96, 1.0, collected.shape), 1)
     frame = pl.DataFrame(
         {
             "date": np.repeat(_day_array(spec), shares.size),
-            "courier": np.tile(np.repeat(COURIERS, len(REGIONS)), spec.days),
-            "region": np.tile(REGIONS, spec.days * len(COURIERS)),
+            "courier": np.tile(np.repeat(couriers, len(regions)), len(dates)),
+            "region": np.tile(regions, len(dates) * len(couriers)),
             "collected": collected.ravel(),
             "delivered": delivered.ravel(),
         }
@@ -413,6 +441,22 @@ def _courier(spec: SampleSpec, rng: np.random.Generator) -> pl.DataFrame:
         returned=(pl.col("delivered") * 10_000 * 0.01).round(0).cast(pl.Int64),
         late=(pl.col("delivered") * 10_000 * pl.lit(0.02)).round(0).cast(pl.Int64),
         complaints=(pl.col("delivered") * 1.2).round(0).cast(pl.Int64),
+    )
+
+
+def _courier_names(count: int) -> tuple[str, ...]:
+    names = COURIERS + MORE_COURIERS
+    if not 1 <= count <= len(names):
+        raise ValueError(f"couriers must be between 1 and {len(names)}")
+    return names[:count]
+
+
+def _region_names(count: int) -> tuple[str, ...]:
+    """The seven big regions, then numbered areas within them (华东02, 华南02, …)."""
+    if count < 1:
+        raise ValueError("regions must be at least 1")
+    return tuple(
+        REGIONS[i] if i < len(REGIONS) else f"{REGIONS[i % len(REGIONS)]}{i // len(REGIONS) + 1:02d}" for i in range(count)
     )
 
 

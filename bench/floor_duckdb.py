@@ -1,0 +1,37 @@
+"""The floor: bare DuckDB computing quarterly_shop_kpis from a raw folder of canonical exports.
+
+    python bench/floor_duckdb.py RAW_DIR OUT.parquet
+
+Reads every orders / traffic CSV (plain or gzip), the targets and the shop aliases, and writes the
+table to OUT. No Dagster, no lake, no audit, no checks: the cost of parsing plus one query."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import duckdb
+
+SQL = Path(__file__).with_name("floor.sql")
+
+
+def files(folder: Path) -> list[str]:
+    return sorted(str(p) for p in folder.iterdir() if p.name.endswith((".csv", ".csv.gz")))
+
+
+def main(raw: Path, out: Path) -> None:
+    con = duckdb.connect()
+    con.execute(
+        SQL.read_text(encoding="utf-8"),
+        {
+            "orders": files(raw / "orders"),
+            "traffic": files(raw / "traffic"),
+            "targets": str(raw / "reference" / "targets.csv"),
+            "shops": str(raw / "reference" / "shops.csv"),
+        },
+    )
+    con.execute("copy floor_kpis to $out (format parquet)", {"out": str(out)})
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(sys.argv[2]))
