@@ -12,7 +12,7 @@ from dagster_duckdb import DuckDBResource
 
 from .db import POOL, working_db
 from .lib.expectations import validate
-from .lib.ingest import FileOutcome, ingest_source
+from .lib.ingest import FileOutcome, Timings, ingest_source
 from .lib.parse import lake_schema
 from .lib.schema import DATED
 from .partitions import BATCH_DATES, ONE_RUN, covers
@@ -56,10 +56,12 @@ def _raw_asset(source: str):
         context: AssetExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource
     ) -> MaterializeResult:
         def report(outcome: FileOutcome) -> None:
+            # Only what needs attention, file by file: every log line is an event in Dagster's
+            # storage, and a backfill loads thousands of files (the totals are the metadata).
             if outcome.outcome == "failed":
                 context.log.error(f"quarantined {outcome.error}")
-            else:
-                context.log.info(
+            elif outcome.rows_rejected:
+                context.log.warning(
                     f"{outcome.file_name}: read {outcome.rows_read}, loaded {outcome.rows_loaded}, "
                     f"rejected {outcome.rows_rejected}"
                 )
@@ -79,13 +81,20 @@ def _raw_asset(source: str):
             context.log.info(f"loading {source} files of batch dates {key_range.start} … {key_range.end}")
             select = lambda raw: covers(key_range, raw.name)  # noqa: E731
 
+        timings = Timings()
         with working_db(settings, duckdb) as con:
             outcomes, results = ingest_source(
                 con, source, settings.raw, settings.lake_dir, settings.parse_options(),
                 context.run_id, on_file=report, validate=validator if suite else None, select=select,
+                timings=timings,
             )
+        summary = _summary(outcomes)
+        context.log.info(
+            f"{source}: {summary['files_loaded']} files loaded ({summary['rows_loaded']:,} rows), "
+            f"{summary['files_unchanged']} unchanged, {summary['files_failed']} quarantined"
+        )
         checks = [batch_check_result(source, results, sum(validated))] if suite else []
-        metadata = {**_summary(outcomes), "dagster/column_schema": _column_schema(source)}
+        metadata = {**summary, **timings.as_metadata(), "dagster/column_schema": _column_schema(source)}
         return MaterializeResult(metadata=metadata, check_results=checks)
 
     return raw_source

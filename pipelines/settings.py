@@ -7,6 +7,7 @@
     TAOBAO_OPS_PII_KEY       secret of the buyer pseudonyms     (default: the sample's documented key)
     TAOBAO_OPS_DEFAULT_SHOP  shop_id of files without a shop column (default `default`)
     TAOBAO_OPS_FISCAL_YEAR_START_MONTH  1 = calendar quarters, 4 = Alibaba's fiscal year
+    TAOBAO_OPS_DUCKDB_MEMORY_LIMIT  DuckDB's memory limit in the pipeline's steps (default 1GB)
     TAOBAO_OPS_FIRST_BATCH_DATE  first day of the batch-date partitions (assets/partitions.py)
     TAOBAO_OPS_AUTOMATION, TAOBAO_OPS_SCHEDULE[_TIMEZONE]  schedule and sensor (pipelines/automation.py)
     DAGSTER_HOME             Dagster's run history (default .dagster/ in the project)
@@ -41,6 +42,8 @@ VALUE_DEFAULTS = {
     "TAOBAO_OPS_PII_KEY": SAMPLE_KEY,
     "TAOBAO_OPS_DEFAULT_SHOP": "default",
     "TAOBAO_OPS_FISCAL_YEAR_START_MONTH": "1",
+    # DuckDB spills to disk beyond this, so that a large rebuild stays within a small machine.
+    "TAOBAO_OPS_DUCKDB_MEMORY_LIMIT": "1GB",
 }
 
 
@@ -145,4 +148,7 @@ def current_settings() -> PipelineSettings:
 
 
 def working_database() -> DuckDBResource:
-    return DuckDBResource(database=str(Path(os.environ["TAOBAO_OPS_STATE_DIR"]) / "pipeline.duckdb"))
+    return DuckDBResource(
+        database=str(Path(os.environ["TAOBAO_OPS_STATE_DIR"]) / "pipeline.duckdb"),
+        connection_config={"memory_limit": os.environ["TAOBAO_OPS_DUCKDB_MEMORY_LIMIT"]},
+    )

@@ -279,3 +279,32 @@ def test_a_phone_number_in_a_text_column_is_refused():
     parsed = parse_text(ORDER_HEADER + ",category\n1,b,paid,2024-07-01,1,call 13812345678\n2,b,paid,2024-07-01,1,SKU-2024070112345\n")
     assert parsed.rejects["reason"].to_list() == ["category: holds a phone number (personal data)"]
     assert parsed.rows["order_id"].to_list() == ["2"]
+
+
+CANONICAL_HEADER = "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount,refund_amount,category"
+CANONICAL_ROWS = (
+    "3900010000000000001,shop02,tb_1_000001,paid,2024-07-14T23:59:59+08:00,2024-07-15T00:01:02+08:00,146.90,146.9,0,茶叶/绿茶",
+    "3900010000000000002,shop02,tb_1_000002,completed,2024-07-14T16:00:00+00:00,2024-07-14T16:03:00Z,-0,12,2.5,女装/T恤",
+    "3900010000000000003,shop02,tb_1_000003,paid,2024-07-13T08:00:00+0800,,99.99,99.99,0.00,家居/收纳",
+)
+
+
+def canonical(*extra: str) -> pl.DataFrame:
+    grid = csv_grid("\n".join([CANONICAL_HEADER, *CANONICAL_ROWS, *extra, ""]), "orders_shop02_2024-07-15.csv")
+    parsed = parse_grid(grid, "orders", "orders_shop02_2024-07-15.csv", dt.date(2024, 7, 15), OPTIONS)
+    return parsed.rows.drop("line")
+
+
+def test_fast_and_general_parsers_agree_value_for_value():
+    # A chunk of canonical values takes the fast paths (ids as given, ISO times with an offset,
+    # plain amounts, no NFKC); one full-width, `="…"`-wrapped, `¥`-marked, slash-dated row sends
+    # every column of the chunk through the general parsers. The canonical rows must not change.
+    messy = "=\"3900010000000000009\",ｓｈｏｐ02,'tb_1_000009,paid,2024/7/14 9:05,2024/7/14 9:06,¥1，000.5,1000.5,0,家居/灯具"
+    fast, general = canonical(), canonical(messy)
+    assert general.height == 4
+    assert general.head(3).equals(fast)
+    assert fast["paid_at"].to_list()[:2] == [dt.datetime(2024, 7, 15, 0, 1, 2), dt.datetime(2024, 7, 15, 0, 3)]
+    assert fast["created_at"][2] == dt.datetime(2024, 7, 13, 8, 0)
+    assert fast["total_amount"].to_list() == [Decimal("146.90"), Decimal("0.00"), Decimal("99.99")]
+    assert general.row(3, named=True)["order_id"] == "3900010000000000009"
+    assert general.row(3, named=True)["shop_id"] == "shop02"

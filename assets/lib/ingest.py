@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import duckdb
 import polars as pl
@@ -26,8 +27,11 @@ from .sql import fetch_sql, run_sql, transaction
 
 log = logging.getLogger(__name__)
 
-# Rows parsed in one Polars pass: large enough to amortise planning, small enough for memory.
-CHUNK_ROWS = 2_000_000
+# Rows parsed in one Polars pass: large enough to amortise planning, small enough that the raw
+# text, the typed rows and the batch suite's copy of a chunk stay well under the memory target.
+CHUNK_ROWS = 250_000
+# Files read ahead of parsing (in parallel threads); bounds what is held as raw text.
+READ_WINDOW = 16
 
 
 @dataclass
@@ -45,6 +49,31 @@ class FileOutcome:
     error: str | None = None
     warning: str | None = None
     rejects: pl.DataFrame | None = None
+
+
+@dataclass
+class Timings:
+    """Seconds spent in each stage of a source's load, summed over its chunks (threads overlap
+    reading, so `read` is wall time of the reading windows)."""
+
+    read: float = 0.0  # bytes -> decoded grid of strings
+    parse: float = 0.0  # grid -> typed, cleaned rows and rejects
+    validate: float = 0.0  # the batch suite on the new rows
+    write: float = 0.0  # lake Parquet files and audit rows
+
+    def as_metadata(self) -> dict[str, float]:
+        return {f"seconds_{k}": round(v, 3) for k, v in vars(self).items()}
+
+
+class _Stopwatch:
+    def __init__(self, timings: Timings, stage: str):
+        self.timings, self.stage = timings, stage
+
+    def __enter__(self):
+        self.started = time.perf_counter()
+
+    def __exit__(self, *exc):
+        setattr(self.timings, self.stage, getattr(self.timings, self.stage) + time.perf_counter() - self.started)
 
 
 @dataclass(frozen=True)
@@ -100,30 +129,37 @@ def _read(raw: RawFile, digest: str) -> _Read:
     return read
 
 
-def _chunks(reads: list[_Read]) -> list[list[_Read]]:
-    """Files with the same header, in chunks of at most CHUNK_ROWS rows, parse as one frame."""
-    by_header: dict[tuple[str, ...], list[_Read]] = {}
-    for read in reads:
-        by_header.setdefault(tuple(read.grid.header), []).append(read)
-    chunks = []
-    for group in by_header.values():
-        chunk: list[_Read] = []
-        rows = 0
-        for read in group:
-            if chunk and rows + read.grid.rows.height > CHUNK_ROWS:
-                chunks.append(chunk)
-                chunk, rows = [], 0
-            chunk.append(read)
-            rows += read.grid.rows.height
-        chunks.append(chunk)
-    return chunks
+def _chunks(todo: list[tuple[RawFile, str]], workers: int, timings: Timings) -> Iterator[_Read | list[_Read]]:
+    """Read the files in parallel, a window at a time, and yield what is ready to parse: chunks of
+    files with the same header and at most CHUNK_ROWS rows between them, or a file that could not
+    be read. Only a window of files and one open chunk per header are held in memory at once."""
+    open_chunks: dict[tuple[str, ...], list[_Read]] = {}
+    rows: dict[tuple[str, ...], int] = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for start in range(0, len(todo), READ_WINDOW):
+            with _Stopwatch(timings, "read"):
+                window = list(pool.map(lambda job: _read(*job), todo[start : start + READ_WINDOW]))
+            for read in window:
+                if read.error:
+                    yield read
+                    continue
+                header = tuple(read.grid.header)
+                chunk = open_chunks.setdefault(header, [])
+                if chunk and rows[header] + read.grid.rows.height > CHUNK_ROWS:
+                    yield chunk
+                    chunk = open_chunks[header] = []
+                    rows[header] = 0
+                chunk.append(read)
+                rows[header] = rows.get(header, 0) + read.grid.rows.height
+    yield from (chunk for chunk in open_chunks.values() if chunk)
 
 
 Validator = Callable[[pl.DataFrame], SuiteResult]
 
 
 def _parse_chunk(
-    chunk: list[_Read], lake_dir: Path, options: ParseOptions, validate: Validator | None, results: list[SuiteResult]
+    chunk: list[_Read], lake_dir: Path, options: ParseOptions, validate: Validator | None, results: list[SuiteResult],
+    timings: Timings,
 ) -> list[FileOutcome]:
     source = chunk[0].raw.source
     header = chunk[0].grid.header
@@ -138,13 +174,20 @@ def _parse_chunk(
         how="vertical_relaxed",
     )
     try:
-        parsed = parse_batches(header, rows, source, options)
+        with _Stopwatch(timings, "parse"):
+            parsed = parse_batches(header, rows, source, options)
     except FileError as exc:
         return [_failed(r, str(exc)) for r in chunk]
     except Exception as exc:  # a parser bug must cost these files, not the whole run (contract §7)
         log.exception("unexpected error parsing %s", [r.raw.name for r in chunk])
         return [_failed(r, f"{type(exc).__name__}: {exc}") for r in chunk]
-    held_back = _validate(parsed.rows, validate, results) if validate is not None else {}
+    with _Stopwatch(timings, "validate"):
+        held_back = _validate(parsed.rows, validate, results) if validate is not None else {}
+    with _Stopwatch(timings, "write"):
+        return _write_chunk(chunk, parsed, held_back, lake_dir)
+
+
+def _write_chunk(chunk: list[_Read], parsed, held_back: dict[str, str], lake_dir: Path) -> list[FileOutcome]:
     by_file = parsed.rows.partition_by("file_name", as_dict=True)
     rejects_by_file = parsed.rejects.partition_by("file_name", as_dict=True)
     notes = {row["file_name"]: row for row in parsed.notes_by_file.iter_rows(named=True)}
@@ -215,9 +258,11 @@ def ingest_source(
     on_file: Callable[[FileOutcome], None] | None = None,
     validate: Validator | None = None,
     select: Callable[[RawFile], bool] | None = None,
+    timings: Timings | None = None,
 ) -> tuple[list[FileOutcome], list[SuiteResult]]:
     """Load what is new in one source (among the files `select` accepts, default all); returns
-    every file's outcome and the suites run on new rows."""
+    every file's outcome and the suites run on new rows. Stage times are added to `timings`."""
+    timings = timings if timings is not None else Timings()
     previous = _previous_versions(con, source)
     outcomes: list[FileOutcome] = []
     todo: list[tuple[RawFile, str]] = []
@@ -235,14 +280,13 @@ def ingest_source(
         else:
             todo.append((raw, digest))
     workers = max(1, min(len(todo), os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        reads = list(pool.map(lambda job: _read(*job), todo))
-    fresh = [
-        FileOutcome(source, r.raw.name, r.digest, r.batch, "failed", error=r.error) for r in reads if r.error
-    ]
+    fresh: list[FileOutcome] = []
     results: list[SuiteResult] = []
-    for chunk in _chunks([r for r in reads if not r.error]):
-        fresh.extend(_parse_chunk(chunk, lake_dir, options, validate, results))
+    for ready in _chunks(todo, workers, timings):
+        if isinstance(ready, _Read):
+            fresh.append(FileOutcome(source, ready.raw.name, ready.digest, ready.batch, "failed", error=ready.error))
+        else:
+            fresh.extend(_parse_chunk(ready, lake_dir, options, validate, results, timings))
     for outcome in sorted(fresh, key=lambda o: o.file_name):
         before = previous.get(outcome.file_name)
         outcome.rows_in_lake = outcome.rows_loaded if outcome.outcome == "loaded" else before.rows_loaded if before else 0
@@ -258,7 +302,8 @@ def ingest_source(
         if on_file:
             on_file(outcome)
     outcomes.extend(fresh)
-    _record(con, outcomes, run_id, options.fingerprint)
+    with _Stopwatch(timings, "write"):
+        _record(con, outcomes, run_id, options.fingerprint)
     return sorted(outcomes, key=lambda o: o.file_name), results
 
 

@@ -18,7 +18,7 @@ from .files import FileError, Grid
 from .pii import pseudonymize_column
 from .reference import STATUS_MAP, address_parts, province_expr
 from .schema import SOURCES, UNIT_SCALE, Column, Kind
-from .text import clean_text, normalize, normalize_header
+from .text import clean_text, nfkc_stable, normalize, normalize_header
 
 
 # Bump when parsing changes what a file yields: every file is then parsed again on the next run.
@@ -82,11 +82,11 @@ def map_header(header: list[str], columns: tuple[Column, ...]) -> dict[str, list
     return mapped
 
 
-def _source_text(col: Column, feeds: list[_Mapped]) -> pl.Expr:
+def _source_text(col: Column, feeds: list[_Mapped], nfkc_stable_cells: set[str]) -> pl.Expr:
     """The first fed column with a value, row by row; Taobao's blank-means-no applied first."""
     exprs = []
     for m in feeds:
-        cell = clean_text(pl.col(f"c{m.index}"))
+        cell = clean_text(pl.col(f"c{m.index}"), nfkc=f"c{m.index}" not in nfkc_stable_cells)
         fill = col.blank_means.get(normalize_header(m.header)[0])
         exprs.append(cell.fill_null(pl.lit(fill)) if fill is not None else cell)
     if not exprs:
@@ -115,11 +115,40 @@ FORMULA = r"^[=+@]"
 PHONE = r"(?:^|\D)1[3-9]\d{9}(?:\D|$)"
 
 
-def _typed(col: Column, feeds: list[_Mapped]) -> tuple[pl.Expr, pl.Expr | None]:
-    """The typed value of a column and the reason a present value could not be read."""
+# Kinds with a fast path (values.py): the check that every value is canonical, and the cheap parser.
+_FAST = {
+    Kind.TIMESTAMP: (v.all_fast_timestamps, v.fast_timestamp),
+    Kind.MONEY: (v.all_plain_money, v.fast_money),
+    Kind.ID: (v.all_plain_ids, lambda text: text),
+}
+
+
+def _fast_columns(frame: pl.DataFrame, columns: tuple[Column, ...]) -> set[str]:
+    """The columns whose every value in this chunk can take the fast path (one pass for all)."""
+    checks = [_FAST[c.kind][0](pl.col(f"_raw_{c.name}")).alias(c.name) for c in columns if c.kind in _FAST]
+    if not checks or not frame.height:
+        return set()
+    return {name for name, ok in frame.select(checks).row(0, named=True).items() if ok}
+
+
+def _nfkc_stable_cells(rows: pl.DataFrame) -> set[str]:
+    cells = [c for c in rows.columns if c[:1] == "c" and c[1:].isdigit()]
+    if not cells or not rows.height:
+        return set()
+    return {c for c, ok in rows.select([nfkc_stable(pl.col(c)).alias(c) for c in cells]).row(0, named=True).items() if ok}
+
+
+def _typed(col: Column, feeds: list[_Mapped], fast: bool = False) -> tuple[pl.Expr, pl.Expr | None]:
+    """The typed value of a column and the reason a present value could not be read; `fast` when
+    every value of the column is known to be canonical (_fast_columns), which none can fail."""
     text = pl.col(f"_raw_{col.name}")
     if col.kind in (Kind.ADDRESS, Kind.STATUS, Kind.PERSONAL):
         return text, None
+    if fast:
+        too_long = pl.when(text.str.len_chars() > MAX_TEXT_CHARS).then(
+            pl.lit(f"{col.name}: longer than {MAX_TEXT_CHARS} characters")
+        )
+        return _FAST[col.kind][1](text), too_long if col.kind is Kind.ID else None
     if col.kind is Kind.STRING:
         invalid = (
             pl.when(text.str.len_chars() > MAX_TEXT_CHARS)
@@ -179,15 +208,17 @@ def parse_batches(header: list[str], rows: pl.DataFrame, source: str, options: P
     Parsing many small files together costs one query plan instead of one per file."""
     columns = SOURCES[source]
     mapped = map_header(header, columns)
+    stable = _nfkc_stable_cells(rows)
     frame = rows.with_columns(
-        [_source_text(col, mapped.get(col.name, [])).alias(f"_raw_{col.name}") for col in columns]
+        [_source_text(col, mapped.get(col.name, []), stable).alias(f"_raw_{col.name}") for col in columns]
     )
+    fast = _fast_columns(frame, columns)
     reasons: list[pl.Expr] = [pl.col("field_count_error")]
     typed: list[pl.Expr] = []
     for col in columns:
         if col.kind is Kind.PERSONAL:
             continue
-        value, invalid = _typed(col, mapped.get(col.name, []))
+        value, invalid = _typed(col, mapped.get(col.name, []), col.name in fast)
         typed.append(value.alias(col.name))
         if invalid is not None:
             reasons.append(invalid)

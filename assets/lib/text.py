@@ -26,7 +26,17 @@ def normalize_header(raw: str) -> tuple[str, str | None]:
     return name, unit
 
 
-def clean_text(expr: pl.Expr) -> pl.Expr:
-    """A string column with the contract's normalisation and null tokens applied."""
-    cleaned = expr.str.normalize("NFKC").str.strip_chars()
+# Text NFKC leaves as it is: ASCII and the CJK unified ideographs (no compatibility forms).
+_NFKC_STABLE = r"^[\x00-\x7F\x{4E00}-\x{9FFF}]*$"
+
+
+def nfkc_stable(expr: pl.Expr) -> pl.Expr:
+    """True when NFKC would change no value of the column (one pass, cheaper than normalising)."""
+    return expr.str.contains(_NFKC_STABLE).fill_null(True).all()
+
+
+def clean_text(expr: pl.Expr, nfkc: bool = True) -> pl.Expr:
+    """A string column with the contract's normalisation and null tokens applied; `nfkc=False`
+    only for a column known to be NFKC-stable (see nfkc_stable)."""
+    cleaned = (expr.str.normalize("NFKC") if nfkc else expr).str.strip_chars()
     return pl.when(cleaned.is_in(NULL_TOKENS)).then(None).otherwise(cleaned)

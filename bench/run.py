@@ -1,0 +1,384 @@
+"""`make bench`: the pipeline against the floor and against pandas, on the generated workload.
+
+    .venv/bin/python bench/run.py [--orders 10000000] [--repeat 3] [--out docs/benchmarks.md]
+
+Every figure is measured in this process's machine, in fresh child processes (wall time and peak
+RSS from wait4), and reported as the median of `--repeat` runs. Before any time is reported, the
+floor's and the pandas script's quarterly_shop_kpis must equal the table the pipeline published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+BENCH = Path(__file__).resolve().parent
+PROJECT = BENCH.parent
+sys.path.insert(0, str(PROJECT))
+sys.path.insert(0, str(BENCH))
+
+import compare  # noqa: E402
+import workload as workloads  # noqa: E402
+
+PYTHON = sys.executable
+TAOBAO_OPS = str(Path(PYTHON).with_name("taobao-ops"))
+console = Console(stderr=True)
+
+
+@dataclass
+class Sample:
+    seconds: float
+    peak_rss: int  # bytes
+
+
+@dataclass
+class Measure:
+    name: str
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(s.seconds for s in self.samples)
+
+    @property
+    def peak_rss(self) -> int:
+        return int(statistics.median(s.peak_rss for s in self.samples))
+
+
+def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Sample:
+    """Run a command to completion; its wall time and the peak RSS of its process."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            log.seek(0)
+            tail = log.read().decode("utf-8", "replace")[-3000:]
+            raise RuntimeError(f"{' '.join(command)} exited with {process.returncode}:\n{tail}")
+    return Sample(seconds, usage.ru_maxrss * 1024)
+
+
+# ---------------------------------------------------------------------------------------------
+# Deployments: a raw folder of hard links into the cached workload, a state dir and DAGSTER_HOME.
+
+
+def link_tree(source: Path, target: Path, skip: set[str] = frozenset()) -> None:
+    for path in source.rglob("*"):
+        if path.is_file() and path.name not in skip:
+            destination = target / path.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(path, destination)
+            except OSError:
+                shutil.copy2(path, destination)
+
+
+@dataclass
+class Deployment:
+    root: Path
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def home(self) -> Path:
+        return self.root / "dagster"
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ, "DAGSTER_HOME": str(self.home), "TAOBAO_OPS_RAW_DIR": str(self.raw),
+            "TAOBAO_OPS_STATE_DIR": str(self.root / "state"), "TAOBAO_OPS_WAREHOUSE": str(self.warehouse),
+            "TAOBAO_OPS_AUTOMATION": "off",
+        }
+
+    def run(self) -> Sample:
+        return measure([TAOBAO_OPS, "run", "--quiet"], env=self.env())
+
+    def reset(self) -> None:
+        """Empty state: no lake, no working database, no warehouse, a new Dagster instance."""
+        for path in (self.root / "state", self.home):
+            shutil.rmtree(path, ignore_errors=True)
+        self.warehouse.unlink(missing_ok=True)
+        self.home.mkdir(parents=True)
+        shutil.copy(PROJECT / "dagster.yaml", self.home / "dagster.yaml")
+
+
+def deployment(root: Path, raw: Path, skip: set[str] = frozenset()) -> Deployment:
+    shutil.rmtree(root, ignore_errors=True)
+    d = Deployment(root)
+    link_tree(raw, d.raw, skip)
+    d.reset()
+    return d
+
+
+def held_back_orders(raw: Path, days: list[dt.date]) -> dict[dt.date, list[str]]:
+    """The orders files of each of `days` (batch date in the name)."""
+    names = sorted(p.name for p in (raw / "orders").iterdir())
+    return {day: [n for n in names if f"{day:%Y-%m-%d}" in n] for day in days}
+
+
+# ---------------------------------------------------------------------------------------------
+# The breakdown of a run, read from its Dagster event log.
+
+
+def breakdown(home: Path, wall: float) -> dict[str, float]:
+    """Seconds by stage of the latest run in `home`: parse/clean, load, checks, staging, marts,
+    publish, and Dagster overhead (the wall time outside every step: start-up, planning, events)."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    with DagsterInstance.from_config(str(home)) as instance:
+        run = instance.get_runs(limit=1)[0]
+        events = [e.dagster_event for e in instance.all_logs(run.run_id) if e.dagster_event]
+    steps: dict[str, float] = {}
+    materializing: set[str] = set()
+    stages = {"read": 0.0, "parse": 0.0, "validate": 0.0, "write": 0.0}
+    for event in events:
+        if event.event_type == DagsterEventType.STEP_SUCCESS:
+            steps[event.step_key] = event.step_success_data.duration_ms / 1000
+        elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            materializing.add(event.step_key)
+            metadata = event.step_materialization_data.materialization.metadata
+            for stage in stages:
+                if f"seconds_{stage}" in metadata:
+                    stages[stage] += float(metadata[f"seconds_{stage}"].value)
+    out = dict.fromkeys(("parse/clean", "load", "checks", "staging", "marts", "publish"), 0.0)
+    for key, seconds in steps.items():
+        layer = key.split("__")[0]
+        if key not in materializing:
+            out["checks"] += seconds
+        elif layer == "raw":
+            out["load"] += seconds  # minus the parse and validate parts, below
+        elif layer == "staging":
+            out["staging"] += seconds
+        elif layer in ("marts", "audit"):
+            out["marts"] += seconds
+        elif layer == "publish":
+            out["publish"] += seconds
+    out["parse/clean"] = stages["read"] + stages["parse"]
+    out["load"] -= out["parse/clean"] + stages["validate"]
+    out["checks"] += stages["validate"]
+    out["Dagster overhead"] = wall - sum(steps.values())
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The scenarios.
+
+
+def script(name: str, raw: Path, out: Path) -> list[str]:
+    return [PYTHON, str(BENCH / name), str(raw), str(out)]
+
+
+def definitions_load(repeat: int) -> Measure:
+    """Importing the project's Dagster definitions in a fresh interpreter, minus a bare start."""
+    m = Measure("definitions load")
+    for _ in range(repeat):
+        bare = measure([PYTHON, "-c", "pass"])
+        loaded = measure([PYTHON, "-c", "import pipelines.definitions as d; d.defs.resolve_all_job_defs()"], cwd=PROJECT)
+        m.samples.append(Sample(loaded.seconds - bare.seconds, loaded.peak_rss))
+    return m
+
+
+def encodings(root: Path, orders: int, repeat: int) -> tuple[Measure, Measure]:
+    """One seller-centre export (Chinese headers, `="…"` ids) in GBK and the same text in UTF-8,
+    each loaded by the pipeline's orders step into an empty state."""
+    from pipelines.sample import SampleSpec, write_sample
+
+    gbk = root / "gbk"
+    write_sample(
+        SampleSpec(seed=5, start=dt.date(2024, 10, 1), days=92, orders_per_day=max(10, orders // 92), shops=1), gbk
+    )
+    utf8 = root / "utf8"
+    shutil.copytree(gbk, utf8)
+    for path in (utf8 / "orders").iterdir():
+        path.write_text(path.read_bytes().decode("gbk"), encoding="utf-8")
+    m_gbk, m_utf8 = Measure("GBK export"), Measure("UTF-8 export")
+    command = [PYTHON, str(BENCH / "load_orders.py")]
+    for _ in range(repeat):
+        for folder, m in ((gbk, m_gbk), (utf8, m_utf8)):
+            m.samples.append(measure([*command, str(folder / "orders"), str(root / "state")]))
+    return m_gbk, m_utf8
+
+
+@dataclass
+class Target:
+    name: str
+    wanted: str
+    measured: str
+    met: bool
+
+
+def gib(n: int) -> str:
+    return f"{n / 2**30:.2f} GiB"
+
+
+def machine() -> dict[str, str]:
+    memory = next(
+        (int(line.split()[1]) * 1024 for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")),
+        0,
+    )
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        platform.processor(),
+    )
+    import dagster
+    import duckdb
+    import pandas
+    import polars
+
+    return {
+        "cores": str(os.cpu_count()), "memory": gib(memory), "cpu": cpu, "python": platform.python_version(),
+        "versions": f"dagster {dagster.__version__}, duckdb {duckdb.__version__}, polars {polars.__version__}, "
+        f"pandas {pandas.__version__}",
+    }
+
+
+@click.command()
+@click.option("--orders", type=int, default=10_000_000, show_default=True, help="Orders in the workload's quarter.")
+@click.option("--repeat", type=int, default=3, show_default=True, help="Runs per figure (the median is reported).")
+@click.option("--history-orders", type=int, default=1_000_000, show_default=True,
+              help="Orders per quarter in the 30- and 365-day incremental deployments.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=PROJECT / "docs" / "benchmarks.md",
+              show_default=True)
+@click.option("--work", type=click.Path(file_okay=False, path_type=Path), default=BENCH / "out", show_default=True,
+              help="Cached workloads and deployments (large).")
+def main(orders: int, repeat: int, history_orders: int, out: Path, work: Path) -> None:
+    """Measure, check equality, and write the results table."""
+    started = time.perf_counter()
+    work.mkdir(parents=True, exist_ok=True)
+    spec = workloads.spec(orders)
+    console.print(f"Workload: {orders:,} orders in 2024Q4 (orders_per_day={spec.orders_per_day} per shop, 20 shops)")
+    raw, stats = workloads.ensure(spec, work / "cache", progress=console)
+    size = sum(p.stat().st_size for p in raw.rglob("*") if p.is_file())
+    console.print(f"  {stats['orders']:,} orders, {stats['order_rows']:,} order rows, {stats['files']:,} files, {size / 1e9:.2f} GB")
+
+    # The last `repeat` batch dates of orders are held back: each daily run adds one of them.
+    last = spec.start + dt.timedelta(days=spec.days - 1)
+    held = held_back_orders(raw, [last - dt.timedelta(days=i) for i in reversed(range(repeat))])
+    base = deployment(work / "full", raw, {n for names in held.values() for n in names})
+    results = work / "results"
+    results.mkdir(exist_ok=True)
+
+    floor, pandas_full, rebuild = Measure("floor (bare DuckDB)"), Measure("pandas script"), Measure("full rebuild")
+    stages: list[dict[str, float]] = []
+    with console.status("Full rebuild, floor and pandas…") as status:
+        for i in range(repeat):
+            status.update(f"Full rebuild {i + 1}/{repeat} (taobao-ops run on an empty state)…")
+            base.reset()
+            sample = base.run()
+            rebuild.samples.append(sample)
+            stages.append(breakdown(base.home, sample.seconds))
+            status.update(f"Floor {i + 1}/{repeat}…")
+            floor.samples.append(measure(script("floor_duckdb.py", base.raw, results / "floor.parquet")))
+            status.update(f"pandas {i + 1}/{repeat}…")
+            pandas_full.samples.append(measure(script("pandas_kpis.py", base.raw, results / "pandas.parquet")))
+            if i == 0:  # equality before any time is reported
+                published = compare.published_kpis(base.warehouse)
+                compare.assert_same(published, compare.read(results / "floor.parquet"), "the floor")
+                compare.assert_same(published, compare.read(results / "pandas.parquet"), "the pandas script")
+                console.print(f"  equal: floor, pandas and the pipeline agree on {published.height} shop-quarters")
+
+    daily, pandas_daily = Measure("daily run (one new batch)"), Measure("pandas daily recompute")
+    with console.status("Daily runs…") as status:
+        for i, (day, names) in enumerate(held.items()):
+            status.update(f"Daily run {i + 1}/{repeat}: the batch of {day}…")
+            for name in names:
+                os.link(raw / "orders" / name, base.raw / "orders" / name)
+            daily.samples.append(base.run())
+            pandas_daily.samples.append(measure(script("pandas_kpis.py", base.raw, results / "pandas.parquet")))
+            compare.assert_same(compare.published_kpis(base.warehouse), compare.read(results / "pandas.parquet"),
+                                f"the pandas script (after {day})")
+
+    history = {}
+    with console.status("Incremental cost: 30 and 365 days of history…") as status:
+        for days in (30, 365):
+            history[days] = incremental(work, days, history_orders, repeat, status)
+
+    startup = definitions_load(max(repeat, 5))
+    with console.status("Encodings…"):
+        gbk, utf8 = encodings(work / "encodings", min(orders // 20, 500_000), repeat)
+
+    rows = [floor, pandas_full, rebuild, daily, pandas_daily, history[30], history[365], startup, utf8, gbk]
+    targets = [
+        Target("1. full rebuild vs floor", "≤ 2×", f"{rebuild.seconds / floor.seconds:.1f}×", rebuild.seconds <= 2 * floor.seconds),
+        Target("2a. full rebuild vs pandas, time", "≥ 1.5× faster", f"{pandas_full.seconds / rebuild.seconds:.2f}×",
+               pandas_full.seconds >= 1.5 * rebuild.seconds),
+        Target("2b. full rebuild vs pandas, peak memory", "≤ 1/3", f"{rebuild.peak_rss / pandas_full.peak_rss:.2f}",
+               rebuild.peak_rss * 3 <= pandas_full.peak_rss),
+        Target("2c. daily run vs pandas daily recompute", "≥ 20× faster", f"{pandas_daily.seconds / daily.seconds:.1f}×",
+               pandas_daily.seconds >= 20 * daily.seconds),
+        Target("3. daily run, 365 vs 30 days of history", "≤ 1.25×", f"{history[365].seconds / history[30].seconds:.2f}×",
+               history[365].seconds <= 1.25 * history[30].seconds),
+        Target("4. peak RSS of the full rebuild", "≤ 2 GiB", gib(rebuild.peak_rss), rebuild.peak_rss <= 2**30 * 2),
+        Target("5. loading the Dagster definitions", "≤ 2 s", f"{startup.seconds:.2f} s", startup.seconds <= 2),
+        Target("6. GBK export vs the same in UTF-8", "≤ 1.3×", f"{gbk.seconds / utf8.seconds:.2f}×", gbk.seconds <= 1.3 * utf8.seconds),
+    ]
+    report = {
+        "date": dt.date.today().isoformat(), "machine": machine(), "orders": orders, "repeat": repeat,
+        "history_orders": history_orders, "workload": {**stats, "bytes_on_disk": size},
+        "measures": [{"name": m.name, "seconds": m.seconds, "peak_rss": m.peak_rss,
+                      "samples": [s.seconds for s in m.samples]} for m in rows],
+        "breakdown": {k: statistics.median(s[k] for s in stages) for k in stages[0]},
+        "targets": [vars(t) for t in targets],
+        "command": " ".join(["make bench", *(f"ORDERS={orders}",) * (orders != 10_000_000), *(f"REPEAT={repeat}",) * (repeat != 3)]),
+        "elapsed": time.perf_counter() - started,
+    }
+    (results / "benchmarks.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    from render import markdown
+
+    out.write_text(markdown(report), encoding="utf-8")
+    table = Table("target", "wanted", "measured", "met")
+    for t in targets:
+        table.add_row(t.name, t.wanted, t.measured, "[green]yes[/]" if t.met else "[red]not yet[/]")
+    Console().print(table)
+    console.print(f"Wrote {out} in {report['elapsed'] / 60:.1f} min")
+
+
+def incremental(work: Path, days: int, orders_per_quarter: int, repeat: int, status) -> Measure:
+    """A deployment holding `days` days of orders (and traffic, courier), then `repeat` daily runs
+    that each add the next day's orders batch."""
+    from pipelines.sample import SampleSpec
+
+    per_day = max(1, round(workloads.ORDERS_PER_DAY_PER_10M * orders_per_quarter / 10_000_000))
+    start = dt.date(2025, 12, 31) - dt.timedelta(days=days + repeat - 1)
+    spec = SampleSpec(seed=9, start=start, days=days + repeat, orders_per_day=per_day, shops=20,
+                      couriers=12, regions=300, seller_centre_shop=False)
+    status.update(f"Incremental: generating {days} + {repeat} days…")
+    raw, _ = workloads.ensure(spec, work / "cache", progress=None)
+    last = start + dt.timedelta(days=days + repeat - 1)
+    held = held_back_orders(raw, [last - dt.timedelta(days=i) for i in reversed(range(repeat))])
+    d = deployment(work / f"history-{days}", raw, {n for names in held.values() for n in names})
+    status.update(f"Incremental: loading {days} days of history…")
+    d.run()
+    m = Measure(f"daily run, {days} days of history")
+    for i, (day, names) in enumerate(held.items()):
+        status.update(f"Incremental, {days} days of history: daily run {i + 1}/{repeat}…")
+        for name in names:
+            os.link(raw / "orders" / name, d.raw / "orders" / name)
+        m.samples.append(d.run())
+    return m
+
+
+if __name__ == "__main__":
+    main()
