@@ -59,3 +59,24 @@ def test_traffic_total_rows_are_not_judged():
     frame = pl.DataFrame([row], schema={**LAKE_SCHEMAS["traffic"], **LINEAGE_SCHEMA})
     assert validate("traffic_batch", frame).success
     assert not validate("traffic_batch", frame.with_columns(is_total=pl.lit(False))).success
+
+
+def test_layer_checks_stream_batches_that_never_split_a_key(monkeypatch):
+    # Rows of one key straddle every batch boundary of 3; each key must land in one batch, so that
+    # a uniqueness expectation on the key sees all its rows at once.
+    import duckdb
+
+    from assets.lib import sql
+
+    con = duckdb.connect()
+    con.execute("create table t as select a, row_number() over () as r from unnest([1, 1, 1, 1, 2, 2, 3, 4, 4, 4]) as u(a)")
+    monkeypatch.setattr(sql, "sql_text", lambda name: "select a, r from t")
+    batches = list(sql.query_batches(con, "any", None, ("a",), 3))
+    assert sum(b.height for b in batches) == 10
+    owners = {}
+    for i, batch in enumerate(batches):
+        for a in batch["a"].to_list():
+            assert owners.setdefault(a, i) == i
+    assert len(batches) >= 3
+    assert sql.query_fingerprint(con, "any") == sql.query_fingerprint(con, "any")
+    assert sql.query_fingerprint(con, "any").startswith("10:")

@@ -175,16 +175,25 @@ def _definition(suite_name: str):
     return _DEFINITIONS[key]
 
 
+def _pandas(frame: pl.DataFrame):
+    """The batch as GX's pandas engine runs fastest: numbers, dates and times as NumPy columns (its
+    range checks are vectorised only for NumPy dtypes; a null becomes NaN/NaT, which GX skips as
+    missing), text as Arrow-backed columns. Money as float: GX's comparisons do not take Decimal,
+    and exactness is not at stake in a range check."""
+    numeric = [name for name, dtype in frame.schema.items() if dtype.is_numeric() or dtype.is_temporal()]
+    pandas_frame = frame.drop(numeric).to_pandas(use_pyarrow_extension_array=True)
+    for name in numeric:
+        column = frame[name].cast(pl.Float64) if frame[name].dtype == pl.Decimal else frame[name]
+        pandas_frame[name] = column.to_numpy()
+    return pandas_frame[frame.columns]
+
+
 def validate(suite_name: str, frame: pl.DataFrame) -> SuiteResult:
     schema_failures = _schema_failures(suite_name, frame)
     if suite_name in EXEMPT:
         frame = frame.filter(~EXEMPT[suite_name])
     definition = _definition(suite_name)
-    # Money as float: GX's comparisons do not take Decimal; exactness is not at stake in a range check.
-    pandas_frame = frame.with_columns(pl.col(pl.Decimal).cast(pl.Float64)).to_pandas(
-        use_pyarrow_extension_array=True
-    )
-    result = definition.run(batch_parameters={"dataframe": pandas_frame}, result_format="BASIC")
+    result = definition.run(batch_parameters={"dataframe": _pandas(frame)}, result_format="BASIC")
     failed = []
     for r in result.results:
         if r.success:

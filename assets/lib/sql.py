@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
@@ -38,6 +39,36 @@ def query_frame(con: duckdb.DuckDBPyConnection, name: str, params: dict | None =
     """The result of a query file as a Polars frame."""
     text = sql_text(name)
     return con.sql(text, params=_bound(text, params)).pl()
+
+
+def query_fingerprint(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> str:
+    """Rows and an order-independent hash of a query file's result, computed in the database."""
+    text = sql_text(name)
+    rows, digest = con.execute(
+        f"select count(*), coalesce(sum(hash(q)::hugeint), 0) from ({text}) as q", _bound(text, params)
+    ).fetchone()
+    return f"{rows}:{digest}"
+
+
+def query_batches(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict | None, key: tuple[str, ...], rows: int
+) -> Iterator[pl.DataFrame]:
+    """The result of a query file as Polars frames of about `rows` rows, streamed, so that memory
+    holds one batch. Sorted by `key`, and the rows of one key never split across two batches: a
+    uniqueness expectation holds batch by batch exactly when it holds for the whole result."""
+    text = sql_text(name)
+    ordered = f"select * from ({text}) as q order by {', '.join(key)}"
+    carry: pl.DataFrame | None = None
+    for batch in con.sql(ordered, params=_bound(text, params)).to_arrow_reader(rows):
+        frame = pl.from_arrow(batch)
+        if carry is not None:
+            frame = pl.concat([carry, frame])
+        last = pl.all_horizontal([pl.col(k).eq_missing(v) for k, v in zip(key, frame.select(key).row(-1))])
+        carry, frame = frame.filter(last), frame.filter(~last)
+        if frame.height:
+            yield frame
+    if carry is not None and carry.height:
+        yield carry
 
 
 def fetch_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> list[tuple]:
