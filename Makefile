@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksu
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: run test ui report sample lock install clean
+.PHONY: run test ui report sample bench lock install clean
 
 # A virtual environment with exactly the locked versions, the project installed editable.
 $(STAMP): requirements.lock pyproject.toml
@@ -39,6 +39,13 @@ report: $(STAMP)
 ## sample: regenerate the shipped sample in data/raw
 sample: $(STAMP)
 	@$(BIN)/taobao-ops sample --out data/raw
+
+## bench: measure the pipeline against the DuckDB floor and a pandas script; writes docs/benchmarks.md
+## (10 million orders by default: ~5 GB of generated CSV under bench/out/, about an hour on 2 cores)
+ORDERS ?= 10000000
+REPEAT ?= 3
+bench: $(STAMP)
+	@$(BIN)/python bench/run.py --orders $(ORDERS) --repeat $(REPEAT)
 
 ## lock: re-resolve requirements.lock after changing dependencies in pyproject.toml
 lock: $(STAMP)

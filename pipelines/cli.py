@@ -159,11 +159,25 @@ def report(quarter: str, warehouse: Path | None, out: Path | None) -> None:
 @click.option("--days", type=int, default=184, show_default=True)
 @click.option("--orders-per-day", type=int, default=10, show_default=True, help="Per shop.")
 @click.option("--shops", type=int, default=3, show_default=True)
-def sample(out: Path, seed: int, start: dt.datetime, days: int, orders_per_day: int, shops: int) -> None:
+@click.option("--history-days", type=int, default=0, show_default=True,
+              help="Traffic and courier files also cover this many days before --start.")
+@click.option("--couriers", type=click.IntRange(1, 12), default=8, show_default=True,
+              help="Express companies in the courier files.")
+@click.option("--regions", type=click.IntRange(min=1), default=7, show_default=True,
+              help="Regions in the courier files.")
+@click.option("--seller-centre/--canonical-only", default=True, show_default=True,
+              help="Write shop01 as the seller centre exports it (GBK, Chinese headers), or every shop canonical.")
+def sample(
+    out: Path, seed: int, start: dt.datetime, days: int, orders_per_day: int, shops: int, history_days: int,
+    couriers: int, regions: int, seller_centre: bool,
+) -> None:
     """Write a deterministic sample of raw exports that follows the data contract."""
     from .sample import SampleSpec, write_sample
 
-    spec = SampleSpec(seed=seed, start=start.date(), days=days, orders_per_day=orders_per_day, shops=shops)
+    spec = SampleSpec(
+        seed=seed, start=start.date(), days=days, orders_per_day=orders_per_day, shops=shops,
+        history_days=history_days, couriers=couriers, regions=regions, seller_centre_shop=seller_centre,
+    )
     started = time.perf_counter()
     stats = write_sample(spec, out, progress=console)
     console.print(

@@ -1,0 +1,65 @@
+"""The benchmark's comparison scripts compute exactly the pipeline's quarterly_shop_kpis, and its
+equality gate catches a difference of one cent, one rate or one row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipelines.sample import SampleSpec, write_sample
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import compare  # noqa: E402
+import floor_duckdb  # noqa: E402
+import pandas_kpis  # noqa: E402
+
+# Two quarters of orders, a history of traffic and courier files before them, every shop canonical.
+WORKLOAD = SampleSpec(
+    seed=3, start=dt.date(2024, 9, 20), days=20, orders_per_day=6, shops=3, history_days=12,
+    couriers=10, regions=9, seller_centre_shop=False,
+)
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    from tests.conftest import Deployment
+
+    deployment = Deployment(tmp_path_factory.mktemp("bench"))
+    write_sample(WORKLOAD, deployment.raw)
+    assert deployment.run().success
+    return deployment
+
+
+def test_the_workload_options_shape_the_files(published):
+    couriers = pl.read_csv(sorted((published.raw / "courier").glob("express_volume_*.csv"))[0])
+    assert couriers["快递公司"].n_unique() == 10 and couriers["区域"].n_unique() == 9
+    traffic = sorted(p.name for p in (published.raw / "traffic").iterdir())
+    assert traffic[0] == "traffic_shop01_2024-09-14.csv"  # 12 days of history before 09-20, weekly files
+    assert not list((published.raw / "orders").glob("ExportOrderList*"))  # no seller-centre GBK shop
+
+
+@pytest.mark.parametrize("script", [floor_duckdb, pandas_kpis], ids=["floor", "pandas"])
+def test_comparison_scripts_compute_the_published_shop_kpis(published, script, tmp_path):
+    script.main(published.raw, tmp_path / "kpis.parquet")
+    expected = compare.published_kpis(published.warehouse)
+    assert sorted(expected["quarter"].unique()) == ["2024Q3", "2024Q4"]
+    assert compare.differences(expected, compare.read(tmp_path / "kpis.parquet")) == []
+
+
+def test_the_equality_gate_sees_a_cent_a_rate_and_a_row(published):
+    expected = compare.published_kpis(published.warehouse)
+    first = (pl.col("quarter") == expected["quarter"][0]) & (pl.col("shop_id") == expected["shop_id"][0])
+    cent = expected.with_columns(gmv=pl.when(first).then(pl.col("gmv").cast(pl.Float64) + 0.01).otherwise(pl.col("gmv")))
+    rate = expected.with_columns(conversion_rate=pl.when(first).then(pl.col("conversion_rate") * (1 + 1e-6)).otherwise(pl.col("conversion_rate")))
+    assert compare.differences(expected, expected) == []
+    assert any(d.startswith("gmv at") for d in compare.differences(expected, cent))
+    assert any(d.startswith("conversion_rate at") for d in compare.differences(expected, rate))
+    assert compare.differences(expected, expected.filter(~first))[0].startswith("rows differ")
+    with pytest.raises(AssertionError, match="does not compute"):
+        compare.assert_same(expected, cent, "a script")
