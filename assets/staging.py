@@ -2,12 +2,14 @@
 reference tables (shipped defaults merged with the user's files) that map names onto them."""
 
 from dataclasses import dataclass
+from typing import Callable
 
-from dagster import AssetKey, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 from dagster_duckdb import DuckDBResource
 
 from .db import POOL, table_metadata, working_db
 from .lib.defaults import register_defaults
+from .lib.incremental import build_orders, build_paid_orders
 from .lib.lake import register_lake
 from .lib.sql import run_sql
 from .resources import PipelineSettings
@@ -20,6 +22,9 @@ class StagingTable:
     upstream: tuple[str, ...] = ()  # staging tables it reads
     key_prefix: str = "staging"
     sql: tuple[str, ...] = ()  # sql files, default: <prefix>/<name>
+    # Builds the table itself, merging what is new when it can (assets/lib/incremental.py); it
+    # registers the lake views it needs.
+    build: Callable | None = None
 
 
 TABLES = {
@@ -47,6 +52,7 @@ TABLES = {
         "file name, line). Buyers are pseudonyms; no receiver data.",
         lakes=("orders",),
         upstream=("shops", "channels", "courier_names"),
+        build=lambda con, settings: build_orders(con, settings.lake_dir),
     ),
     "traffic": StagingTable(
         "One row per (date, shop, channel, device), latest wins; total rows and the `all` row of a "
@@ -63,6 +69,7 @@ TABLES = {
     "paid_orders": StagingTable(
         "The paid orders with the day and (fiscal) quarter of payment: the grain of every order metric.",
         upstream=("orders",),
+        build=lambda con, settings: build_paid_orders(con, settings.sql_params()),
     ),
     "courier_days": StagingTable(
         "Courier rows spread over the days of their periods in whole parcels that add up.",
@@ -87,9 +94,17 @@ def _staging_asset(name: str, table: StagingTable):
         description=table.description,
         pool=POOL,
     )
-    def staging_table(settings: PipelineSettings, duckdb: DuckDBResource) -> MaterializeResult:
+    def staging_table(
+        context: AssetExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource
+    ) -> MaterializeResult:
         with working_db(settings, duckdb) as con:
             register_defaults(con)
+            if table.build:
+                plan = table.build(con, settings)
+                context.log.info(f"{table.key_prefix}.{name}: {plan.mode} ({plan.reason})")
+                return MaterializeResult(
+                    metadata={**table_metadata(con, table.key_prefix, name), "build": plan.mode, "build_reason": plan.reason}
+                )
             for source in table.lakes:
                 register_lake(con, settings.lake_dir, source)
             for sql in table.sql or (f"{table.key_prefix}/{name}",):

@@ -48,3 +48,12 @@ create table if not exists audit.validations (
     run_id       varchar not null,
     validated_at timestamp not null
 );
+
+-- What each incrementally built staging table reflects: every lake file (path -> size:mtime) and
+-- `reference` (a fingerprint of the SQL and reference data it is built with). A run that only adds
+-- lake files merges their rows; any other change rebuilds the table (assets/lib/incremental.py).
+create table if not exists audit.staging_inputs (
+    table_name varchar not null,
+    input varchar not null,
+    version varchar not null
+);

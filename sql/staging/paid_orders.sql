@@ -1,24 +1,3 @@
--- staging.paid_orders: the paid orders (paid_at set) with the day and (fiscal) quarter of payment,
--- the grain every order metric of the marts is aggregated from.
+-- staging.paid_orders: every paid order (paid_order_rows over all of staging.orders).
 create or replace table staging.paid_orders as
-select
-    shop_id,
-    order_id,
-    buyer_id,
-    paid_at,
-    paid_at::date as paid_day,
-    quarter_start(paid_at, $fiscal_start_month) as quarter_start,
-    quarter_label(quarter_start(paid_at, $fiscal_start_month), $fiscal_start_month) as quarter,
-    paid_amount,
-    refund_amount,
-    item_count,
-    is_mobile,
-    category,
-    channel,
-    channel_group,
-    province,
-    city,
-    district,
-    rural_station_id
-from staging.orders
-where paid_at is not null
+select * from paid_order_rows($fiscal_start_month)

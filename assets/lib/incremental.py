@@ -1,0 +1,140 @@
+"""Staging that follows the new data instead of the history.
+
+staging.orders and staging.paid_orders record what they were built from (audit.staging_inputs):
+every lake file with its version (size and modification time: a reload rewrites the file) and a
+`reference` fingerprint of the SQL and reference data they are built with. A run that only added
+lake files merges the rows of those files; anything else (a file replaced or removed, a mapping or
+the SQL changed, the table missing) rebuilds the table from the whole lake, as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from .lake import batch_files, register_lake
+from .sql import fetch_sql, run_sql, sql_text, table_exists, transaction
+
+REFERENCE = "reference"
+ORDERS_SQL = ("staging/orders_current", "staging/orders", "staging/orders_new", "staging/orders_merge_delete",
+              "staging/orders_merge_insert")
+PAID_SQL = ("staging/paid_order_rows", "staging/paid_orders", "staging/paid_orders_merge_delete",
+            "staging/paid_orders_merge_insert")
+
+
+@dataclass(frozen=True)
+class Plan:
+    mode: str  # "rebuild" | "merge" | "unchanged"
+    new_files: list[str]  # lake files to merge
+    inputs: dict[str, str]  # what the table reflects once built
+    reason: str
+
+
+def _sql_fingerprint(names: tuple[str, ...]) -> str:
+    return hashlib.sha256("".join(sql_text(n) for n in names).encode()).hexdigest()[:16]
+
+
+def lake_inputs(lake_dir: Path, source: str) -> dict[str, str]:
+    """Every lake file of a source with its version."""
+    inputs = {}
+    for path in batch_files(lake_dir, source):
+        stat = os.stat(path)
+        inputs[path] = f"{stat.st_size}:{stat.st_mtime_ns}"
+    return inputs
+
+
+def plan(con: duckdb.DuckDBPyConnection, table: str, inputs: dict[str, str]) -> Plan:
+    """Rebuild, merge the new lake files, or nothing, for staging.<table> given its inputs now."""
+    before = dict(fetch_sql(con, "audit/staging_inputs", {"table_name": table}))
+    if not table_exists(con, "staging", table) or not before:
+        return Plan("rebuild", [], inputs, "first build")
+    if before.get(REFERENCE) != inputs[REFERENCE]:
+        return Plan("rebuild", [], inputs, "reference data or SQL changed")
+    changed = [p for p, v in before.items() if p != REFERENCE and inputs.get(p) != v]
+    if changed:
+        return Plan("rebuild", [], inputs, f"{len(changed)} lake file(s) replaced or removed")
+    new = sorted(p for p in inputs if p not in before)
+    if not new:
+        return Plan("unchanged", [], inputs, "no new lake files")
+    return Plan("merge", new, inputs, f"{len(new)} new lake file(s)")
+
+
+def _record(con: duckdb.DuckDBPyConnection, table: str, inputs: dict[str, str]) -> None:
+    frame = pl.DataFrame(
+        {"table_name": [table] * len(inputs), "input": list(inputs), "version": list(inputs.values())},
+        schema={"table_name": pl.String, "input": pl.String, "version": pl.String},
+    )
+    con.register("new_staging_inputs", frame)
+    try:
+        run_sql(con, "audit/replace_staging_inputs", {"table_name": table})
+        run_sql(con, "audit/insert_staging_inputs")
+    finally:
+        con.unregister("new_staging_inputs")
+
+
+def build_orders(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
+    """staging.orders, merged from the new lake files or rebuilt from the whole lake."""
+    inputs = lake_inputs(lake_dir, "orders")
+    (reference,) = fetch_sql(con, "staging/orders_reference")[0]
+    inputs[REFERENCE] = f"{_sql_fingerprint(ORDERS_SQL)}:{reference}"
+    p = plan(con, "orders", inputs)
+    if p.mode == "unchanged":
+        return p
+    if p.mode == "merge":
+        source = con.read_parquet(p.new_files, union_by_name=True)
+    else:
+        register_lake(con, lake_dir, "orders")
+        source = con.table("lake_orders")
+    con.register("orders_source", source)
+    try:
+        run_sql(con, "staging/orders_current")
+        with transaction(con):
+            if p.mode == "rebuild":
+                run_sql(con, "staging/orders")
+            else:
+                run_sql(con, "staging/orders_new")
+                run_sql(con, "staging/orders_merge_delete")
+                run_sql(con, "staging/orders_merge_insert")
+            _record(con, "orders", p.inputs)
+    finally:
+        con.execute("drop view if exists orders_current")
+        con.execute("drop table if exists orders_new")
+        con.unregister("orders_source")
+    return p
+
+
+def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
+    """staging.paid_orders from staging.orders: merged for the orders of the files staging.orders
+    merged since, rebuilt when staging.orders was rebuilt since."""
+    orders = dict(fetch_sql(con, "audit/staging_inputs", {"table_name": "orders"}))
+    inputs = {
+        **orders,
+        REFERENCE: f"{orders.get(REFERENCE, '')}:{_sql_fingerprint(PAID_SQL)}:{params['fiscal_start_month']}",
+    }
+    p = plan(con, "paid_orders", inputs)
+    if p.mode == "unchanged":
+        return p
+    run_sql(con, "staging/paid_order_rows")
+    touched = (
+        con.read_parquet(p.new_files, union_by_name=True).select("file_name").distinct()
+        if p.mode == "merge"
+        else None
+    )
+    try:
+        with transaction(con):
+            if p.mode == "rebuild":
+                run_sql(con, "staging/paid_orders", params)
+            else:
+                con.register("touched_files", touched)
+                run_sql(con, "staging/paid_orders_merge_delete")
+                run_sql(con, "staging/paid_orders_merge_insert", params)
+            _record(con, "paid_orders", p.inputs)
+    finally:
+        if touched is not None:
+            con.unregister("touched_files")
+    return p
