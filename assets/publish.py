@@ -39,6 +39,7 @@ def publish_copy(con, target: Path) -> int:
     shutil.copyfile(source, building)
     with open(building, "rb") as fh:
         os.fsync(fh.fileno())
+    Path(f"{target}.wal").unlink(missing_ok=True)  # a stale log must not be replayed onto the new file
     os.replace(building, target)
     return target.stat().st_size
 

@@ -135,10 +135,16 @@ def _layer_check(
                 note = "no rows loaded since it last passed" if batch and empty else "content unchanged since it last passed"
                 return AssetCheckResult(passed=True, metadata={"rows_validated": 0, "note": note})
             for suite, sql, key in suites:
-                frames = list(query_batches(con, sql, params, key, CHECK_BATCH_ROWS)) if key else [query_frame(con, sql, params)]
-                for frame in frames or [query_frame(con, sql, params)]:
+                validated = 0
+                frames = query_batches(con, sql, params, key, CHECK_BATCH_ROWS) if key else iter(())
+                for frame in frames:  # one batch in memory at a time
                     results.append(validate(suite, frame))
-                    rows += frame.height
+                    validated += frame.height
+                if not validated:  # unkeyed, or empty: the whole (small) result at once
+                    frame = query_frame(con, sql, params)
+                    results.append(validate(suite, frame))
+                    validated = frame.height
+                rows += validated
         result = suite_check_result(
             asset_key, name, "+".join(s for s, _, _ in suites), results, rows, "nothing was published"
         )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 KEY = ["quarter", "shop_id"]
-REL_TOL = 1e-9  # rates are doubles computed in a different order; money is compared to the cent
+REL_TOL = 1e-9  # rates are doubles computed in a different order; money is compared to the cent, counts exactly
 
 
 def published_kpis(warehouse: Path) -> pl.DataFrame:
@@ -43,15 +44,17 @@ def differences(expected: pl.DataFrame, actual: pl.DataFrame, limit: int = 10) -
     return problems
 
 
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
 def _equal(a, b) -> bool:
-    if a is None or b is None or (isinstance(a, float) and math.isnan(a)) or (isinstance(b, float) and math.isnan(b)):
-        none = lambda v: v is None or (isinstance(v, float) and math.isnan(v))  # noqa: E731
-        return none(a) and none(b)
-    return math.isclose(float(a), float(b), rel_tol=REL_TOL, abs_tol=0.005 if _money(a, b) else 1e-12)
-
-
-def _money(a, b) -> bool:
-    return not isinstance(a, float) or not isinstance(b, float)
+    if _missing(a) or _missing(b):
+        return _missing(a) and _missing(b)
+    if isinstance(a, float) and isinstance(b, float):  # a rate
+        return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=1e-12)
+    # money (Decimal on one side at least) to the cent, counts exactly
+    return round(float(a) * 100) == round(float(b) * 100) if isinstance(a, Decimal) or isinstance(b, Decimal) else a == b
 
 
 def assert_same(expected: pl.DataFrame, actual: pl.DataFrame, what: str) -> None:

@@ -284,7 +284,7 @@ def test_a_phone_number_in_a_text_column_is_refused():
 CANONICAL_HEADER = "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount,refund_amount,category"
 CANONICAL_ROWS = (
     "3900010000000000001,shop02,tb_1_000001,paid,2024-07-14T23:59:59+08:00,2024-07-15T00:01:02+08:00,146.90,146.9,0,茶叶/绿茶",
-    "3900010000000000002,shop02,tb_1_000002,completed,2024-07-14T16:00:00+00:00,2024-07-14T16:03:00Z,-0,12,2.5,女装/T恤",
+    "3900010000000000002,shop02,tb_1_000002,completed,2024-07-14T16:00:00+00:00,2024-07-14T16:03:00+00:00,-0,12,2.5,女装/T恤",
     "3900010000000000003,shop02,tb_1_000003,paid,2024-07-13T08:00:00+0800,,99.99,99.99,0.00,家居/收纳",
 )
 
@@ -308,3 +308,43 @@ def test_fast_and_general_parsers_agree_value_for_value():
     assert fast["total_amount"].to_list() == [Decimal("146.90"), Decimal("0.00"), Decimal("99.99")]
     assert general.row(3, named=True)["order_id"] == "3900010000000000009"
     assert general.row(3, named=True)["shop_id"] == "shop02"
+
+
+def test_a_fast_path_is_taken_only_where_it_agrees_with_the_general_parser():
+    # Random near-canonical strings: wherever a fast path's check accepts a value, its value must be
+    # the general parser's (single-digit fields, other scripts' digits, odd offsets included).
+    import random
+
+    from assets.lib import values as v
+
+    rng = random.Random(7)
+    digits = "0123456789٠١٢٣"
+
+    def field(n: int) -> str:
+        return "".join(rng.choice(digits if rng.random() < 0.05 else "0123456789") for _ in range(n))
+
+    def two(n: int) -> str:  # usually two digits, sometimes one, rarely another script's
+        text = f"{n:02d}" if rng.random() < 0.85 else str(n)
+        return text if rng.random() < 0.97 else text.replace(text[-1], rng.choice("٠١٢٣"))
+
+    stamps = [
+        f"2024-{two(rng.randint(1, 12))}-{two(rng.randint(1, 28))}T{two(rng.randint(0, 23))}:"
+        f"{two(rng.randint(0, 59))}:{two(rng.randint(0, 59))}"
+        f"{rng.choice(['+08:00', '+08:00', '+0800', '-05:30', 'Z', '+08', ''])}"
+        for _ in range(3000)
+    ]
+    amounts = [
+        f"{rng.choice(['', '-', '+'])}{field(rng.randint(1, 18))}{rng.choice(['', '.', '.' + field(1), '.' + field(2), '.' + field(3)])}"
+        for _ in range(3000)
+    ]
+    ids = [rng.choice(["", "'", '="', "+", "@", " "]) + field(rng.randint(1, 20)) + rng.choice(["", "e5", '"', "E2"]) for _ in range(3000)]
+    for values, check, fast, general in (
+        (stamps, v.all_fast_timestamps, v.fast_timestamp, v.parse_timestamp),
+        (amounts, v.all_plain_money, v.fast_money, v.parse_money),
+        (ids, v.all_plain_ids, lambda s: s, v.parse_id),
+    ):
+        frame = pl.DataFrame({"s": values}).with_columns(pl.col("s").str.strip_chars())
+        accepted = [x for x in frame["s"] if pl.DataFrame({"s": [x]}).select(check(pl.col("s"))).item()]
+        assert 100 < len(accepted) < len(values)  # both kinds occur
+        both = pl.DataFrame({"s": accepted}).select(fast=fast(pl.col("s")), general=general(pl.col("s")))
+        assert both["fast"].to_list() == both["general"].to_list()

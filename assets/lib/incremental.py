@@ -21,6 +21,7 @@ from .lake import batch_files, register_lake
 from .sql import fetch_sql, run_sql, sql_text, table_exists, transaction
 
 REFERENCE = "reference"
+SETUP_SQL = ("setup/create_schemas", "setup/create_macros", "setup/create_metrics")
 ORDERS_SQL = ("staging/orders_current", "staging/orders", "staging/orders_new", "staging/orders_merge_delete",
               "staging/orders_merge_insert")
 PAID_SQL = ("staging/paid_order_rows", "staging/paid_orders", "staging/paid_orders_merge_delete",
@@ -36,7 +37,8 @@ class Plan:
 
 
 def _sql_fingerprint(names: tuple[str, ...]) -> str:
-    return hashlib.sha256("".join(sql_text(n) for n in names).encode()).hexdigest()[:16]
+    """The SQL a table is built with, and the macros it calls (setup scripts)."""
+    return hashlib.sha256("".join(sql_text(n) for n in (*SETUP_SQL, *names)).encode()).hexdigest()[:16]
 
 
 def lake_inputs(lake_dir: Path, source: str) -> dict[str, str]:

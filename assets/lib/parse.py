@@ -148,7 +148,13 @@ def _typed(col: Column, feeds: list[_Mapped], fast: bool = False) -> tuple[pl.Ex
         too_long = pl.when(text.str.len_chars() > MAX_TEXT_CHARS).then(
             pl.lit(f"{col.name}: longer than {MAX_TEXT_CHARS} characters")
         )
-        return _FAST[col.kind][1](text), too_long if col.kind is Kind.ID else None
+        value = _FAST[col.kind][1](text)
+        if col.kind is Kind.ID:
+            return value, too_long
+        # Cannot happen after the check; kept so that a value is never dropped without a reason.
+        return value, pl.when(text.is_not_null() & value.is_null()).then(
+            pl.format("{}: not a valid {}", pl.lit(col.name), pl.lit(col.kind.value))
+        )
     if col.kind is Kind.STRING:
         invalid = (
             pl.when(text.str.len_chars() > MAX_TEXT_CHARS)

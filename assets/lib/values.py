@@ -157,7 +157,10 @@ def parse_timestamp(s: pl.Expr) -> pl.Expr:
 # ERP writes, a cheap conversion gives exactly what the general parser above gives; parse.py checks
 # the column first (`all_*`, one pass) and picks the parser per column and chunk.
 _ISO_WITH_OFFSET = "%Y-%m-%dT%H:%M:%S%z"
-_PLAIN_MONEY = r"^-?\d{1,16}(\.\d{1,2})?$"
+# The exact form the fast timestamp path takes (strptime alone would also take `08:1:3`, which the
+# general parser refuses); [0-9], not \d, which also matches other scripts' digits.
+_ISO_WITH_OFFSET_FORM = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:?[0-9]{2}$"
+_PLAIN_MONEY = r"^-?[0-9]{1,16}(\.[0-9]{1,2})?$"
 _NOT_PLAIN_ID = r"[='+@eE]"  # wrapped, prefixed, formula-like or possibly scientific
 
 
@@ -168,7 +171,7 @@ def fast_timestamp(s: pl.Expr) -> pl.Expr:
 
 
 def all_fast_timestamps(s: pl.Expr) -> pl.Expr:
-    return (s.is_null() | fast_timestamp(s).is_not_null()).all()
+    return (s.is_null() | (s.str.contains(_ISO_WITH_OFFSET_FORM) & fast_timestamp(s).is_not_null())).all()
 
 
 def fast_money(s: pl.Expr) -> pl.Expr:

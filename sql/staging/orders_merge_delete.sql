@@ -4,4 +4,6 @@ delete from staging.orders as o
 using orders_new as n
 where o.shop_id = n.shop_id
     and o.order_id = n.order_id
-    and (o.batch_date, o.file_name, o.line) < (n.batch_date, n.file_name, n.line)
+    -- a null batch date ranks lowest, as it does (nulls last, descending) in orders_current
+    and (coalesce(o.batch_date, date '0001-01-01'), o.file_name, o.line)
+        < (coalesce(n.batch_date, date '0001-01-01'), n.file_name, n.line)
