@@ -41,7 +41,7 @@ sample: $(STAMP)
 	@$(BIN)/taobao-ops sample --out data/raw
 
 ## bench: measure the pipeline against the DuckDB floor and a pandas script; writes docs/benchmarks.md
-## (10 million orders by default: ~15 GB of disk under bench/out/, 16 GB of memory for the pandas
+## (10 million orders by default: ~15 GB of disk under bench/out/, 14 GB of memory for the pandas
 ## script, about an hour on 2 cores; ORDERS=1000000 for a few minutes)
 ORDERS ?= 10000000
 REPEAT ?= 3

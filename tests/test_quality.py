@@ -62,21 +62,21 @@ def test_traffic_total_rows_are_not_judged():
 
 
 def test_layer_checks_stream_batches_that_never_split_a_key(monkeypatch):
-    # Rows of one key straddle every batch boundary of 3; each key must land in one batch, so that
-    # a uniqueness expectation on the key sees all its rows at once.
+    # 40 keys, each on 1 to 4 rows (100 rows), in batches of about 10: every key must land in one
+    # batch, so that a uniqueness expectation on the key sees all its rows at once.
     import duckdb
 
     from assets.lib import sql
 
     con = duckdb.connect()
-    con.execute("create table t as select a, row_number() over () as r from unnest([1, 1, 1, 1, 2, 2, 3, 4, 4, 4]) as u(a)")
+    con.execute("create table t as select k as a, r from range(40) as k(k), range(1 + k % 4) as r(r) order by random()")
     monkeypatch.setattr(sql, "sql_text", lambda name: "select a, r from t")
-    batches = list(sql.query_batches(con, "any", None, ("a",), 3))
-    assert sum(b.height for b in batches) == 10
+    batches = list(sql.query_batches(con, "any", None, ("a",), 10))
+    assert sum(b.height for b in batches) == 100
     owners = {}
     for i, batch in enumerate(batches):
         for a in batch["a"].to_list():
             assert owners.setdefault(a, i) == i
-    assert len(batches) >= 3
+    assert len(owners) == 40 and len(batches) >= 5
     assert sql.query_fingerprint(con, "any") == sql.query_fingerprint(con, "any")
-    assert sql.query_fingerprint(con, "any").startswith("10:")
+    assert sql.query_fingerprint(con, "any").startswith("100:")

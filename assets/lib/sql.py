@@ -44,31 +44,29 @@ def query_frame(con: duckdb.DuckDBPyConnection, name: str, params: dict | None =
 def query_fingerprint(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> str:
     """Rows and an order-independent hash of a query file's result, computed in the database."""
     text = sql_text(name)
-    rows, digest = con.execute(
+    ((rows, digest),) = con.execute(
         f"select count(*), coalesce(sum(hash(q)::hugeint), 0) from ({text}) as q", _bound(text, params)
-    ).fetchone()
+    ).fetchall()
     return f"{rows}:{digest}"
 
 
 def query_batches(
     con: duckdb.DuckDBPyConnection, name: str, params: dict | None, key: tuple[str, ...], rows: int
 ) -> Iterator[pl.DataFrame]:
-    """The result of a query file as Polars frames of about `rows` rows, streamed, so that memory
-    holds one batch. Sorted by `key`, and the rows of one key never split across two batches: a
-    uniqueness expectation holds batch by batch exactly when it holds for the whole result."""
+    """The result of a query file as Polars frames of about `rows` rows, one in memory at a time.
+
+    Rows are split by a hash of `key`, so the rows of one key are always in the same frame: a
+    uniqueness expectation on the key holds frame by frame exactly when it holds for the whole
+    result. Each frame is its own query (no sort of the whole result, which DuckDB would spill)."""
     text = sql_text(name)
-    ordered = f"select * from ({text}) as q order by {', '.join(key)}"
-    carry: pl.DataFrame | None = None
-    for batch in con.sql(ordered, params=_bound(text, params)).to_arrow_reader(rows):
-        frame = pl.from_arrow(batch)
-        if carry is not None:
-            frame = pl.concat([carry, frame])
-        last = pl.all_horizontal([pl.col(k).eq_missing(v) for k, v in zip(key, frame.select(key).row(-1))])
-        carry, frame = frame.filter(last), frame.filter(~last)
+    bound = _bound(text, params) or {}
+    ((total,),) = con.execute(f"select count(*) from ({text}) as q", bound or None).fetchall()
+    count = max(1, -(-total // rows))
+    sliced = f"select * from ({text}) as q where hash({', '.join(key)}) % $batch_count = $batch_index"
+    for index in range(count):
+        frame = con.sql(sliced, params={**bound, "batch_count": count, "batch_index": index}).pl()
         if frame.height:
             yield frame
-    if carry is not None and carry.height:
-        yield carry
 
 
 def fetch_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> list[tuple]:
