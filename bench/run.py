@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/run.py [--orders 10000000] [--repeat 3] [--out docs/benchmarks.md]
 
-Every figure is measured in this process's machine, in fresh child processes (wall time and peak
-RSS from wait4), and reported as the median of `--repeat` runs. Before any time is reported, the
-floor's and the pandas script's quarterly_shop_kpis must equal the table the pipeline published.
+Every figure is measured on this machine in fresh child processes (wall time and peak RSS from
+wait4): times are the median of `--repeat` runs, memory the highest of them. Before any time is
+reported, the floor's and the pandas script's quarterly_shop_kpis must equal the table the pipeline
+published (after the full rebuild and after every daily run).
 """
 
 from __future__ import annotations
