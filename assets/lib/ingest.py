@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import os
 import time
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,16 +65,14 @@ class Timings:
     def as_metadata(self) -> dict[str, float]:
         return {f"seconds_{k}": round(v, 3) for k, v in vars(self).items()}
 
-
-class _Stopwatch:
-    def __init__(self, timings: Timings, stage: str):
-        self.timings, self.stage = timings, stage
-
-    def __enter__(self):
-        self.started = time.perf_counter()
-
-    def __exit__(self, *exc):
-        setattr(self.timings, self.stage, getattr(self.timings, self.stage) + time.perf_counter() - self.started)
+    @contextmanager
+    def measure(self, stage: str) -> Iterator[None]:
+        """Add the time the block takes to `stage`."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            setattr(self, stage, getattr(self, stage) + time.perf_counter() - started)
 
 
 @dataclass(frozen=True)
@@ -134,10 +133,9 @@ def _chunks(todo: list[tuple[RawFile, str]], workers: int, timings: Timings) -> 
     files with the same header and at most CHUNK_ROWS rows between them, or a file that could not
     be read. Only a window of files and one open chunk per header are held in memory at once."""
     open_chunks: dict[tuple[str, ...], list[_Read]] = {}
-    rows: dict[tuple[str, ...], int] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for start in range(0, len(todo), READ_WINDOW):
-            with _Stopwatch(timings, "read"):
+            with timings.measure("read"):
                 window = list(pool.map(lambda job: _read(*job), todo[start : start + READ_WINDOW]))
             for read in window:
                 if read.error:
@@ -145,12 +143,10 @@ def _chunks(todo: list[tuple[RawFile, str]], workers: int, timings: Timings) -> 
                     continue
                 header = tuple(read.grid.header)
                 chunk = open_chunks.setdefault(header, [])
-                if chunk and rows[header] + read.grid.rows.height > CHUNK_ROWS:
+                if chunk and sum(r.grid.rows.height for r in chunk) + read.grid.rows.height > CHUNK_ROWS:
                     yield chunk
                     chunk = open_chunks[header] = []
-                    rows[header] = 0
                 chunk.append(read)
-                rows[header] = rows.get(header, 0) + read.grid.rows.height
     yield from (chunk for chunk in open_chunks.values() if chunk)
 
 
@@ -174,16 +170,16 @@ def _parse_chunk(
         how="vertical_relaxed",
     )
     try:
-        with _Stopwatch(timings, "parse"):
+        with timings.measure("parse"):
             parsed = parse_batches(header, rows, source, options)
     except FileError as exc:
         return [_failed(r, str(exc)) for r in chunk]
     except Exception as exc:  # a parser bug must cost these files, not the whole run (contract §7)
         log.exception("unexpected error parsing %s", [r.raw.name for r in chunk])
         return [_failed(r, f"{type(exc).__name__}: {exc}") for r in chunk]
-    with _Stopwatch(timings, "validate"):
+    with timings.measure("validate"):
         held_back = _validate(parsed.rows, validate, results) if validate is not None else {}
-    with _Stopwatch(timings, "write"):
+    with timings.measure("write"):
         return _write_chunk(chunk, parsed, held_back, lake_dir)
 
 
@@ -302,7 +298,7 @@ def ingest_source(
         if on_file:
             on_file(outcome)
     outcomes.extend(fresh)
-    with _Stopwatch(timings, "write"):
+    with timings.measure("write"):
         _record(con, outcomes, run_id, options.fingerprint)
     return sorted(outcomes, key=lambda o: o.file_name), results
 
