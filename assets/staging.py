@@ -9,7 +9,7 @@ from dagster_duckdb import DuckDBResource
 
 from .db import POOL, table_metadata, working_db
 from .lib.defaults import register_defaults
-from .lib.incremental import build_orders, build_paid_orders
+from .lib.incremental import build_courier_names, build_orders, build_paid_orders, build_when_changed
 from .lib.lake import register_lake
 from .lib.sql import run_sql
 from .resources import PipelineSettings
@@ -25,6 +25,8 @@ class StagingTable:
     # Builds the table itself, merging what is new when it can (assets/lib/incremental.py); it
     # registers the lake views it needs.
     build: Callable | None = None
+    # Left as it is when none of its lake files, upstream tables or SQL changed since it was built.
+    skip_unchanged: bool = False
 
 
 TABLES = {
@@ -46,6 +48,7 @@ TABLES = {
         "Every courier name seen in orders and courier files, with its code (or kept as given).",
         lakes=("orders", "courier"),
         upstream=("couriers",),
+        build=lambda con, settings: build_courier_names(con, settings.lake_dir),
     ),
     "orders": StagingTable(
         "Each order's current state: among its loaded rows, the one with the greatest (batch date, "
@@ -59,13 +62,17 @@ TABLES = {
         "channel-day split by device left out.",
         lakes=("traffic",),
         upstream=("shops", "channels"),
+        skip_unchanged=True,
     ),
     "courier": StagingTable(
         "One row per (period, courier, region), latest wins; courier names as codes.",
         lakes=("courier",),
         upstream=("courier_names",),
+        skip_unchanged=True,
     ),
-    "targets": StagingTable("Monthly sales target per (shop, month).", lakes=("targets",), upstream=("shops",)),
+    "targets": StagingTable(
+        "Monthly sales target per (shop, month).", lakes=("targets",), upstream=("shops",), skip_unchanged=True
+    ),
     "paid_orders": StagingTable(
         "The paid orders with the day and (fiscal) quarter of payment: the grain of every order metric.",
         upstream=("orders",),
@@ -74,6 +81,7 @@ TABLES = {
     "courier_days": StagingTable(
         "Courier rows spread over the days of their periods in whole parcels that add up.",
         upstream=("courier",),
+        skip_unchanged=True,
     ),
     "unmapped_values": StagingTable(
         "Courier names and channels that no reference row maps, with their row counts.",
@@ -99,8 +107,15 @@ def _staging_asset(name: str, table: StagingTable):
     ) -> MaterializeResult:
         with working_db(settings, duckdb) as con:
             register_defaults(con)
+            plan = None
             if table.build:
                 plan = table.build(con, settings)
+            elif table.skip_unchanged:
+                plan = build_when_changed(
+                    con, name, settings.lake_dir, table.lakes, table.upstream, table.sql or (f"staging/{name}",),
+                    settings.sql_params(),
+                )
+            if plan:
                 context.log.info(f"{table.key_prefix}.{name}: {plan.mode} ({plan.reason})")
                 return MaterializeResult(
                     metadata={**table_metadata(con, table.key_prefix, name), "build": plan.mode, "build_reason": plan.reason}

@@ -1,5 +1,6 @@
-"""staging.orders and staging.paid_orders merge what is new instead of rebuilding from the whole lake,
-and end up exactly where a rebuild from every file would."""
+"""Staging follows the new data: staging.orders, staging.paid_orders and staging.courier_names merge
+what is new, the tables an orders batch does not touch are left as they are, and every run ends up
+exactly where a rebuild from every file would."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ from tests.conftest import Deployment
 SPEC = SampleSpec(seed=3, start=dt.date(2024, 9, 20), days=20, orders_per_day=6, shops=3)
 LAST = [SPEC.start + dt.timedelta(days=SPEC.days - i) for i in (3, 2, 1)]  # 10-07, 10-08, 10-09
 LATE = SPEC.start + dt.timedelta(days=8)  # 09-28: a batch that arrives after later ones
-TABLES = ("staging.orders", "staging.paid_orders", "marts.quarterly_shop_kpis", "marts.quarterly_region_kpis")
+TABLES = (
+    "staging.orders", "staging.paid_orders", "staging.courier_names", "staging.traffic", "staging.courier",
+    "staging.courier_days", "staging.targets", "marts.quarterly_shop_kpis", "marts.quarterly_region_kpis",
+    "marts.quarterly_courier_kpis",
+)
+TRACKED = ("orders", "paid_orders", "courier_names", "traffic", "courier", "courier_days", "targets")
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +49,14 @@ def builds(result) -> dict[str, str]:
     for event in result.get_asset_materialization_events():
         key = event.asset_key.to_user_string()
         metadata = event.step_materialization_data.materialization.metadata
-        if key in ("staging/orders", "staging/paid_orders"):
+        if key.startswith("staging/") and "build" in metadata:
             out[key.split("/")[1]] = metadata["build"].value
     return out
+
+
+def expect(**modes: str) -> dict[str, str]:
+    """Every tracked staging table `unchanged` but those named."""
+    return {t: modes.get(t, "unchanged") for t in TRACKED}
 
 
 def snapshot(deployment: Deployment) -> dict[str, list[tuple]]:
@@ -58,7 +69,7 @@ def test_merged_runs_end_where_a_rebuild_does(source, tmp_path):
     step = Deployment(tmp_path / "step")
     copy(source, step.raw, {p for files in held.values() for p in files})
     first = step.run()
-    assert first.success and builds(first) == {"orders": "rebuild", "paid_orders": "rebuild"}
+    assert first.success and builds(first) == dict.fromkeys(TRACKED, "rebuild")
 
     # Day by day; the late 09-28 batch arrives with 10-08 and must lose to newer rows of its orders.
     for days in ([LAST[0]], [LAST[1], LATE], [LAST[2]]):
@@ -66,10 +77,11 @@ def test_merged_runs_end_where_a_rebuild_does(source, tmp_path):
             for path in held[day]:
                 shutil.copy2(path, step.raw / "orders" / path.name)
         result = step.run()
-        assert result.success and builds(result) == {"orders": "merge", "paid_orders": "merge"}
+        # an orders batch leaves traffic, courier and targets alone (their inputs did not change)
+        assert result.success and builds(result) == expect(orders="merge", paid_orders="merge", courier_names="merge")
 
     nothing_new = step.run()
-    assert nothing_new.success and builds(nothing_new) == {"orders": "unchanged", "paid_orders": "unchanged"}
+    assert nothing_new.success and builds(nothing_new) == expect()
 
     whole = Deployment(tmp_path / "whole")
     copy(source, whole.raw)
@@ -90,14 +102,48 @@ def test_a_replaced_file_or_a_new_mapping_rebuilds(source, tmp_path):
     lines = path.read_bytes().splitlines(keepends=True)
     path.write_bytes(b"".join(lines[:-1]))
     replaced = deployment.run()
-    assert replaced.success and builds(replaced) == {"orders": "rebuild", "paid_orders": "rebuild"}
+    assert replaced.success and builds(replaced) == expect(orders="rebuild", paid_orders="rebuild", courier_names="rebuild")
 
     (deployment.raw / "reference" / "shops.csv").write_text(
         "alias,shop_id\n杭州小铺旗舰店,shop01\nshop02,shop02_renamed\n", encoding="utf-8"
     )
     remapped = deployment.run()
-    assert remapped.success and builds(remapped) == {"orders": "rebuild", "paid_orders": "rebuild"}
+    assert remapped.success and builds(remapped) == expect(
+        orders="rebuild", paid_orders="rebuild", traffic="rebuild", targets="rebuild"
+    )
     assert deployment.query("select count(*) from staging.paid_orders where shop_id = 'shop02'") == [(0,)]
+
+    whole = Deployment(tmp_path / "whole")
+    copy(deployment.raw, whole.raw)
+    assert whole.run().success
+    assert snapshot(deployment) == snapshot(whole)
+
+
+def test_a_new_courier_name_in_an_orders_batch_reaches_the_courier_tables(source, tmp_path):
+    deployment = Deployment(tmp_path / "d")
+    copy(source, deployment.raw)
+    assert deployment.run().success
+    before = dict(deployment.query("select courier_name, courier from staging.courier_names"))
+    assert "丰网速运" not in before
+
+    # One order of a new day, shipped by a spelling no file used before (an alias of no code).
+    (deployment.raw / "orders" / "orders_shop01_2024-10-10.csv").write_text(
+        "order_id,shop_id,buyer_id,status,created_at,paid_at,shipped_at,completed_at,total_amount,paid_amount,"
+        "refund_amount,item_count,category,channel,is_mobile,province,city,district,courier,tracking_no,"
+        "rural_station_id\n"
+        "3999999999999999999,shop01,tb_9_000001,WAIT_BUYER_CONFIRM_GOODS,2024-10-10T09:00:00+08:00,"
+        "2024-10-10T09:01:00+08:00,2024-10-10T15:00:00+08:00,,50.0,50.0,0.0,1,女装/连衣裙,直通车,true,"
+        "浙江省,杭州市,西湖区,丰网速运,FW0001,\n",
+        encoding="utf-8",
+    )
+    result = deployment.run()
+    # a new name maps no name that was there before: the tables that look names up merge or stay
+    assert result.success and builds(result) == expect(orders="merge", paid_orders="merge", courier_names="merge")
+    after = dict(deployment.query("select courier_name, courier from staging.courier_names"))
+    assert after == {**before, "丰网速运": "丰网速运"}  # kept as given: no alias matches it
+    assert deployment.query(
+        "select courier from staging.orders where order_id = '3999999999999999999'"
+    ) == [("丰网速运",)]
 
     whole = Deployment(tmp_path / "whole")
     copy(deployment.raw, whole.raw)

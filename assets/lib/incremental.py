@@ -1,10 +1,15 @@
 """Staging that follows the new data instead of the history.
 
-staging.orders and staging.paid_orders record what they were built from (audit.staging_inputs):
-every lake file with its version (size and modification time: a reload rewrites the file) and a
-`reference` fingerprint of the SQL and reference data they are built with. A run that only added
-lake files merges the rows of those files; anything else (a file replaced or removed, a mapping or
-the SQL changed, the table missing) rebuilds the table from the whole lake, as before.
+The large staging tables record what they were built from (audit.staging_inputs): every lake file
+with its version (size and modification time: a reload rewrites the file) and a `reference`
+fingerprint of the SQL they are built with and of the content of the staging tables they read.
+
+- staging.orders, staging.paid_orders and staging.courier_names merge the rows of lake files that
+  are new since they were built;
+- staging.traffic, staging.courier, staging.courier_days and staging.targets are left as they are
+  when nothing they read changed, and rebuilt otherwise;
+- anything else (a file replaced or removed, a mapping or the SQL changed, the table missing)
+  rebuilds the table from the whole lake.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from .sql import fetch_sql, run_sql, sql_text, table_exists, transaction
 
 REFERENCE = "reference"
 SETUP_SQL = ("setup/create_schemas", "setup/create_macros", "setup/create_metrics")
+COURIER_NAMES_SQL = ("staging/courier_names_mapped", "staging/courier_names", "staging/courier_names_merge")
 ORDERS_SQL = ("staging/orders_current", "staging/orders", "staging/orders_new", "staging/orders_merge_delete",
               "staging/orders_merge_insert")
 PAID_SQL = ("staging/paid_order_rows", "staging/paid_orders", "staging/paid_orders_merge_delete",
@@ -41,17 +47,39 @@ def _sql_fingerprint(names: tuple[str, ...]) -> str:
     return hashlib.sha256("".join(sql_text(n) for n in (*SETUP_SQL, *names)).encode()).hexdigest()[:16]
 
 
-def lake_inputs(lake_dir: Path, source: str) -> dict[str, str]:
-    """Every lake file of a source with its version."""
+def lake_inputs(lake_dir: Path, *sources: str) -> dict[str, str]:
+    """Every lake file of the sources with its version."""
     inputs = {}
-    for path in batch_files(lake_dir, source):
-        stat = os.stat(path)
-        inputs[path] = f"{stat.st_size}:{stat.st_mtime_ns}"
+    for source in sources:
+        for path in batch_files(lake_dir, source):
+            stat = os.stat(path)
+            inputs[path] = f"{stat.st_size}:{stat.st_mtime_ns}"
     return inputs
 
 
-def plan(con: duckdb.DuckDBPyConnection, table: str, inputs: dict[str, str]) -> Plan:
-    """Rebuild, merge the new lake files, or nothing, for staging.<table> given its inputs now."""
+# Tables that only gain rows between rebuilds, each new row a function of its key and the table's
+# reference: a table looking keys up in one is affected by its reference, not by its new rows.
+# (staging.courier_names: a name's code depends only on the name and staging.couriers.)
+LOOKUPS = ("courier_names",)
+
+
+def _version(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    if table in LOOKUPS:
+        return dict(fetch_sql(con, "audit/staging_inputs", {"table_name": table})).get(REFERENCE, "")
+    ((rows, digest),) = fetch_sql(con, "staging/table_digest", {"table": f"staging.{table}"})
+    return f"{rows}:{digest}"
+
+
+def reference(con: duckdb.DuckDBPyConnection, sql: tuple[str, ...], upstream: tuple[str, ...]) -> str:
+    """The SQL a table is built with and what it reads of the staging tables upstream: their
+    content (a count and an order-independent hash of their rows: cheap for the reference-sized
+    tables it is used on), or a lookup table's reference."""
+    return "/".join([_sql_fingerprint(sql), *(_version(con, u) for u in upstream)])
+
+
+def plan(con: duckdb.DuckDBPyConnection, table: str, inputs: dict[str, str], merge: bool = True) -> Plan:
+    """Rebuild, merge the new lake files, or nothing, for staging.<table> given its inputs now
+    (new lake files rebuild a table that cannot `merge`)."""
     before = dict(fetch_sql(con, "audit/staging_inputs", {"table_name": table}))
     if not table_exists(con, "staging", table) or not before:
         return Plan("rebuild", [], inputs, "first build")
@@ -63,6 +91,8 @@ def plan(con: duckdb.DuckDBPyConnection, table: str, inputs: dict[str, str]) -> 
     new = sorted(p for p in inputs if p not in before)
     if not new:
         return Plan("unchanged", [], inputs, "no new lake files")
+    if not merge:
+        return Plan("rebuild", [], inputs, f"{len(new)} new lake file(s)")
     return Plan("merge", new, inputs, f"{len(new)} new lake file(s)")
 
 
@@ -82,8 +112,7 @@ def _record(con: duckdb.DuckDBPyConnection, table: str, inputs: dict[str, str]) 
 def build_orders(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
     """staging.orders, merged from the new lake files or rebuilt from the whole lake."""
     inputs = lake_inputs(lake_dir, "orders")
-    (reference,) = fetch_sql(con, "staging/orders_reference")[0]
-    inputs[REFERENCE] = f"{_sql_fingerprint(ORDERS_SQL)}:{reference}"
+    inputs[REFERENCE] = reference(con, ORDERS_SQL, ("shops", "channels", "courier_names"))
     p = plan(con, "orders", inputs)
     if p.mode == "unchanged":
         return p
@@ -139,4 +168,51 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
     finally:
         if touched is not None:
             con.unregister("touched_files")
+    return p
+
+
+def build_courier_names(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
+    """staging.courier_names: the names of new lake files added to it (a name's code depends only on
+    the name and staging.couriers), or rebuilt from every orders and courier file."""
+    inputs = lake_inputs(lake_dir, "orders", "courier")
+    inputs[REFERENCE] = reference(con, COURIER_NAMES_SQL, ("couriers",))
+    p = plan(con, "courier_names", inputs)
+    if p.mode == "unchanged":
+        return p
+    files = p.new_files if p.mode == "merge" else [f for f in inputs if f != REFERENCE]
+    source = (
+        con.read_parquet(files, union_by_name=True).select("courier")
+        if files
+        else con.sql("select null::varchar as courier where false")
+    )
+    con.register("courier_name_source", source)
+    try:
+        run_sql(con, "staging/courier_names_mapped")
+        with transaction(con):
+            run_sql(con, "staging/courier_names" if p.mode == "rebuild" else "staging/courier_names_merge")
+            _record(con, "courier_names", p.inputs)
+    finally:
+        con.execute("drop view if exists courier_names_mapped")
+        con.unregister("courier_name_source")
+    return p
+
+
+def build_when_changed(
+    con: duckdb.DuckDBPyConnection, table: str, lake_dir: Path, lakes: tuple[str, ...], upstream: tuple[str, ...],
+    sql: tuple[str, ...], params: dict,
+) -> Plan:
+    """staging.<table> rebuilt by its SQL when a lake file or a staging table it reads changed (or
+    its SQL did); left as it is otherwise."""
+    inputs = lake_inputs(lake_dir, *lakes)
+    bound = sorted((k, str(v)) for k, v in params.items() if any(f"${k}" in sql_text(name) for name in sql))
+    inputs[REFERENCE] = f"{reference(con, sql, upstream)}/{bound}"
+    p = plan(con, table, inputs, merge=False)
+    if p.mode == "unchanged":
+        return p
+    for source in lakes:
+        register_lake(con, lake_dir, source)
+    with transaction(con):
+        for name in sql:
+            run_sql(con, name, params)
+        _record(con, table, p.inputs)
     return p
