@@ -111,7 +111,7 @@ def batch_check_result(source: str, results: list[SuiteResult], rows_validated: 
 # Layer checks: GX suites over the staging rows a run touched and over the marts, blocking publish.
 
 # Rows handed to GX at once by a layer check: its pandas copy is what a check holds in memory.
-CHECK_BATCH_ROWS = 250_000
+CHECK_BATCH_ROWS = 100_000
 
 
 def _layer_check(
@@ -136,7 +136,8 @@ def _layer_check(
                 return AssetCheckResult(passed=True, metadata={"rows_validated": 0, "note": note})
             for suite, sql, key in suites:
                 validated = 0
-                frames = query_batches(con, sql, params, key, CHECK_BATCH_ROWS) if key else iter(())
+                scratch = settings.scratch_dir / name
+                frames = query_batches(con, sql, params, key, CHECK_BATCH_ROWS, scratch) if key else iter(())
                 for frame in frames:  # one batch in memory at a time
                     results.append(validate(suite, frame))
                     validated += frame.height

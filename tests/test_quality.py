@@ -61,7 +61,7 @@ def test_traffic_total_rows_are_not_judged():
     assert not validate("traffic_batch", frame.with_columns(is_total=pl.lit(False))).success
 
 
-def test_layer_checks_stream_batches_that_never_split_a_key(monkeypatch):
+def test_layer_checks_stream_batches_that_never_split_a_key(monkeypatch, tmp_path):
     # 40 keys, each on 1 to 4 rows (100 rows), in batches of about 10: every key must land in one
     # batch, so that a uniqueness expectation on the key sees all its rows at once.
     import duckdb
@@ -71,8 +71,10 @@ def test_layer_checks_stream_batches_that_never_split_a_key(monkeypatch):
     con = duckdb.connect()
     con.execute("create table t as select k as a, r from range(40) as k(k), range(1 + k % 4) as r(r) order by random()")
     monkeypatch.setattr(sql, "sql_text", lambda name: "select a, r from t")
-    batches = list(sql.query_batches(con, "any", None, ("a",), 10))
+    batches = list(sql.query_batches(con, "any", None, ("a",), 10, tmp_path / "scratch"))
     assert sum(b.height for b in batches) == 100
+    assert sorted(pl.concat(batches).rows()) == con.execute("select a, r from t order by all").fetchall()
+    assert not (tmp_path / "scratch").exists()  # the spilled batches are removed
     owners = {}
     for i, batch in enumerate(batches):
         for a in batch["a"].to_list():

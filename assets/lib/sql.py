@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,22 +52,42 @@ def query_fingerprint(con: duckdb.DuckDBPyConnection, name: str, params: dict | 
 
 
 def query_batches(
-    con: duckdb.DuckDBPyConnection, name: str, params: dict | None, key: tuple[str, ...], rows: int
+    con: duckdb.DuckDBPyConnection, name: str, params: dict | None, key: tuple[str, ...], rows: int, scratch: Path
 ) -> Iterator[pl.DataFrame]:
     """The result of a query file as Polars frames of about `rows` rows, one in memory at a time.
 
     Rows are split by a hash of `key`, so the rows of one key are always in the same frame: a
     uniqueness expectation on the key holds frame by frame exactly when it holds for the whole
-    result. Each frame is its own query (no sort of the whole result, which DuckDB would spill)."""
+    result. The query runs once, written to Parquet under `scratch` one folder per frame (DuckDB
+    streams that write within its memory limit; a sort of the whole result would not), and the
+    folder is removed afterwards."""
     text = sql_text(name)
     bound = _bound(text, params) or {}
     ((total,),) = con.execute(f"select count(*) from ({text}) as q", bound or None).fetchall()
-    count = max(1, -(-total // rows))
-    sliced = f"select * from ({text}) as q where hash({', '.join(key)}) % $batch_count = $batch_index"
-    for index in range(count):
-        frame = con.sql(sliced, params={**bound, "batch_count": count, "batch_index": index}).pl()
+    count = -(-total // rows)
+    if count <= 1:
+        frame = con.sql(text, params=bound or None).pl()
         if frame.height:
             yield frame
+        return
+    shutil.rmtree(scratch, ignore_errors=True)
+    target = str(scratch).replace("'", "''")
+    try:
+        con.execute("set preserve_insertion_order = false")  # the frames' row order is not used
+        try:
+            con.execute(
+                f"copy (select *, hash({', '.join(key)}) % $batch_count as _batch from ({text}) as q) "
+                f"to '{target}' (format parquet, partition_by (_batch))",
+                {**bound, "batch_count": count},
+            )
+        finally:
+            con.execute("reset preserve_insertion_order")
+        for index in range(count):
+            folder = scratch / f"_batch={index}"
+            if folder.is_dir():
+                yield pl.read_parquet(folder / "*.parquet")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def fetch_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> list[tuple]:
