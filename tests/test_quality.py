@@ -71,10 +71,11 @@ def test_layer_checks_stream_batches_that_never_split_a_key(monkeypatch, tmp_pat
     con = duckdb.connect()
     con.execute("create table t as select k as a, r from range(40) as k(k), range(1 + k % 4) as r(r) order by random()")
     monkeypatch.setattr(sql, "sql_text", lambda name: "select a, r from t")
-    batches = list(sql.query_batches(con, "any", None, ("a",), 10, tmp_path / "scratch"))
+    scratch = tmp_path / "state" / "scratch" / "check"  # folders that do not exist yet
+    batches = list(sql.query_batches(con, "any", None, ("a",), 10, scratch))
     assert sum(b.height for b in batches) == 100
     assert sorted(pl.concat(batches).rows()) == con.execute("select a, r from t order by all").fetchall()
-    assert not (tmp_path / "scratch").exists()  # the spilled batches are removed
+    assert not scratch.exists()  # the spilled batches are removed
     owners = {}
     for i, batch in enumerate(batches):
         for a in batch["a"].to_list():

@@ -71,6 +71,7 @@ def query_batches(
             yield frame
         return
     shutil.rmtree(scratch, ignore_errors=True)
+    scratch.parent.mkdir(parents=True, exist_ok=True)  # DuckDB creates the last folder only
     target = str(scratch).replace("'", "''")
     try:
         con.execute("set preserve_insertion_order = false")  # the frames' row order is not used
