@@ -1,5 +1,6 @@
 """Marts layer: the quarterly tables analysts query (contract §6), each rebuilt from staging with
-the shared metric definitions, its restated quarters recorded in audit.restatements."""
+the shared metric definitions when a staging table it reads changed, its restated quarters recorded
+in audit.restatements."""
 
 from dataclasses import dataclass
 
@@ -7,7 +8,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from dagster_duckdb import DuckDBResource
 
 from .db import POOL, table_metadata, working_db
-from .lib import restatements
+from .lib import incremental, restatements
 from .lib.glossary import TABLES, apply_comments
 from .lib.sql import run_sql
 from .resources import PipelineSettings
@@ -59,6 +60,13 @@ def _mart_asset(name: str, mart: Mart):
     def mart_table(context: AssetExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource) -> MaterializeResult:
         params = settings.sql_params()
         with working_db(settings, duckdb) as con:
+            plan = incremental.mart_plan(con, name, mart.upstream, params)
+            if plan.mode == "unchanged":
+                context.log.info(f"marts.{name}: unchanged ({plan.reason})")
+                return MaterializeResult(metadata={
+                    **table_metadata(con, "marts", name), "build": plan.mode, "build_reason": plan.reason,
+                    "restated_quarters": MetadataValue.md("none"),
+                })
             had_rows = restatements.keep_previous(con, name)
             run_sql(con, f"marts/{name}", params)
             fiscal = params["fiscal_start_month"]
@@ -70,7 +78,8 @@ def _mart_asset(name: str, mart: Mart):
             )
             restatements.record(con, context.run_id, name, restated)
             apply_comments(con, "marts", name)
-            metadata = table_metadata(con, "marts", name)
+            incremental.record_mart(con, name, plan)
+            metadata = {**table_metadata(con, "marts", name), "build": plan.mode, "build_reason": plan.reason}
         for quarter, reason in restated:
             context.log.info(f"restated marts.{name} {quarter}: {reason}")
         metadata["restated_quarters"] = MetadataValue.md(

@@ -54,6 +54,15 @@ def builds(result) -> dict[str, str]:
     return out
 
 
+def mart_builds(result) -> dict[str, str]:
+    """mart -> how this run built it (rebuild | unchanged)."""
+    return {
+        e.asset_key.path[-1]: e.step_materialization_data.materialization.metadata["build"].value
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.path[0] == "marts"
+    }
+
+
 def expect(**modes: str) -> dict[str, str]:
     """Every tracked staging table `unchanged` but those named."""
     return {t: modes.get(t, "unchanged") for t in TRACKED}
@@ -81,9 +90,13 @@ def test_merged_runs_end_where_a_rebuild_does(source, tmp_path, monkeypatch):
         result = step.run()
         # an orders batch leaves traffic, courier and targets alone (their inputs did not change)
         assert result.success and builds(result) == expect(orders="merge", paid_orders="merge", courier_names="merge")
+        # every mart reads the orders but the courier table, which reads courier_days alone
+        marts = mart_builds(result)
+        assert len(marts) == 8 and {m for m, b in marts.items() if b == "unchanged"} == {"quarterly_courier_kpis"}
 
     nothing_new = step.run()
     assert nothing_new.success and builds(nothing_new) == expect()
+    assert set(mart_builds(nothing_new).values()) == {"unchanged"}  # no quarter recomputed
 
     whole = Deployment(tmp_path / "whole")
     copy(source, whole.raw)
@@ -151,3 +164,24 @@ def test_a_new_courier_name_in_an_orders_batch_reaches_the_courier_tables(source
     copy(deployment.raw, whole.raw)
     assert whole.run().success
     assert snapshot(deployment) == snapshot(whole)
+
+
+def test_a_table_is_rebuilt_on_every_staging_table_its_sql_reads():
+    # A table is left as it is when the staging tables it declares did not change: a table its SQL
+    # reads but does not declare would go stale.
+    import re
+
+    from assets.lib.incremental import COURIER_NAMES_SQL, ORDERS_SQL, PAID_SQL
+    from assets.lib.sql import sql_text
+    from assets.marts import MARTS
+    from assets.staging import TABLES
+
+    def read(names) -> set[str]:
+        return {t for n in names for t in re.findall(r"\bstaging\.(\w+)", sql_text(n))}
+
+    for name, mart in MARTS.items():
+        assert read([f"marts/{name}"]) == set(mart.upstream), name
+    built = {"orders": ORDERS_SQL, "paid_orders": PAID_SQL, "courier_names": COURIER_NAMES_SQL}
+    for name, table in TABLES.items():
+        if table.skip_unchanged or name in built:
+            assert read(built.get(name) or table.sql or [f"staging/{name}"]) - {name} == set(table.upstream), name

@@ -64,24 +64,34 @@ LOOKUPS = ("courier_names",)
 
 
 def _version(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """What a table built from staging.<table> needs to know of it: a lookup table's reference; the
+    inputs a table built here was built from (its content is a function of them, and 10M rows
+    would take seconds to hash); else its content, as a count and an order-independent hash."""
+    recorded = dict(fetch_sql(con, "audit/staging_inputs", {"table_name": table}))
     if table in LOOKUPS:
-        return dict(fetch_sql(con, "audit/staging_inputs", {"table_name": table})).get(REFERENCE, "")
+        return recorded.get(REFERENCE, "")
+    if recorded:
+        return hashlib.sha256(repr(sorted(recorded.items())).encode()).hexdigest()[:16]
     ((rows, digest),) = fetch_sql(con, "staging/table_digest", {"table": f"staging.{table}"})
     return f"{rows}:{digest}"
 
 
-def reference(con: duckdb.DuckDBPyConnection, sql: tuple[str, ...], upstream: tuple[str, ...]) -> str:
-    """The SQL a table is built with and what it reads of the staging tables upstream: their
-    content (a count and an order-independent hash of their rows: cheap for the reference-sized
-    tables it is used on), or a lookup table's reference."""
-    return "/".join([_sql_fingerprint(sql), *(_version(con, u) for u in upstream)])
+def reference(
+    con: duckdb.DuckDBPyConnection, sql: tuple[str, ...], upstream: tuple[str, ...], params: dict | None = None
+) -> str:
+    """The SQL a table is built with, the parameters it binds, and what it reads of the staging
+    tables upstream (their version)."""
+    bound = sorted((k, str(v)) for k, v in (params or {}).items() if any(f"${k}" in sql_text(n) for n in sql))
+    return "/".join([_sql_fingerprint(sql), *(_version(con, u) for u in upstream), repr(bound)])
 
 
-def plan(con: duckdb.DuckDBPyConnection, table: str, inputs: dict[str, str], merge: bool = True) -> Plan:
-    """Rebuild, merge the new lake files, or nothing, for staging.<table> given its inputs now
+def plan(
+    con: duckdb.DuckDBPyConnection, table: str, inputs: dict[str, str], merge: bool = True, schema: str = "staging"
+) -> Plan:
+    """Rebuild, merge the new lake files, or nothing, for <schema>.<table> given its inputs now
     (new lake files rebuild a table that cannot `merge`)."""
-    before = dict(fetch_sql(con, "audit/staging_inputs", {"table_name": table}))
-    if not table_exists(con, "staging", table) or not before:
+    before = dict(fetch_sql(con, "audit/staging_inputs", {"table_name": recorded_as(schema, table)}))
+    if not table_exists(con, schema, table) or not before:
         return Plan("rebuild", [], inputs, "first build")
     if before.get(REFERENCE) != inputs[REFERENCE]:
         return Plan("rebuild", [], inputs, "reference data or SQL changed")
@@ -94,6 +104,11 @@ def plan(con: duckdb.DuckDBPyConnection, table: str, inputs: dict[str, str], mer
     if not merge:
         return Plan("rebuild", [], inputs, f"{len(new)} new lake file(s)")
     return Plan("merge", new, inputs, f"{len(new)} new lake file(s)")
+
+
+def recorded_as(schema: str, table: str) -> str:
+    """audit.staging_inputs names a staging table by its name, any other by schema.name."""
+    return table if schema == "staging" else f"{schema}.{table}"
 
 
 def _record(con: duckdb.DuckDBPyConnection, table: str, inputs: dict[str, str]) -> None:
@@ -204,8 +219,7 @@ def build_when_changed(
     """staging.<table> rebuilt by its SQL when a lake file or a staging table it reads changed (or
     its SQL did); left as it is otherwise."""
     inputs = lake_inputs(lake_dir, *lakes)
-    bound = sorted((k, str(v)) for k, v in params.items() if any(f"${k}" in sql_text(name) for name in sql))
-    inputs[REFERENCE] = f"{reference(con, sql, upstream)}/{bound}"
+    inputs[REFERENCE] = reference(con, sql, upstream, params)
     p = plan(con, table, inputs, merge=False)
     if p.mode == "unchanged":
         return p
@@ -216,3 +230,20 @@ def build_when_changed(
             run_sql(con, name, params)
         _record(con, table, p.inputs)
     return p
+
+
+def mart_plan(con: duckdb.DuckDBPyConnection, mart: str, upstream: tuple[str, ...], params: dict) -> Plan:
+    """marts.<mart> is rebuilt when a staging table it reads, its SQL or a parameter changed, and
+    left as it is otherwise (a run with nothing new recomputes no quarter). Record the plan's
+    inputs with `record_mart` once the table is built."""
+    sql = (f"marts/{mart}",)
+    p = plan(con, mart, {REFERENCE: reference(con, sql, upstream, params)}, merge=False, schema="marts")
+    if p.mode == "unchanged":
+        return Plan("unchanged", [], p.inputs, "no staging table it reads changed")
+    if p.reason == "reference data or SQL changed":
+        return Plan("rebuild", [], p.inputs, "a staging table it reads, its SQL or a parameter changed")
+    return p
+
+
+def record_mart(con: duckdb.DuckDBPyConnection, mart: str, p: Plan) -> None:
+    _record(con, recorded_as("marts", mart), p.inputs)
