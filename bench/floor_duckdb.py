@@ -1,9 +1,10 @@
 """The floor: bare DuckDB computing quarterly_shop_kpis from a raw folder of canonical exports.
 
-    python bench/floor_duckdb.py RAW_DIR OUT.parquet
+    python bench/floor_duckdb.py RAW_DIR OUT.parquet [MEMORY_LIMIT]
 
 Reads every orders / traffic CSV (plain or gzip), the targets and the shop aliases, and writes the
-table to OUT. No Dagster, no lake, no audit, no checks: the cost of parsing plus one query."""
+table to OUT. No Dagster, no lake, no audit, no checks: the cost of parsing plus one query. DuckDB's
+own memory limit (80% of RAM) unless MEMORY_LIMIT (e.g. 1GB) is given."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ def files(folder: Path) -> list[str]:
     return sorted(str(p) for p in folder.iterdir() if p.name.endswith((".csv", ".csv.gz")))
 
 
-def main(raw: Path, out: Path) -> None:
-    con = duckdb.connect()
+def main(raw: Path, out: Path, memory_limit: str | None = None) -> None:
+    con = duckdb.connect(config={"memory_limit": memory_limit} if memory_limit else {})
     con.execute(
         SQL.read_text(encoding="utf-8"),
         {
@@ -34,4 +35,4 @@ def main(raw: Path, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    main(Path(sys.argv[1]), Path(sys.argv[2]), *sys.argv[3:4])

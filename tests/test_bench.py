@@ -44,9 +44,12 @@ def test_the_workload_options_shape_the_files(published):
     assert not list((published.raw / "orders").glob("ExportOrderList*"))  # no seller-centre GBK shop
 
 
-@pytest.mark.parametrize("script", [floor_duckdb, pandas_kpis], ids=["floor", "pandas"])
-def test_comparison_scripts_compute_the_published_shop_kpis(published, script, tmp_path):
-    script.main(published.raw, tmp_path / "kpis.parquet")
+@pytest.mark.parametrize(
+    ("script", "args"), [(floor_duckdb, ()), (floor_duckdb, ("256MB",)), (pandas_kpis, ())],
+    ids=["floor", "floor within a memory limit", "pandas"],
+)
+def test_comparison_scripts_compute_the_published_shop_kpis(published, script, args, tmp_path):
+    script.main(published.raw, tmp_path / "kpis.parquet", *args)
     expected = compare.published_kpis(published.warehouse)
     assert sorted(expected["quarter"].unique()) == ["2024Q3", "2024Q4"]
     assert compare.differences(expected, compare.read(tmp_path / "kpis.parquet")) == []
