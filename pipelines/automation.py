@@ -25,7 +25,7 @@ from dagster import (
 
 from assets.resources import PipelineSettings
 
-from .batches import JOB, not_loaded, run_requests, scan
+from .batches import JOB, not_loaded, run_requests, scan, scan_known
 
 AUTOMATION_ENV = "TAOBAO_OPS_AUTOMATION"
 SCHEDULE_ENV = "TAOBAO_OPS_SCHEDULE"
@@ -77,7 +77,7 @@ def build_automations(refresh_keys: list[AssetKey]) -> tuple[list, list]:
         "quarantined before), which rebuilds the quarters they touch, validates and publishes.",
     )
     def daily(context: ScheduleEvaluationContext, settings: PipelineSettings):
-        pending = not_loaded(settings, scan(settings.raw))
+        pending = not_loaded(settings, scan_known(settings))
         if not pending:
             return SkipReason(f"every file in {settings.raw} is loaded")
         context.log.info(f"{len(pending)} file(s) to load: " + ", ".join(s.key for s in pending[:20]))

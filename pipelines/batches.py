@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +74,30 @@ def scan(raw_dir: Path, known: dict[str, list] | None = None) -> list[RawFileSta
             states.append(
                 RawFileState(source, raw.name, stat.st_size, stat.st_mtime_ns, digest, stat.st_ctime_ns, stat.st_ino)
             )
+    return states
+
+
+# The last scan's file states, so that a run re-hashes only files that changed since (5 GB of raw
+# files took 3.3 s to hash for every run).
+SCAN_CACHE = "raw_files.json"
+
+
+def scan_known(settings: PipelineSettings) -> list[RawFileState]:
+    """`scan` of the raw folder, trusting the hash of a file whose size, times and inode are those
+    the previous scan recorded under the state folder; records this scan's."""
+    cache = Path(settings.state_dir) / SCAN_CACHE
+    try:
+        known = json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    states = scan(settings.raw, known if isinstance(known, dict) else {})
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({s.key: s.cursor_entry for s in states}), encoding="utf-8")
+        os.replace(tmp, cache)
+    except OSError:
+        pass  # only a cache: the next scan hashes again
     return states
 
 
@@ -160,7 +186,7 @@ def plan_run(
     if start and end and start > end:
         raise ValueError(f"the first batch date {start} is after the last {end}")
     if not (start and end):
-        pending = batch_range(not_loaded(settings, scan(settings.raw)))
+        pending = batch_range(not_loaded(settings, scan_known(settings)))
         extremes = (pending.start, pending.end) if pending else ()
         keys = [k for k in extremes if (not start or k >= start) and (not end or k <= end)]
         if start:

@@ -250,3 +250,28 @@ def test_one_bound_given_the_other_follows_the_files_and_never_errs(built):
     assert plan(last="2024-06-01") == {RANGE_START_TAG: "2024-06-01", RANGE_END_TAG: "2024-06-01"}
     with pytest.raises(ValueError, match="is after the last"):
         plan(first="2024-09-10", last="2024-09-01")
+
+
+def test_a_run_hashes_only_the_files_that_changed_since_the_last_scan(built, monkeypatch):
+    from pipelines import batches
+
+    hashed = []
+    real = batches.sha256
+    monkeypatch.setattr(batches, "sha256", lambda path: hashed.append(path.name) or real(path))
+    first = batches.scan_known(built.settings())
+    assert len(hashed) == len(first) > 1  # the first scan (of this cache) hashes every file
+
+    hashed.clear()
+    assert batches.scan_known(built.settings()) == first and hashed == []
+
+    # other bytes of the same size, the mtime put back (cp -p): its ctime moved, so it is hashed again
+    path = built.raw / "orders" / "orders_2024-07-01.csv"
+    stat, data = path.stat(), path.read_bytes()
+    changed = data.replace(b"2024-07-01", b"2024-07-02", 1)
+    assert changed != data and len(changed) == len(data)
+    path.write_bytes(changed)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    hashed.clear()
+    again = batches.scan_known(built.settings())
+    assert hashed == ["orders_2024-07-01.csv"]
+    assert [s for s in again if s.sha256 != dict((f.key, f.sha256) for f in first)[s.key]][0].name == hashed[0]
