@@ -275,3 +275,12 @@ def test_a_run_hashes_only_the_files_that_changed_since_the_last_scan(built, mon
     again = batches.scan_known(built.settings())
     assert hashed == ["orders_2024-07-01.csv"]
     assert [s for s in again if s.sha256 != dict((f.key, f.sha256) for f in first)[s.key]][0].name == hashed[0]
+
+
+def test_the_first_and_last_batch_dates_are_dagsters_own():
+    # computed directly (a run clamps every file name to them), they must be the partitions' keys
+    from assets.partitions import BATCH_DATES, clamp, first_key, last_key
+
+    assert (first_key(), last_key()) == (BATCH_DATES.get_first_partition_key(), BATCH_DATES.get_last_partition_key())
+    assert clamp("2023-06-30") == BATCH_DATES.get_first_partition_key()
+    assert clamp("2999-01-01") == BATCH_DATES.get_last_partition_key()

@@ -1,13 +1,14 @@
-"""Staging that follows the new data instead of the history.
+"""Tables that follow the new data instead of the history.
 
-The large staging tables record what they were built from (audit.staging_inputs): every lake file
-with its version (size and modification time: a reload rewrites the file) and a `reference`
-fingerprint of the SQL they are built with and of the content of the staging tables they read.
+The staging tables below and every mart record what they were built from (audit.staging_inputs):
+every lake file with its version (size and modification time: a reload rewrites the file) and a
+`reference` fingerprint of their SQL, the parameters it binds, and the version of each staging
+table they read (`_version`).
 
 - staging.orders, staging.paid_orders and staging.courier_names merge the rows of lake files that
   are new since they were built;
-- staging.traffic, staging.courier, staging.courier_days and staging.targets are left as they are
-  when nothing they read changed, and rebuilt otherwise;
+- staging.traffic, staging.courier, staging.courier_days, staging.targets and the marts are left as
+  they are when nothing they read changed, and rebuilt otherwise;
 - anything else (a file replaced or removed, a mapping or the SQL changed, the table missing)
   rebuilds the table from the whole lake.
 """
@@ -94,13 +95,13 @@ def plan(
     if not table_exists(con, schema, table) or not before:
         return Plan("rebuild", [], inputs, "first build")
     if before.get(REFERENCE) != inputs[REFERENCE]:
-        return Plan("rebuild", [], inputs, "reference data or SQL changed")
+        return Plan("rebuild", [], inputs, "its SQL, a parameter or a staging table it reads changed")
     changed = [p for p, v in before.items() if p != REFERENCE and inputs.get(p) != v]
     if changed:
         return Plan("rebuild", [], inputs, f"{len(changed)} lake file(s) replaced or removed")
     new = sorted(p for p in inputs if p not in before)
     if not new:
-        return Plan("unchanged", [], inputs, "no new lake files")
+        return Plan("unchanged", [], inputs, "nothing it reads changed")
     if not merge:
         return Plan("rebuild", [], inputs, f"{len(new)} new lake file(s)")
     return Plan("merge", new, inputs, f"{len(new)} new lake file(s)")
@@ -237,12 +238,7 @@ def mart_plan(con: duckdb.DuckDBPyConnection, mart: str, upstream: tuple[str, ..
     left as it is otherwise (a run with nothing new recomputes no quarter). Record the plan's
     inputs with `record_mart` once the table is built."""
     sql = (f"marts/{mart}",)
-    p = plan(con, mart, {REFERENCE: reference(con, sql, upstream, params)}, merge=False, schema="marts")
-    if p.mode == "unchanged":
-        return Plan("unchanged", [], p.inputs, "no staging table it reads changed")
-    if p.reason == "reference data or SQL changed":
-        return Plan("rebuild", [], p.inputs, "a staging table it reads, its SQL or a parameter changed")
-    return p
+    return plan(con, mart, {REFERENCE: reference(con, sql, upstream, params)}, merge=False, schema="marts")
 
 
 def record_mart(con: duckdb.DuckDBPyConnection, mart: str, p: Plan) -> None:
