@@ -35,6 +35,8 @@ sys.path.insert(0, str(BENCH))
 import compare  # noqa: E402
 import workload as workloads  # noqa: E402
 
+from pipelines.settings import VALUE_DEFAULTS  # noqa: E402
+
 PYTHON = sys.executable
 TAOBAO_OPS = str(Path(PYTHON).with_name("taobao-ops"))
 console = Console(stderr=True)
@@ -194,14 +196,8 @@ def script(name: str, raw: Path, out: Path, *args: str) -> list[str]:
     return [PYTHON, str(BENCH / name), str(raw), str(out), *args]
 
 
-def _pipeline_duckdb_limit() -> str:
-    """The memory limit the pipeline gives DuckDB by default, for a floor within the same memory."""
-    from pipelines.settings import VALUE_DEFAULTS
-
-    return VALUE_DEFAULTS["TAOBAO_OPS_DUCKDB_MEMORY_LIMIT"]
-
-
-PIPELINE_DUCKDB_LIMIT = _pipeline_duckdb_limit()
+# The memory limit the pipeline gives DuckDB by default, for a floor within the same memory.
+PIPELINE_DUCKDB_LIMIT = VALUE_DEFAULTS["TAOBAO_OPS_DUCKDB_MEMORY_LIMIT"]
 
 
 def definitions_load(repeat: int) -> Measure:

@@ -72,14 +72,13 @@ def query_batches(
         return
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.parent.mkdir(parents=True, exist_ok=True)  # DuckDB creates the last folder only
-    target = str(scratch).replace("'", "''")
     try:
         con.execute("set preserve_insertion_order = false")  # the frames' row order is not used
         try:
             con.execute(
                 f"copy (select *, hash({', '.join(key)}) % $batch_count as _batch from ({text}) as q) "
-                f"to '{target}' (format parquet, partition_by (_batch))",
-                {**bound, "batch_count": count},
+                "to $scratch (format parquet, partition_by (_batch))",
+                {**bound, "batch_count": count, "scratch": str(scratch)},
             )
         finally:
             con.execute("reset preserve_insertion_order")
