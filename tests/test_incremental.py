@@ -185,3 +185,50 @@ def test_a_table_is_rebuilt_on_every_staging_table_its_sql_reads():
     for name, table in TABLES.items():
         if table.skip_unchanged or name in built:
             assert read(built.get(name) or table.sql or [f"staging/{name}"]) - {name} == set(table.upstream), name
+
+
+def test_a_lake_file_the_courier_names_have_not_seen_yet_is_mapped_once_they_have(source, tmp_path):
+    # Two runs taking turns step by step: run B's raw step writes a lake file with a new courier
+    # spelling after run A built staging.courier_names and before A builds orders and courier. A's
+    # tables cannot map the name yet; once the names have it, the next build must (it stayed
+    # unmapped: the names' reference had not changed).
+    import polars as pl
+    from dagster_duckdb import DuckDBResource
+
+    from assets.db import working_db
+    from assets.lib.defaults import register_defaults
+    from assets.lib.incremental import build_courier_names, build_orders, build_when_changed
+
+    deployment = Deployment(tmp_path / "d")
+    copy(source, deployment.raw)
+    assert deployment.run().success
+    settings = deployment.settings()
+    lake = settings.lake_dir
+    orders = pl.read_parquet(sorted((lake / "orders").glob("*.parquet"))[0]).head(1)
+    orders.with_columns(
+        order_id=pl.lit("3999999999999999999"), courier=pl.lit("中通快递新"), file_name=pl.lit("orders_x_2024-10-10.csv")
+    ).write_parquet(lake / "orders" / "orders_x_2024-10-10.csv.0000000000.parquet")
+    courier = pl.read_parquet(sorted((lake / "courier").glob("*.parquet"))[0]).head(1)
+    courier.with_columns(courier=pl.lit("中通快递新"), region=pl.lit("新区"), file_name=pl.lit("c_2024-10-10.csv")).write_parquet(
+        lake / "courier" / "c_2024-10-10.csv.0000000000.parquet"
+    )
+
+    def build_courier(con):
+        return build_when_changed(
+            con, "courier", lake, ("courier",), ("courier_names",), ("staging/courier",), settings.sql_params()
+        )
+
+    with working_db(settings, DuckDBResource(database=str(settings.working_db))) as con:
+        register_defaults(con)
+        build_orders(con, lake)  # run A: the name is not in staging.courier_names yet
+        build_courier(con)
+        assert build_courier_names(con, lake).mode == "merge"  # run B
+        assert build_orders(con, lake).mode == "rebuild" and build_courier(con).mode == "rebuild"
+        (code,) = con.execute("select courier from staging.courier_names where courier_name = '中通快递新'").fetchone()
+        assert code != "中通快递新"  # an alias of a known company
+        assert con.execute(
+            "select courier from staging.orders where order_id = '3999999999999999999'"
+        ).fetchall() == [(code,)]
+        assert con.execute("select count(*) from staging.courier where courier_name = '中通快递新'").fetchall() == [(1,)]
+        # and once caught up, the lookup's new names alone rebuild nothing
+        assert build_orders(con, lake).mode == "unchanged" and build_courier(con).mode == "unchanged"

@@ -1,7 +1,7 @@
 """Tables that follow the new data instead of the history.
 
 The staging tables below and every mart record what they were built from (audit.staging_inputs):
-every lake file with its version (size and modification time: a reload rewrites the file) and a
+every lake file with its version (size, modification time and inode: a reload replaces the file) and a
 `reference` fingerprint of their SQL, the parameters it binds, and the version of each staging
 table they read (`_version`).
 
@@ -54,36 +54,43 @@ def lake_inputs(lake_dir: Path, *sources: str) -> dict[str, str]:
     for source in sources:
         for path in batch_files(lake_dir, source):
             stat = os.stat(path)
-            inputs[path] = f"{stat.st_size}:{stat.st_mtime_ns}"
+            inputs[path] = f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"  # a reload is a new file
     return inputs
 
 
 # Tables that only gain rows between rebuilds, each new row a function of its key and the table's
-# reference: a table looking keys up in one is affected by its reference, not by its new rows.
-# (staging.courier_names: a name's code depends only on the name and staging.couriers.)
+# reference: a table looking keys up in one is affected by its reference, not by its new rows, as
+# long as the lookup holds every lake file the table is built from. (staging.courier_names: a
+# name's code depends only on the name and staging.couriers.)
 LOOKUPS = ("courier_names",)
 
 
-def _version(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """What a table built from staging.<table> needs to know of it: a lookup table's reference; the
-    inputs a table built here was built from (its content is a function of them, and 10M rows
-    would take seconds to hash); else its content, as a count and an order-independent hash."""
+def _version(con: duckdb.DuckDBPyConnection, table: str, lake: dict[str, str]) -> str:
+    """What a table built from staging.<table> and the lake files `lake` needs to know of it:
+
+    - a lookup's reference, when the lookup was built from every one of those files; else (another
+      run's file landed between the two steps) its content, so that the table is rebuilt once the
+      lookup has caught up;
+    - the inputs a table built here was built from (its content is a function of them, and 10M
+      rows would take seconds to hash);
+    - else its content, as a count and an order-independent hash."""
     recorded = dict(fetch_sql(con, "audit/staging_inputs", {"table_name": table}))
-    if table in LOOKUPS:
-        return recorded.get(REFERENCE, "")
-    if recorded:
+    if table in LOOKUPS and recorded and all(recorded.get(path) == v for path, v in lake.items() if path != REFERENCE):
+        return recorded[REFERENCE]
+    if recorded and table not in LOOKUPS:
         return hashlib.sha256(repr(sorted(recorded.items())).encode()).hexdigest()[:16]
     ((rows, digest),) = fetch_sql(con, "staging/table_digest", {"table": f"staging.{table}"})
     return f"{rows}:{digest}"
 
 
 def reference(
-    con: duckdb.DuckDBPyConnection, sql: tuple[str, ...], upstream: tuple[str, ...], params: dict | None = None
+    con: duckdb.DuckDBPyConnection, sql: tuple[str, ...], upstream: tuple[str, ...], params: dict | None = None,
+    lake: dict[str, str] | None = None,
 ) -> str:
     """The SQL a table is built with, the parameters it binds, and what it reads of the staging
-    tables upstream (their version)."""
+    tables upstream (their version, given the lake files `lake` the table reads)."""
     bound = sorted((k, str(v)) for k, v in (params or {}).items() if any(f"${k}" in sql_text(n) for n in sql))
-    return "/".join([_sql_fingerprint(sql), *(_version(con, u) for u in upstream), repr(bound)])
+    return "/".join([_sql_fingerprint(sql), *(_version(con, u, lake or {}) for u in upstream), repr(bound)])
 
 
 def plan(
@@ -128,7 +135,7 @@ def _record(con: duckdb.DuckDBPyConnection, table: str, inputs: dict[str, str]) 
 def build_orders(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
     """staging.orders, merged from the new lake files or rebuilt from the whole lake."""
     inputs = lake_inputs(lake_dir, "orders")
-    inputs[REFERENCE] = reference(con, ORDERS_SQL, ("shops", "channels", "courier_names"))
+    inputs[REFERENCE] = reference(con, ORDERS_SQL, ("shops", "channels", "courier_names"), lake=inputs)
     p = plan(con, "orders", inputs)
     if p.mode == "unchanged":
         return p
@@ -220,7 +227,7 @@ def build_when_changed(
     """staging.<table> rebuilt by its SQL when a lake file or a staging table it reads changed (or
     its SQL did); left as it is otherwise."""
     inputs = lake_inputs(lake_dir, *lakes)
-    inputs[REFERENCE] = reference(con, sql, upstream, params)
+    inputs[REFERENCE] = reference(con, sql, upstream, params, lake=inputs)
     p = plan(con, table, inputs, merge=False)
     if p.mode == "unchanged":
         return p
