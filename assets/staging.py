@@ -28,6 +28,10 @@ class StagingTable:
     # Left as it is when none of its lake files, upstream tables or SQL changed since it was built.
     skip_unchanged: bool = False
 
+    def sql_files(self, name: str) -> tuple[str, ...]:
+        """The SQL files that build it, by default <prefix>/<name>."""
+        return self.sql or (f"{self.key_prefix}/{name}",)
+
 
 TABLES = {
     "shops": StagingTable("Other spellings of a shop -> its shop_id (reference/shops.csv).", lakes=("shops",)),
@@ -112,7 +116,7 @@ def _staging_asset(name: str, table: StagingTable):
                 plan = table.build(con, settings)
             elif table.skip_unchanged:
                 plan = build_when_changed(
-                    con, name, settings.lake_dir, table.lakes, table.upstream, table.sql or (f"staging/{name}",),
+                    con, name, settings.lake_dir, table.lakes, table.upstream, table.sql_files(name),
                     settings.sql_params(),
                 )
             if plan:
@@ -122,7 +126,7 @@ def _staging_asset(name: str, table: StagingTable):
                 )
             for source in table.lakes:
                 register_lake(con, settings.lake_dir, source)
-            for sql in table.sql or (f"{table.key_prefix}/{name}",):
+            for sql in table.sql_files(name):
                 run_sql(con, sql, settings.sql_params())
             return MaterializeResult(metadata=table_metadata(con, table.key_prefix, name))
 

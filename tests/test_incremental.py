@@ -184,7 +184,7 @@ def test_a_table_is_rebuilt_on_every_staging_table_its_sql_reads():
     built = {"orders": ORDERS_SQL, "paid_orders": PAID_SQL, "courier_names": COURIER_NAMES_SQL}
     for name, table in TABLES.items():
         if table.skip_unchanged or name in built:
-            assert read(built.get(name) or table.sql or [f"staging/{name}"]) - {name} == set(table.upstream), name
+            assert read(built.get(name) or table.sql_files(name)) - {name} == set(table.upstream), name
 
 
 def test_a_lake_file_the_courier_names_have_not_seen_yet_is_mapped_once_they_have(source, tmp_path):

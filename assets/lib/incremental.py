@@ -114,6 +114,17 @@ def plan(
     return Plan("merge", new, inputs, f"{len(new)} new lake file(s)")
 
 
+def plan_staging(
+    con: duckdb.DuckDBPyConnection, table: str, lake_dir: Path, lakes: tuple[str, ...], sql: tuple[str, ...],
+    upstream: tuple[str, ...], params: dict | None = None, merge: bool = True,
+) -> Plan:
+    """`plan` for staging.<table> built by `sql` from the lake files of `lakes` and the staging
+    tables `upstream` (whose versions depend on those files: `_version`)."""
+    inputs = lake_inputs(lake_dir, *lakes)
+    inputs[REFERENCE] = reference(con, sql, upstream, params, lake=inputs)
+    return plan(con, table, inputs, merge=merge)
+
+
 def recorded_as(schema: str, table: str) -> str:
     """audit.staging_inputs names a staging table by its name, any other by schema.name."""
     return table if schema == "staging" else f"{schema}.{table}"
@@ -134,9 +145,7 @@ def _record(con: duckdb.DuckDBPyConnection, table: str, inputs: dict[str, str]) 
 
 def build_orders(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
     """staging.orders, merged from the new lake files or rebuilt from the whole lake."""
-    inputs = lake_inputs(lake_dir, "orders")
-    inputs[REFERENCE] = reference(con, ORDERS_SQL, ("shops", "channels", "courier_names"), lake=inputs)
-    p = plan(con, "orders", inputs)
+    p = plan_staging(con, "orders", lake_dir, ("orders",), ORDERS_SQL, ("shops", "channels", "courier_names"))
     if p.mode == "unchanged":
         return p
     if p.mode == "merge":
@@ -197,12 +206,10 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
 def build_courier_names(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
     """staging.courier_names: the names of new lake files added to it (a name's code depends only on
     the name and staging.couriers), or rebuilt from every orders and courier file."""
-    inputs = lake_inputs(lake_dir, "orders", "courier")
-    inputs[REFERENCE] = reference(con, COURIER_NAMES_SQL, ("couriers",))
-    p = plan(con, "courier_names", inputs)
+    p = plan_staging(con, "courier_names", lake_dir, ("orders", "courier"), COURIER_NAMES_SQL, ("couriers",))
     if p.mode == "unchanged":
         return p
-    files = p.new_files if p.mode == "merge" else [f for f in inputs if f != REFERENCE]
+    files = p.new_files if p.mode == "merge" else [f for f in p.inputs if f != REFERENCE]
     source = (
         con.read_parquet(files, union_by_name=True).select("courier")
         if files
@@ -226,9 +233,7 @@ def build_when_changed(
 ) -> Plan:
     """staging.<table> rebuilt by its SQL when a lake file or a staging table it reads changed (or
     its SQL did); left as it is otherwise."""
-    inputs = lake_inputs(lake_dir, *lakes)
-    inputs[REFERENCE] = reference(con, sql, upstream, params, lake=inputs)
-    p = plan(con, table, inputs, merge=False)
+    p = plan_staging(con, table, lake_dir, lakes, sql, upstream, params, merge=False)
     if p.mode == "unchanged":
         return p
     for source in lakes:
