@@ -10,12 +10,13 @@ import shutil
 from pathlib import Path
 
 from dagster import (
-    AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MaterializeResult,
+    AssetCheckExecutionContext, AssetCheckResult, AssetExecutionContext, AssetCheckSeverity, AssetKey, MaterializeResult,
     MetadataValue, TableColumn, TableSchema, asset, asset_check,
 )
 from dagster_duckdb import DuckDBResource
 
 from .db import POOL, working_db
+from .lib import publication
 from .lib.glossary import TABLES, apply_comments
 from .lib.sql import fetch_sql, row_count, table_exists
 from .marts import MART_KEYS
@@ -54,13 +55,14 @@ def publish_copy(con, target: Path) -> int:
     description="The analysts' DuckDB file (data/warehouse.duckdb by default): marts, staging and audit "
     "with every table and column commented; replaced atomically, open it read-only.",
 )
-def warehouse(settings: PipelineSettings, duckdb: DuckDBResource) -> MaterializeResult:
+def warehouse(context: AssetExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource) -> MaterializeResult:
     with working_db(settings, duckdb) as con:
         for qualified in TABLES:
             schema, table = qualified.split(".")
             if table_exists(con, schema, table):
                 apply_comments(con, schema, table)
         size = publish_copy(con, settings.warehouse)
+        publication.record(settings, con, context.run_id)
         tables = [
             (schema, table, row_count(con, schema, table), comment)
             for schema, table, comment in fetch_sql(con, "audit/published_tables")

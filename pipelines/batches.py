@@ -13,9 +13,11 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from dagster import PartitionKeyRange, RunRequest
 
+from assets.lib import publication
 from assets.lib.files import discover, sha256
 from assets.lib.lake import lake_path
 from assets.lib.schema import DATED, SOURCES
@@ -101,42 +103,53 @@ def scan_known(settings: PipelineSettings) -> list[RawFileState]:
     return states
 
 
-def loaded_versions(settings: PipelineSettings) -> dict[str, tuple[str, str]] | None:
-    """file key -> (sha256, parse fingerprint) of the version in the lake. From the working
-    database, waiting briefly while a run holds it; else from the published file's copy of the
-    audit (at most one run behind; a file it does not know is asked for again, at one hash);
-    None when neither can be read."""
+@dataclass(frozen=True)
+class LoadState:
+    versions: dict[str, tuple[str, str]] | None  # file key -> (sha256, parse fingerprint); None: unknown
+    publication: publication.Publication | None = None  # the last publication, while it reflects the working database
+
+
+def load_state(settings: PipelineSettings) -> LoadState:
+    """What is in the lake: from the working database, waiting briefly while a run holds it; else
+    from the published file's copy of the audit (at most one run behind; a file it does not know is
+    asked for again, at one hash); unknown when neither can be read."""
     if not settings.working_db.exists():
-        return {}
+        return LoadState({})
     con = connect_read_only(settings.working_db, wait_seconds=20)
+    from_working_db = con is not None
     if con is None and settings.warehouse.exists():
         con = connect_read_only(settings.warehouse, wait_seconds=5)
     if con is None:
-        return None
+        return LoadState(None)
     try:
         if not table_exists(con, "audit", "loads"):
-            return {}
-        return {
+            return LoadState({})
+        versions = {
             f"{source}/{name}": (digest, fingerprint)
             for source in SOURCES
             for name, digest, _, fingerprint in fetch_sql(con, "audit/previous_versions", {"source": source})
         }
+        return LoadState(versions, publication.last(settings, con) if from_working_db else None)
     finally:
         con.close()
 
 
-def not_loaded(settings: PipelineSettings, states: list[RawFileState]) -> list[RawFileState]:
+def pending_files(settings: PipelineSettings, states: list[RawFileState], state: LoadState) -> list[RawFileState]:
     """The files whose current bytes are not in the lake: new, changed, quarantined before, or
     whose lake file is gone. When the database is busy, all of them (a run skips what it finds
     loaded, at one hash a file). The same test as the ingest's, so they never disagree."""
-    loaded = loaded_versions(settings)
-    if loaded is None:
+    if state.versions is None:
         return states
     fingerprint = settings.parse_options().fingerprint
     return [
         s for s in states
-        if loaded.get(s.key) != (s.sha256, fingerprint) or not lake_path(settings.lake_dir, s.source, s.name).exists()
+        if state.versions.get(s.key) != (s.sha256, fingerprint)
+        or not lake_path(settings.lake_dir, s.source, s.name).exists()
     ]
+
+
+def not_loaded(settings: PipelineSettings, states: list[RawFileState]) -> list[RawFileState]:
+    return pending_files(settings, states, load_state(settings))
 
 
 def batch_range(files: list[RawFileState]) -> PartitionKeyRange | None:
@@ -173,28 +186,45 @@ def run_requests(files: list[RawFileState], refresh_keys, run_key_prefix: str | 
 class RunPlan:
     label: str
     arguments: dict  # for JobDefinition.execute_in_process
+    current: publication.Publication | None = None  # nothing to do: the published file is current
 
 
 def plan_run(
-    settings: PipelineSettings, unpartitioned, first: dt.date | None = None, last: dt.date | None = None
+    settings: PipelineSettings, unpartitioned, first: dt.date | None = None, last: dt.date | None = None,
+    downstream: Callable[[list[str]], list] | None = None,
 ) -> RunPlan:
     """One run (`taobao-ops run`): from the first to the last batch date with files not loaded yet,
     within `first`/`last` when given; with none, the unpartitioned assets alone (reference, marts,
-    publish). Both bounds given: exactly that range."""
+    publish). Both bounds given: exactly that range.
+
+    When the last publication reflects the working database, a run materializes only what the new
+    files feed (`downstream` of their sources' raw assets), and nothing at all when every file is
+    loaded. Otherwise (the first run, new code or settings, a run that loaded and did not publish)
+    every asset of the run's batch dates."""
     start = clamp(key_of(first)) if first else None
     end = clamp(key_of(last)) if last else None
     if start and end and start > end:
         raise ValueError(f"the first batch date {start} is after the last {end}")
-    if not (start and end):
-        pending = batch_range(not_loaded(settings, scan_known(settings)))
-        extremes = (pending.start, pending.end) if pending else ()
-        keys = [k for k in extremes if (not start or k >= start) and (not end or k <= end)]
-        if start:
-            end = max([start, *keys])
-        elif end:
-            start = min([end, *keys])
-        elif keys:
-            start, end = keys[0], keys[-1]
-        else:
-            return RunPlan("no new batch dates", {"asset_selection": list(unpartitioned)})
-    return RunPlan(f"batch dates {start} … {end}", {"tags": range_tags(PartitionKeyRange(start, end))})
+    if start and end:
+        return RunPlan(f"batch dates {start} … {end}", {"tags": range_tags(PartitionKeyRange(start, end))})
+    state = load_state(settings)
+    pending = pending_files(settings, scan_known(settings), state)
+    if state.publication and not pending:
+        return RunPlan("nothing new", {}, current=state.publication)
+    selection = (
+        {"asset_selection": downstream(sorted({f.source for f in pending}))}
+        if state.publication and downstream is not None
+        else {}
+    )
+    key_range = batch_range(pending)
+    extremes = (key_range.start, key_range.end) if key_range else ()
+    keys = [k for k in extremes if (not start or k >= start) and (not end or k <= end)]
+    if start:
+        end = max([start, *keys])
+    elif end:
+        start = min([end, *keys])
+    elif keys:
+        start, end = keys[0], keys[-1]
+    else:
+        return RunPlan("no new batch dates", selection or {"asset_selection": list(unpartitioned)})
+    return RunPlan(f"batch dates {start} … {end}", {"tags": range_tags(PartitionKeyRange(start, end)), **selection})

@@ -44,20 +44,38 @@ def run(
     from .settings import apply_defaults, open_instance, run_tags
 
     apply_defaults(TAOBAO_OPS_RAW_DIR=raw_dir, TAOBAO_OPS_STATE_DIR=state_dir, TAOBAO_OPS_WAREHOUSE=warehouse)
-    instance = open_instance()
     raw = Path(os.environ["TAOBAO_OPS_RAW_DIR"])
     if not raw.is_dir():
         raise click.ClickException(f"raw folder {raw} does not exist (set --raw-dir or TAOBAO_OPS_RAW_DIR)")
 
     from .batches import plan_run
-    from .definitions import UNPARTITIONED, defs
     from .settings import current_settings
     from .summary import load_report, mart_sizes, print_tables, shop_table
 
+    def fed_by(sources: list[str]):
+        from .definitions import fed_by
+
+        return fed_by(sources)
+
+    started = time.perf_counter()
     try:
-        plan = plan_run(current_settings(), UNPARTITIONED, first and first.date(), last and last.date())
+        plan = plan_run(current_settings(), _unpartitioned, first and first.date(), last and last.date(), fed_by)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
+    warehouse_path = Path(os.environ["TAOBAO_OPS_WAREHOUSE"])
+    if plan.current:
+        if not quiet:
+            print_tables(console, shop_table(warehouse_path))
+        console.print(
+            f"Nothing new: every file in {raw} is loaded and {warehouse_path} is current "
+            f"(published by run {plan.current.run_id[:8]}); checked in {time.perf_counter() - started:.1f}s",
+            soft_wrap=True,
+        )
+        sys.exit(0)
+
+    from .definitions import defs
+
+    instance = open_instance()
     label = plan.label
     started = time.perf_counter()
     with console.status(f"Running the pipeline, {label} (load → staging → marts → checks → publish)…"):
@@ -69,7 +87,6 @@ def run(
         )
     elapsed = time.perf_counter() - started
     state = Path(os.environ["TAOBAO_OPS_STATE_DIR"])
-    warehouse_path = Path(os.environ["TAOBAO_OPS_WAREHOUSE"])
     report = load_report(state / "pipeline.duckdb", result.run_id)
     problems = _problems(result)
     if not quiet:
@@ -96,6 +113,18 @@ def run(
         + (f"; published {warehouse_path}" if warehouse_path.exists() else "")
     )
     sys.exit(0 if result.success else 1)
+
+
+class _Unpartitioned:
+    """The unpartitioned assets' keys, imported from the definitions only when a run needs them."""
+
+    def __iter__(self):
+        from .definitions import UNPARTITIONED
+
+        return iter(UNPARTITIONED)
+
+
+_unpartitioned = _Unpartitioned()
 
 
 def _step_seconds(result) -> list[tuple[str, float]]:

@@ -6,7 +6,7 @@ the `duckdb` concurrency pool (dagster.yaml) makes the steps of two runs take tu
 
 from __future__ import annotations
 
-from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+from dagster import AssetKey, AssetSelection, Definitions, define_asset_job, in_process_executor
 from dagster_duckdb import DuckDBResource
 
 from assets.ingest import raw_assets
@@ -22,7 +22,7 @@ from .settings import apply_defaults, pipeline_settings, working_database
 
 pipeline_job = define_asset_job(
     "pipeline",
-    selection=AssetSelection.all() - AssetSelection.groups("report"),
+    selection=AssetSelection.all() - AssetSelection.groups("report"),  # PIPELINE
     description="Load the new raw files of the batch dates asked for, rebuild staging and marts, "
     "validate, publish the analysts' file. Several batch dates run as one run.",
 )
@@ -37,6 +37,14 @@ report_job = define_asset_job(
 ASSETS = [*raw_assets, *staging_assets, *mart_assets, *publish_assets, *report_assets]
 # What a pipeline run without batch dates materializes: reference files, staging, marts, publish.
 UNPARTITIONED = [a.key for a in ASSETS if a.partitions_def is None]
+PIPELINE = AssetSelection.all() - AssetSelection.groups("report")
+
+
+def fed_by(sources: list[str]) -> list[AssetKey]:
+    """The assets that new files of `sources` change: their raw assets and everything downstream of
+    them in the pipeline (a run leaves the rest as it is)."""
+    raw = AssetSelection.assets(*(AssetKey(["raw", s]) for s in sources))
+    return sorted(((raw.downstream() & PIPELINE).resolve(ASSETS)), key=lambda k: k.to_user_string())
 
 
 def build_defs(settings: PipelineSettings, database: DuckDBResource) -> Definitions:

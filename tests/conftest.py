@@ -54,23 +54,26 @@ class Deployment:
 
     def run(self, instance=None, first: str | None = None, last: str | None = None, **overrides):
         """Run the job in process, as `taobao-ops run` does, on this deployment's folders: the
-        batch dates from `first` to `last`, by default those with files not loaded yet, in one run."""
+        batch dates from `first` to `last`, by default those with files not loaded yet, in one run;
+        None (no run) when nothing is new since the last publication."""
         import datetime as dt
 
         from dagster import DagsterInstance
         from dagster_duckdb import DuckDBResource
 
         from pipelines.batches import plan_run
-        from pipelines.definitions import UNPARTITIONED, build_defs
+        from pipelines.definitions import UNPARTITIONED, build_defs, fed_by
 
         settings = self.settings(**overrides)
+        plan = plan_run(
+            settings, UNPARTITIONED, first and dt.date.fromisoformat(first), last and dt.date.fromisoformat(last),
+            fed_by,
+        )
+        if plan.current:  # nothing new: `taobao-ops run` starts no run either
+            return None
         defs = build_defs(settings, DuckDBResource(database=str(self.state / "pipeline.duckdb")))
         return defs.resolve_job_def("pipeline").execute_in_process(
-            instance=instance or DagsterInstance.ephemeral(), raise_on_error=False,
-            **plan_run(
-                settings, UNPARTITIONED,
-                first and dt.date.fromisoformat(first), last and dt.date.fromisoformat(last),
-            ).arguments,
+            instance=instance or DagsterInstance.ephemeral(), raise_on_error=False, **plan.arguments
         )
 
     def query(self, sql: str, params=None) -> list[tuple]:

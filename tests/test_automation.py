@@ -171,8 +171,76 @@ def test_a_backfill_of_every_batch_is_one_run_and_a_rerun_needs_no_batch_dates(t
     assert (result.dagster_run.tags[RANGE_START_TAG], result.dagster_run.tags[RANGE_END_TAG]) == ("2024-06-20", "2024-07-31")
     materialized = instance.get_materialized_partitions(result.asset_materializations_for_node("raw__orders")[0].asset_key)
     assert {"2024-06-20", "2024-07-01", "2024-07-15", "2024-07-31"} <= materialized
-    assert plan_run(tiny.settings(), UNPARTITIONED).label == "no new batch dates"
-    assert tiny.run().success  # the unpartitioned assets alone
+    # nothing new since it published: no run at all
+    again = plan_run(tiny.settings(), UNPARTITIONED)
+    assert (again.label, again.arguments, again.current.run_id) == ("nothing new", {}, result.run_id)
+    assert tiny.run() is None
+
+
+def keys(selection) -> set[str]:
+    return {k.to_user_string() for k in selection}
+
+
+def test_a_run_after_a_publication_materializes_only_what_the_new_files_feed(tiny):
+    from pipelines.definitions import fed_by
+
+    assert tiny.run().success
+    plan = lambda: plan_run(tiny.settings(), UNPARTITIONED, downstream=fed_by)  # noqa: E731
+    tiny.drop("orders/orders_2024-08-01.csv", order_file("2024-08-01"))
+    daily = plan()
+    assert daily.arguments["tags"] == {RANGE_START_TAG: "2024-08-01", RANGE_END_TAG: "2024-08-01"}
+    selected = keys(daily.arguments["asset_selection"])
+    assert {"raw/orders", "staging/orders", "staging/paid_orders", "marts/quarterly_shop_kpis", "publish/warehouse"} <= selected
+    # what orders do not feed is left alone
+    assert not selected & {"raw/traffic", "raw/courier", "raw/shops", "staging/traffic", "staging/targets", "staging/shops"}
+    result = tiny.run()
+    assert result.success
+    stepped = {e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
+    assert "raw__orders" in stepped and "raw__traffic" not in stepped and "staging__traffic" not in stepped
+    assert tiny.query("select count(*) from staging.orders where order_id = 'n1'") == [(1,)]
+    assert plan().current.run_id == result.run_id
+
+    # a reference file alone: its raw asset and what reads it, no batch dates
+    tiny.drop("reference/shops.csv", "alias,shop_id\nA2,A\n")
+    shops = plan()
+    assert "tags" not in shops.arguments
+    assert {"raw/shops", "staging/shops", "staging/orders", "staging/traffic"} <= keys(shops.arguments["asset_selection"])
+    assert "raw/orders" not in keys(shops.arguments["asset_selection"])
+
+
+def test_a_run_that_loaded_and_did_not_publish_is_followed_by_a_whole_refresh(tiny):
+    from dagster import AssetKey
+    from dagster_duckdb import DuckDBResource
+
+    from pipelines.definitions import build_defs, fed_by
+
+    assert tiny.run().success
+    tiny.drop("orders/orders_2024-08-01.csv", order_file("2024-08-01"))
+    # a run that stops after loading (as one whose check fails does)
+    defs_ = build_defs(tiny.settings(), DuckDBResource(database=str(tiny.state / "pipeline.duckdb")))
+    partial = defs_.resolve_job_def("pipeline").execute_in_process(
+        instance=DagsterInstance.ephemeral(), partition_key="2024-08-01", asset_selection=[AssetKey(["raw", "orders"])],
+    )
+    assert partial.success
+    after = plan_run(tiny.settings(), UNPARTITIONED, downstream=fed_by)
+    # nothing left to load, but staging and the warehouse lag behind the lake: everything runs
+    assert after.current is None
+    assert after.arguments == {"asset_selection": list(UNPARTITIONED)}
+    assert tiny.run().success
+    assert tiny.query("select count(*) from staging.orders where order_id = 'n1'") == [(1,)]
+    assert tiny.run() is None
+
+
+@pytest.mark.parametrize("change", ["settings", "warehouse"])
+def test_the_publication_is_not_current_after_new_settings_or_a_touched_warehouse(tiny, change):
+    assert tiny.run().success
+    overrides = {}
+    if change == "settings":
+        overrides = {"fiscal_year_start_month": 4}
+    else:
+        tiny.warehouse.unlink()
+    plan = plan_run(tiny.settings(**overrides), UNPARTITIONED)
+    assert plan.current is None and plan.label == "no new batch dates"
 
 
 def test_undated_file_is_taken_up_by_the_latest_batch_date(empty):

@@ -39,6 +39,13 @@ def test_runs_publish_print_restatements_and_fail_on_a_quarantined_file(tmp_path
     assert (tmp_path / "state" / "pipeline.duckdb").exists()
     assert (tmp_path / "dagster_home" / "dagster.yaml").exists()  # the project's instance config
 
+    # nothing new: the published file is left as it is and no Dagster run starts (counted below)
+    published = (tmp_path / "out" / "warehouse.duckdb").stat()
+    done = run_cli(tmp_path, "run", "--quiet")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Nothing new: every file in" in done.stdout and "is current (published by run" in done.stdout
+    assert (tmp_path / "out" / "warehouse.duckdb").stat().st_mtime_ns == published.st_mtime_ns
+
     # a late refund of a Q3 order, and a file that cannot be dated
     (tmp_path / "raw" / "orders" / "orders_2024-11-20.csv").write_text(
         "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount,refund_amount,is_mobile\n"
@@ -96,12 +103,13 @@ def step_windows(instance, run_id) -> list[tuple[float, float, str]]:
 def test_two_runs_started_together_take_turns_at_the_database(tmp_path):
     """Both succeed on a new DAGSTER_HOME, and no step of one overlaps a step of the other: the
     `duckdb` pool of dagster.yaml, not luck with DuckDB's lock, keeps the writers apart. (Reference
-    data only, so that the runs are short: every step is in the pool, whatever it loads.)"""
+    data only, so that the runs are short: every step is in the pool, whatever it loads. Both give
+    the batch dates, so that neither finds the other's publication current and starts no run.)"""
     (tmp_path / "raw" / "reference").mkdir(parents=True)
     shutil.copy(FIXTURES / "tiny" / "reference" / "targets.csv", tmp_path / "raw" / "reference")
     env = Deployment(tmp_path).environment()
     both = [
-        subprocess.Popen([*CLI, "run", "--quiet"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+        subprocess.Popen([*CLI, "run", "--quiet", "--from", "2024-07-01", "--to", "2024-07-01"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True)
         for _ in range(2)
     ]
