@@ -61,6 +61,12 @@ def markdown(report: dict) -> str:
         "Dagster instance), everything on: parsing, the batch suites, staging, every mart, every check, publish.",
         f"- **daily run:** `taobao-ops run` after one more day's orders batch (20 files) is dropped into the "
         f"folder of the full rebuild; the pandas daily recompute is the pandas script on the same folder.",
+        "- **run with nothing new:** `taobao-ops run` again after the daily runs, every file loaded.",
+        "- **one orders file a day:** the same orders with every shop's day in one file (92 files of about "
+        "300,000 rows), rebuilt once: only its peak memory is a target.",
+        "- **make run, fresh clone:** `git clone` of the committed project and `make run` in it (virtual "
+        "environment, install from uv's cache, the run on the shipped sample); **the sample run alone** is "
+        "`taobao-ops run` in that clone on a fresh state.",
         f"- **30 / 365 days of history:** a daily run adding one day's batch to a deployment holding 30 or 365 "
         f"days of orders ({report['history_orders']:,} orders a quarter), traffic and courier files.",
         "- **definitions load:** importing `pipelines.definitions` and building its repository in a fresh "

@@ -254,6 +254,52 @@ def encodings(root: Path, orders: int, repeat: int) -> tuple[Measure, Measure]:
     return m_gbk, m_utf8
 
 
+def one_file_a_day(raw: Path, target: Path) -> Path:
+    """The workload with every shop's orders of a day in one file (92 files of ~300,000 rows
+    instead of 1,840): the same rows, where a single file, not a chunk of files, bounds what a
+    step holds. Traffic, courier and reference files are linked as they are."""
+    import gzip
+
+    done = target / "done"
+    if done.exists():
+        return target / "raw"
+    shutil.rmtree(target, ignore_errors=True)
+    link_tree(raw, target / "raw", skip={p.name for p in (raw / "orders").iterdir()})
+    by_day: dict[str, list[Path]] = {}
+    for path in sorted((raw / "orders").iterdir()):
+        by_day.setdefault(path.name.split("_")[-1].split(".")[0], []).append(path)
+    (target / "raw" / "orders").mkdir(parents=True, exist_ok=True)
+    for day, paths in by_day.items():
+        with open(target / "raw" / "orders" / f"orders_all_{day}.csv", "wb") as out:
+            for i, path in enumerate(paths):
+                with (gzip.open(path) if path.suffix == ".gz" else open(path, "rb")) as fh:
+                    header = fh.readline()
+                    if i == 0:
+                        out.write(header)
+                    shutil.copyfileobj(fh, out)
+    done.touch()
+    return target / "raw"
+
+
+def fresh_clone(work: Path, repeat: int) -> tuple[Measure, Measure]:
+    """`make run` in a fresh clone of the committed project (virtual environment, install, the run
+    on the shipped sample; uv's download cache as a user's second project has it), then the run
+    alone on a fresh state, `repeat` times."""
+    clone = work / "clone"
+    shutil.rmtree(clone, ignore_errors=True)
+    subprocess.run(["git", "clone", "--quiet", str(PROJECT), str(clone)], check=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TAOBAO_OPS_", "DAGSTER_HOME", "VIRTUAL_ENV"))}
+    first = Measure("make run, fresh clone")
+    first.samples.append(measure(["make", "run"], env=env, cwd=clone))
+    alone = Measure("the sample run alone (fresh state)")
+    for _ in range(repeat):
+        for path in ("data/state", ".dagster", "data/warehouse.duckdb"):
+            target = clone / path
+            shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
+        alone.samples.append(measure([str(clone / ".venv" / "bin" / "taobao-ops"), "run", "--quiet"], env=env, cwd=clone))
+    return first, alone
+
+
 @dataclass
 class Target:
     name: str
@@ -349,29 +395,51 @@ def main(orders: int, repeat: int, history_orders: int, out: Path, work: Path) -
             compare.assert_same(compare.published_kpis(base.warehouse), compare.read(results / "pandas.parquet"),
                                 f"the pandas script (after {day})")
 
+    nothing_new = Measure("run with nothing new")
+    with console.status("Runs with nothing new…"):
+        for _ in range(repeat):
+            nothing_new.samples.append(base.run())
+
+    wide = Measure("full rebuild, one orders file a day")
+    with console.status("Full rebuild of the one-file-a-day workload…") as status:
+        status.update("One file a day: writing the workload…")
+        wide_deployment = deployment(work / "wide", one_file_a_day(raw, work / "cache" / f"one-file-a-day-{orders}"))
+        status.update("One file a day: full rebuild…")
+        wide.samples.append(wide_deployment.run())
+
     history = {}
     with console.status("Incremental cost: 30 and 365 days of history…") as status:
         for days in (30, 365):
             history[days] = incremental(work, days, history_orders, repeat, status)
 
     startup = definitions_load(max(repeat, 5))
+    with console.status("make run in a fresh clone…"):
+        clone_run, sample_run = fresh_clone(work, repeat)
     with console.status("Encodings…"):
         gbk, utf8 = encodings(work / "encodings", min(orders // 20, 500_000), repeat)
 
-    rows = [floor, floor_limited, pandas_full, rebuild, daily, pandas_daily, history[30], history[365], startup, utf8, gbk]
+    rows = [floor, floor_limited, pandas_full, rebuild, wide, daily, pandas_daily, nothing_new, history[30], history[365],
+            startup, clone_run, sample_run, utf8, gbk]
+    biggest = max(rebuild.peak_rss, wide.peak_rss)
     targets = [
-        Target("1. full rebuild vs floor", "≤ 2×", f"{rebuild.seconds / floor.seconds:.1f}×", rebuild.seconds <= 2 * floor.seconds),
-        Target("2a. full rebuild vs pandas, time", "≥ 1.5× faster", f"{pandas_full.seconds / rebuild.seconds:.2f}×",
-               pandas_full.seconds >= 1.5 * rebuild.seconds),
-        Target("2b. full rebuild vs pandas, peak memory", "≤ 1/3", f"{rebuild.peak_rss / pandas_full.peak_rss:.2f}",
+        Target("1. full rebuild vs the floor", "≤ 3×", f"{rebuild.seconds / floor.seconds:.1f}×", rebuild.seconds <= 3 * floor.seconds),
+        Target("2. full rebuild vs the pandas script", "faster", f"{pandas_full.seconds / rebuild.seconds:.2f}×",
+               pandas_full.seconds > rebuild.seconds),
+        Target("3. daily run vs the floor's full recompute", "≤ 1/3", f"{daily.seconds / floor.seconds:.2f}",
+               3 * daily.seconds <= floor.seconds),
+        Target("4. daily run vs the pandas daily recompute", "≥ 10× faster", f"{pandas_daily.seconds / daily.seconds:.1f}×",
+               pandas_daily.seconds >= 10 * daily.seconds),
+        Target("5. run with nothing new", "≤ 3 s", f"{nothing_new.seconds:.2f} s", nothing_new.seconds <= 3),
+        Target("6. daily run, 365 vs 30 days of history", "≤ 1.15×", f"{history[365].seconds / history[30].seconds:.2f}×",
+               history[365].seconds <= 1.15 * history[30].seconds),
+        Target("7. peak RSS of a full rebuild (both workloads)", "≤ 2 GiB", gib(biggest), biggest <= 2**30 * 2),
+        Target("8. make run from a fresh clone / the sample run alone", "≤ 30 s / ≤ 12 s",
+               f"{clone_run.seconds:.1f} s / {sample_run.seconds:.1f} s",
+               clone_run.seconds <= 30 and sample_run.seconds <= 12),
+        Target("9. full rebuild vs pandas, peak memory", "≤ 1/3", f"{rebuild.peak_rss / pandas_full.peak_rss:.2f}",
                rebuild.peak_rss * 3 <= pandas_full.peak_rss),
-        Target("2c. daily run vs pandas daily recompute", "≥ 20× faster", f"{pandas_daily.seconds / daily.seconds:.1f}×",
-               pandas_daily.seconds >= 20 * daily.seconds),
-        Target("3. daily run, 365 vs 30 days of history", "≤ 1.25×", f"{history[365].seconds / history[30].seconds:.2f}×",
-               history[365].seconds <= 1.25 * history[30].seconds),
-        Target("4. peak RSS of the full rebuild", "≤ 2 GiB", gib(rebuild.peak_rss), rebuild.peak_rss <= 2**30 * 2),
-        Target("5. loading the Dagster definitions", "≤ 2 s", f"{startup.seconds:.2f} s", startup.seconds <= 2),
-        Target("6. GBK export vs the same in UTF-8", "≤ 1.3×", f"{gbk.seconds / utf8.seconds:.2f}×", gbk.seconds <= 1.3 * utf8.seconds),
+        Target("10. loading the Dagster definitions", "≤ 2 s", f"{startup.seconds:.2f} s", startup.seconds <= 2),
+        Target("11. GBK export vs the same in UTF-8", "≤ 1.3×", f"{gbk.seconds / utf8.seconds:.2f}×", gbk.seconds <= 1.3 * utf8.seconds),
     ]
     report = {
         "date": dt.date.today().isoformat(), "machine": machine(), "orders": orders, "repeat": repeat,

@@ -66,3 +66,14 @@ def test_the_equality_gate_sees_a_cent_a_rate_and_a_row(published):
     assert compare.differences(expected, expected.filter(~first))[0].startswith("rows differ")
     with pytest.raises(AssertionError, match="does not compute"):
         compare.assert_same(expected, cent, "a script")
+
+
+def test_one_file_a_day_holds_the_same_orders_in_a_file_per_day(published, tmp_path):
+    import run as bench_run
+
+    raw = bench_run.one_file_a_day(published.raw, tmp_path / "wide")
+    days = sorted(p.name for p in (raw / "orders").iterdir())
+    assert days[0] == "orders_all_2024-09-20.csv" and len(days) == 20  # WORKLOAD: 20 days, 3 shops each
+    floor_duckdb.main(raw, tmp_path / "kpis.parquet")
+    assert compare.differences(compare.published_kpis(published.warehouse), compare.read(tmp_path / "kpis.parquet")) == []
+    assert sorted(p.name for p in (raw / "traffic").iterdir()) == sorted(p.name for p in (published.raw / "traffic").iterdir())
