@@ -18,7 +18,8 @@ from .files import FileError, Grid
 from .pii import pseudonymize_column
 from .reference import STATUS_MAP, address_parts, province_expr
 from .schema import SOURCES, UNIT_SCALE, Column, Kind
-from .text import clean_text, nfkc_stable, normalize, normalize_header
+from .fastpath import strict_parts
+from .text import FORMULA, MAX_TEXT_CHARS, PHONE, clean_text, nfkc_stable, normalize, normalize_header
 
 
 # Bump when parsing changes what a file yields: every file is then parsed again on the next run.
@@ -107,54 +108,20 @@ _PARSERS = {
 }
 
 
-# Longer text is no name, category or channel: most likely a broken export; refused, not stored.
-MAX_TEXT_CHARS = 1000
-# Text a spreadsheet would run as a formula when the published data is opened in one (=cmd|…).
-FORMULA = r"^[=+@]"
-# A mainland mobile number: personal data that has no place in a category, channel or shop name.
-PHONE = r"(?:^|\D)1[3-9]\d{9}(?:\D|$)"
-
-
-# Kinds with a fast path (values.py): the check that every value is canonical, and the cheap parser.
-_FAST = {
-    Kind.TIMESTAMP: (v.all_fast_timestamps, v.fast_timestamp),
-    Kind.MONEY: (v.all_plain_money, v.fast_money),
-    Kind.ID: (v.all_plain_ids, lambda text: text),
-}
-
-
-def _fast_columns(frame: pl.DataFrame, columns: tuple[Column, ...]) -> set[str]:
-    """The columns whose every value in this chunk can take the fast path (one pass for all)."""
-    checks = [_FAST[c.kind][0](pl.col(f"_raw_{c.name}")).alias(c.name) for c in columns if c.kind in _FAST]
-    if not checks or not frame.height:
-        return set()
-    return {name for name, ok in frame.select(checks).row(0, named=True).items() if ok}
-
-
-def _nfkc_stable_cells(rows: pl.DataFrame) -> set[str]:
-    cells = [c for c in rows.columns if c[:1] == "c" and c[1:].isdigit()]
+def _nfkc_stable_cells(rows: pl.DataFrame, cells: set[str]) -> set[str]:
+    """Which of these cell columns NFKC would leave unchanged in every row (so it can be skipped)."""
+    cells = sorted(cells)
     if not cells or not rows.height:
         return set()
     return {c for c, ok in rows.select([nfkc_stable(pl.col(c)).alias(c) for c in cells]).row(0, named=True).items() if ok}
 
 
-def _typed(col: Column, feeds: list[_Mapped], fast: bool = False) -> tuple[pl.Expr, pl.Expr | None]:
-    """The typed value of a column and the reason a present value could not be read; `fast` when
-    every value of the column is known to be canonical (_fast_columns), which none can fail."""
+def _typed(col: Column, feeds: list[_Mapped]) -> tuple[pl.Expr, pl.Expr | None]:
+    """The typed value of a column by the contract parser, and the reason a present value could not
+    be read."""
     text = pl.col(f"_raw_{col.name}")
     if col.kind in (Kind.ADDRESS, Kind.STATUS, Kind.PERSONAL):
         return text, None
-    if fast:
-        too_long = pl.when(text.str.len_chars() > MAX_TEXT_CHARS).then(
-            pl.lit(f"{col.name}: longer than {MAX_TEXT_CHARS} characters")
-        )
-        value = _FAST[col.kind][1](text)
-        if col.kind is Kind.ID:
-            return value, too_long
-        # Cannot happen after the check; kept so that a value is never dropped without a reason.
-        return value, pl.when(text.is_not_null() & value.is_null()).then(
-            pl.format("{}: not a valid {}", pl.lit(col.name), pl.lit(col.kind.value))
-        )
     if col.kind is Kind.STRING:
         invalid = (
             pl.when(text.str.len_chars() > MAX_TEXT_CHARS)
@@ -193,13 +160,15 @@ def _check(condition: pl.Expr, reason: str) -> pl.Expr:
     return pl.when(condition.fill_null(True).not_()).then(pl.lit(reason))
 
 
-def parse_grid(grid: Grid, source: str, name: str, batch: dt.date | None, options: ParseOptions) -> Parsed:
+def parse_grid(
+    grid: Grid, source: str, name: str, batch: dt.date | None, options: ParseOptions, *, fast_path: bool = True
+) -> Parsed:
     """One file's rows, typed and checked (see parse_batches)."""
     if not grid.header:
         return Parsed(empty_rows(source), pl.DataFrame(schema=REJECT_SCHEMA), 0)
     rows = grid.rows.with_columns(file_name=pl.lit(name), batch_date=pl.lit(batch, pl.Date))
     try:
-        parsed = parse_batches(grid.header, rows, source, options)
+        parsed = parse_batches(grid.header, rows, source, options, fast_path=fast_path)
     except FileError as exc:
         raise FileError(f"{name}: {exc}") from None
     parsed.rejects = parsed.rejects.drop("file_name")
@@ -207,24 +176,56 @@ def parse_grid(grid: Grid, source: str, name: str, batch: dt.date | None, option
     return parsed
 
 
-def parse_batches(header: list[str], rows: pl.DataFrame, source: str, options: ParseOptions) -> Parsed:
+def parse_batches(
+    header: list[str], rows: pl.DataFrame, source: str, options: ParseOptions, *, fast_path: bool = True
+) -> Parsed:
     """Rows of one or more files that share a header, typed and checked in one pass.
 
     `rows` holds the cells c0..cN and `line`, `field_count_error`, `file_name`, `batch_date`.
-    Parsing many small files together costs one query plan instead of one per file."""
+    Parsing many small files together costs one query plan instead of one per file. Columns that
+    read strictly (fastpath.py) skip the per-cell normalisation, file by file; `fast_path=False`
+    sends every column through the contract parser, which gives the same result."""
     columns = SOURCES[source]
     mapped = map_header(header, columns)
-    stable = _nfkc_stable_cells(rows)
-    frame = rows.with_columns(
-        [_source_text(col, mapped.get(col.name, []), stable).alias(f"_raw_{col.name}") for col in columns]
+    if not fast_path:
+        return _parse(header, mapped, rows, set(), source, options, skip_stable_nfkc=False)
+    parts = [_parse(header, mapped, frame, strict, source, options) for frame, strict in strict_parts(rows, columns, mapped)]
+    if len(parts) == 1:
+        return parts[0]
+    # Rows in the order of the chunk: its files are contiguous, lines ascending within each.
+    order = {name: i for i, name in enumerate(rows["file_name"].unique(maintain_order=True))}
+    in_order = [pl.col("file_name").replace_strict(order, return_dtype=pl.Int64), pl.col("line")]
+    return Parsed(
+        pl.concat([p.rows for p in parts]).sort(in_order),
+        pl.concat([p.rejects for p in parts]).sort(in_order),
+        rows.height,
+        notes_by_file=pl.concat([p.notes_by_file for p in parts]),
     )
-    fast = _fast_columns(frame, columns)
+
+
+def _parse(
+    header: list[str], mapped: dict[str, list[_Mapped]], frame: pl.DataFrame, strict: set[str], source: str,
+    options: ParseOptions, skip_stable_nfkc: bool = True,
+) -> Parsed:
+    """Rows typed (the `strict` columns already read, see fastpath.read_strictly), checked, split."""
+    columns = SOURCES[source]
+    rows_read = frame.height
+    # Personal columns are never read (only masked in raw_line).
+    full = [col for col in columns if col.name not in strict and col.kind is not Kind.PERSONAL]
+    fed = {f"c{m.index}" for col in full for m in mapped.get(col.name, [])}
+    stable = _nfkc_stable_cells(frame, fed) if skip_stable_nfkc else set()
+    frame = frame.with_columns(
+        [_source_text(col, mapped.get(col.name, []), stable).alias(f"_raw_{col.name}") for col in full]
+    )
     reasons: list[pl.Expr] = [pl.col("field_count_error")]
     typed: list[pl.Expr] = []
     for col in columns:
         if col.kind is Kind.PERSONAL:
             continue
-        value, invalid = _typed(col, mapped.get(col.name, []), col.name in fast)
+        if col.name in strict:  # read by its strict form: no value of it can be invalid
+            value, invalid = pl.col(_strict_name(col, frame)), None
+        else:
+            value, invalid = _typed(col, mapped.get(col.name, []))
         typed.append(value.alias(col.name))
         if invalid is not None:
             reasons.append(invalid)
@@ -233,7 +234,7 @@ def parse_batches(header: list[str], rows: pl.DataFrame, source: str, options: P
     frame = frame.with_columns(typed)
     frame, rules = _SOURCE_RULES[source](frame, options)
     frame = frame.with_columns(
-        _reason=pl.concat_list([*reasons, *rules]).list.drop_nulls().list.join("; ")
+        _reason=pl.concat_str([*reasons, *rules], separator="; ", ignore_nulls=True)
     )
     bad = pl.col("_reason") != ""
     rejects = frame.filter(bad).select(
@@ -251,7 +252,12 @@ def parse_batches(header: list[str], rows: pl.DataFrame, source: str, options: P
     good = good.select(*_OUTPUT_COLUMNS[source], "batch_date", "file_name", "line").cast(
         lake_schema(source)
     )
-    return Parsed(good, rejects, rows.height, notes_by_file=notes)
+    return Parsed(good, rejects, rows_read, notes_by_file=notes)
+
+
+def _strict_name(col: Column, frame: pl.DataFrame) -> str:
+    """The column holding a strictly read value: its typed cast, or for text its cell."""
+    return f"_strict_{col.name}" if f"_strict_{col.name}" in frame.columns else f"_raw_{col.name}"
 
 
 def _raw_line(header: list[str], mapped: dict[str, list[_Mapped]], columns: tuple[Column, ...]) -> pl.Expr:

@@ -13,10 +13,13 @@ SAMPLE_KEY = "taobao-ops-sample-key"
 
 def pseudonymize(ids: pl.Expr, key: str) -> pl.Expr:
     """Hex HMAC-SHA256 of each id's UTF-8 text; null stays null."""
-    secret = key.encode("utf-8")
+    keyed = hmac.new(key.encode("utf-8"), digestmod=hashlib.sha256)
 
     def digest(value: str) -> str:
-        return hmac.new(secret, value.encode("utf-8"), hashlib.sha256).hexdigest()
+        # A copy of the keyed state skips padding the key again: half the cost of hmac.new per id.
+        mac = keyed.copy()
+        mac.update(value.encode("utf-8"))
+        return mac.hexdigest()
 
     return ids.map_elements(digest, return_dtype=pl.String, skip_nulls=True)
 

@@ -8,6 +8,12 @@ import unicodedata
 import polars as pl
 
 NULL_TOKENS = ("", "-", "--")
+# Longer text is no name, category or channel: most likely a broken export; refused, not stored.
+MAX_TEXT_CHARS = 1000
+# Text a spreadsheet would run as a formula when the published data is opened in one (=cmd|…).
+FORMULA = r"^[=+@]"
+# A mainland mobile number: personal data that has no place in a category, channel or shop name.
+PHONE = r"(?:^|\D)1[3-9]\d{9}(?:\D|$)"
 _UNIT = re.compile(r"^(?P<name>.*?)\s*\((?P<unit>[^()]*)\)\s*$")
 
 

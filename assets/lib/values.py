@@ -153,41 +153,6 @@ def parse_timestamp(s: pl.Expr) -> pl.Expr:
     return pl.when(unix).then(from_unix).otherwise(from_text)
 
 
-# Fast paths. When every value of a column (in one parsed chunk) has the single canonical form an
-# ERP writes, a cheap conversion gives exactly what the general parser above gives; parse.py checks
-# the column first (`all_*`, one pass) and picks the parser per column and chunk.
-_ISO_WITH_OFFSET = "%Y-%m-%dT%H:%M:%S%z"
-# The exact form the fast timestamp path takes (strptime alone would also take `08:1:3`, which the
-# general parser refuses); [0-9], not \d, which also matches other scripts' digits.
-_ISO_WITH_OFFSET_FORM = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:?[0-9]{2}$"
-_PLAIN_MONEY = r"^-?[0-9]{1,16}(\.[0-9]{1,2})?$"
-_NOT_PLAIN_ID = r"[='+@eE]"  # wrapped, prefixed, formula-like or possibly scientific
-
-
-def fast_timestamp(s: pl.Expr) -> pl.Expr:
-    """`2024-10-01T08:11:23+08:00` -> naive China time, by the same fixed-offset arithmetic."""
-    utc = s.str.strptime(pl.Datetime("us", "UTC"), _ISO_WITH_OFFSET, strict=False).dt.replace_time_zone(None)
-    return utc + pl.duration(minutes=CHINA_OFFSET_MINUTES)
-
-
-def all_fast_timestamps(s: pl.Expr) -> pl.Expr:
-    return (s.is_null() | (s.str.contains(_ISO_WITH_OFFSET_FORM) & fast_timestamp(s).is_not_null())).all()
-
-
-def fast_money(s: pl.Expr) -> pl.Expr:
-    """`-12.5`: at most two decimals, no marks or separators, so the cast is exact."""
-    return s.cast(MONEY, strict=False)
-
-
-def all_plain_money(s: pl.Expr) -> pl.Expr:
-    return s.str.contains(_PLAIN_MONEY).fill_null(True).all()
-
-
-def all_plain_ids(s: pl.Expr) -> pl.Expr:
-    """Cleaned ids with nothing parse_id would unwrap or refuse: each is its own value."""
-    return s.str.contains(_NOT_PLAIN_ID).fill_null(False).not_().all()
-
-
 def parse_date(s: pl.Expr) -> pl.Expr:
     return parse_timestamp(s).dt.date()
 
