@@ -11,7 +11,6 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from .db import POOL, working_db
-from .lib.expectations import validate
 from .lib.ingest import FileOutcome, Timings, ingest_source
 from .lib.parse import lake_schema
 from .lib.schema import DATED
@@ -69,12 +68,6 @@ def _raw_asset(source: str):
                 context.log.warning(outcome.warning)
 
         suite = BATCH_SUITES.get(source)
-        validated: list[int] = []
-
-        def validator(rows):
-            validated.append(rows.height)
-            return validate(suite, rows)
-
         select = None
         if dated:
             key_range = context.partition_key_range
@@ -85,7 +78,7 @@ def _raw_asset(source: str):
         with working_db(settings, duckdb) as con:
             outcomes, results = ingest_source(
                 con, source, settings.raw, settings.lake_dir, settings.parse_options(),
-                context.run_id, on_file=report, validate=validator if suite else None, select=select,
+                context.run_id, on_file=report, suite=suite, select=select,
                 timings=timings,
             )
         summary = _summary(outcomes)
@@ -93,7 +86,7 @@ def _raw_asset(source: str):
             f"{source}: {summary['files_loaded']} files loaded ({summary['rows_loaded']:,} rows), "
             f"{summary['files_unchanged']} unchanged, {summary['files_failed']} quarantined"
         )
-        checks = [batch_check_result(source, results, sum(validated))] if suite else []
+        checks = [batch_check_result(source, results, sum(r.rows for r in results))] if suite else []
         metadata = {**summary, **timings.as_metadata(), "dagster/column_schema": _column_schema(source)}
         return MaterializeResult(metadata=metadata, check_results=checks)
 

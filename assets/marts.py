@@ -1,6 +1,6 @@
-"""Marts layer: the quarterly tables analysts query (contract §6), each rebuilt from staging with
-the shared metric definitions when a staging table it reads changed, its restated quarters recorded
-in audit.restatements."""
+"""Marts layer: the quarterly tables analysts query (contract §6), computed from staging with the
+shared metric definitions for the quarters whose data changed (and those that read them), their
+restated quarters recorded in audit.restatements."""
 
 from dataclasses import dataclass
 
@@ -10,7 +10,7 @@ from dagster_duckdb import DuckDBResource
 from .db import POOL, table_metadata, working_db
 from .lib import incremental, restatements
 from .lib.glossary import TABLES, apply_comments
-from .lib.sql import run_sql
+from .lib.sql import column_names, run_sql, transaction
 from .resources import PipelineSettings
 
 QUARTER = "quarter"
@@ -22,6 +22,9 @@ QUARTER_OF_MONTH = "quarter_label(quarter_start(strptime(month, '%Y-%m'), $fisca
 class Mart:
     keys: tuple[str, ...]
     upstream: tuple[str, ...]
+    # Its rows read earlier quarters (QoQ/YoY, returning buyers, years to date, a campaign's
+    # baseline days): a changed quarter is computed again with every later one.
+    reaches_later: bool = False
     owner: str = "team:analytics"
 
     @property
@@ -31,17 +34,64 @@ class Mart:
 
 
 MARTS = {
-    "quarterly_shop_kpis": Mart(("quarter", "shop_id"), ("paid_orders", "traffic", "targets")),
+    "quarterly_shop_kpis": Mart(("quarter", "shop_id"), ("paid_orders", "traffic", "targets"), reaches_later=True),
     "quarterly_channel_kpis": Mart(("quarter", "shop_id", "channel_group", "channel"), ("paid_orders", "traffic")),
-    "monthly_target_tracking": Mart(("month", "shop_id"), ("paid_orders", "targets", "traffic")),
+    "monthly_target_tracking": Mart(("month", "shop_id"), ("paid_orders", "targets", "traffic"), reaches_later=True),
     "quarterly_campaign_kpis": Mart(
-        ("quarter", "shop_id", "campaign"), ("paid_orders", "traffic", "targets", "campaigns", "courier_days")
+        ("quarter", "shop_id", "campaign"), ("paid_orders", "traffic", "targets", "campaigns", "courier_days"),
+        reaches_later=True,
     ),
     "quarterly_courier_kpis": Mart(("quarter", "courier", "region"), ("courier_days",)),
     "quarterly_courier_service": Mart(("quarter", "courier"), ("orders",)),
     "quarterly_region_kpis": Mart(("quarter", "shop_id", "province", "city", "district"), ("paid_orders",)),
     "quarterly_category_kpis": Mart(("quarter", "shop_id", "category"), ("paid_orders",)),
 }
+
+
+def _compute(
+    con, name: str, params: dict, months: tuple[str, ...], touched: tuple[str, ...], reaches_later: bool
+) -> None:
+    """Temp table mart_rows: the rows of marts.<name> in the quarters `build_quarters` names."""
+    run_sql(con, "marts/build_quarters", {
+        **params, "months": list(months), "touched_months": list(touched), "reaches_later": reaches_later,
+    })
+    run_sql(con, f"marts/{name}", params)
+
+
+def build_mart(
+    con, name: str, params: dict, run_id: str
+) -> tuple[incremental.Plan, list[tuple[str, str]]]:
+    """marts.<name> brought up to date (the quarters its plan names, or whole) and its restated
+    quarters recorded, in one transaction; the plan and the restated (quarter, reason)."""
+    mart = MARTS[name]
+    plan = incremental.mart_plan(con, name, mart.upstream, params)
+    if plan.mode == "unchanged":
+        return plan, []
+    fiscal = params["fiscal_start_month"]
+    whole = plan.mode == "rebuild"
+    _compute(con, name, params, plan.months, plan.touched_months, mart.reaches_later)
+    if not whole and column_names(con, "marts", name) != column_names(con, "main", "mart_rows"):  # temp: schema main
+        # the table was built by another version of the SQL: its quarters would not fit it
+        whole = True
+        _compute(con, name, params, plan.months, plan.months, mart.reaches_later)
+    try:
+        with transaction(con):
+            had_rows = restatements.keep_previous(con, name, mart.quarter_of, fiscal, within=not whole)
+            incremental.replace_mart_rows(con, name, mart.quarter_of, params, whole)
+            restated = (
+                restatements.changed_quarters(
+                    con, name, mart.keys, mart.quarter_of, restatements.current_quarter(con, fiscal), fiscal,
+                    within=not whole,
+                )
+                if had_rows else []
+            )
+            restatements.record(con, run_id, name, restated)
+            apply_comments(con, "marts", name)
+            incremental.record_mart(con, name, plan)
+    finally:
+        con.execute("drop table if exists mart_rows")
+        con.execute("drop table if exists build_quarters")
+    return plan, restated
 
 
 def _mart_asset(name: str, mart: Mart):
@@ -58,28 +108,10 @@ def _mart_asset(name: str, mart: Mart):
         pool=POOL,
     )
     def mart_table(context: AssetExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource) -> MaterializeResult:
-        params = settings.sql_params()
         with working_db(settings, duckdb) as con:
-            plan = incremental.mart_plan(con, name, mart.upstream, params)
-            if plan.mode == "unchanged":
-                context.log.info(f"marts.{name}: unchanged ({plan.reason})")
-                return MaterializeResult(metadata={
-                    **table_metadata(con, "marts", name), "build": plan.mode, "build_reason": plan.reason,
-                    "restated_quarters": MetadataValue.md("none"),
-                })
-            had_rows = restatements.keep_previous(con, name)
-            run_sql(con, f"marts/{name}", params)
-            fiscal = params["fiscal_start_month"]
-            restated = (
-                restatements.changed_quarters(
-                    con, name, mart.keys, mart.quarter_of, restatements.current_quarter(con, fiscal), fiscal
-                )
-                if had_rows else []
-            )
-            restatements.record(con, context.run_id, name, restated)
-            apply_comments(con, "marts", name)
-            incremental.record_mart(con, name, plan)
+            plan, restated = build_mart(con, name, settings.sql_params(), context.run_id)
             metadata = {**table_metadata(con, "marts", name), "build": plan.mode, "build_reason": plan.reason}
+        context.log.info(f"marts.{name}: {plan.mode} ({plan.reason})")
         for quarter, reason in restated:
             context.log.info(f"restated marts.{name} {quarter}: {reason}")
         metadata["restated_quarters"] = MetadataValue.md(

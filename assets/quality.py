@@ -1,11 +1,11 @@
 """Data-quality gates: Great Expectations suites on each new batch, reported as Dagster asset checks.
 
-A raw asset validates its new rows *before* writing them (a blocking check does not undo a write);
-the suite's result is the asset's check result, so a failure stops the run before publishing and the
+Every suite runs as SQL inside the working DuckDB (lib/gx_sql.py), once per check and run. A raw
+asset validates its new rows *before* they count (a blocking check does not undo a write); the
+suite's result is the asset's check result, so a failure stops the run before publishing and the
 held-back files are validated again on the next run.
 """
 
-import polars as pl
 from dagster import (
     AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue,
     asset_check,
@@ -13,8 +13,8 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from .db import POOL, working_db
-from .lib.expectations import SuiteResult, validate
-from .lib.sql import fetch_sql, query_batches, query_fingerprint, query_frame, run_sql
+from .lib.expectations import SuiteResult
+from .lib.sql import create_table_from_query, fetch_sql, query_fingerprint, run_script, run_sql
 from .resources import PipelineSettings
 
 # The suite that guards each raw source's new batches.
@@ -110,46 +110,33 @@ def batch_check_result(source: str, results: list[SuiteResult], rows_validated: 
 
 # Layer checks: GX suites over the staging rows a run touched and over the marts, blocking publish.
 
-# Rows handed to GX at once by a layer check: its pandas copy is what a check holds in memory.
-CHECK_BATCH_ROWS = 100_000
+# The table a layer check's query is run into, for GX to read (its cursors do not see TEMP tables).
+CHECK_ROWS = "scratch.check_rows"
 
 
 def _layer_check(
-    asset_key: AssetKey, name: str, suites: tuple[tuple[str, str, tuple[str, ...]], ...], description: str, batch: bool
+    asset_key: AssetKey, name: str, suites: tuple[tuple[str, str], ...], description: str, batch: bool
 ):
-    """A blocking check running GX suites over query files, each streamed in batches split at its
-    key (so a uniqueness expectation on the key holds batch by batch); skipped when the content is
-    what it last passed on."""
+    """A blocking check running GX suites over query files, each query run once into a scratch
+    table and judged there by one suite run; skipped when the content is what it last passed on."""
     @asset_check(asset=asset_key, name=name, blocking=True, description=description, pool=POOL)
     def layer_check(
         context: AssetCheckExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource
     ) -> AssetCheckResult:
         params = {**settings.sql_params(), "run_id": context.run.run_id}
-        results, rows = [], 0
         with working_db(settings, duckdb) as con:
-            fingerprints = [query_fingerprint(con, sql, params) for _, sql, _ in suites]
+            fingerprints = [query_fingerprint(con, sql, params) for _, sql in suites]
             fingerprint = "|".join(fingerprints)
             seen = fetch_sql(con, "audit/last_validation", {"check_name": name, "fingerprint": fingerprint})[0][0]
             empty = all(f.startswith("0:") for f in fingerprints)
             if (batch and empty) or seen:
                 note = "no rows loaded since it last passed" if batch and empty else "content unchanged since it last passed"
                 return AssetCheckResult(passed=True, metadata={"rows_validated": 0, "note": note})
-            for suite, sql, key in suites:
-                validated = 0
-                scratch = settings.scratch_dir / name
-                frames = query_batches(con, sql, params, key, CHECK_BATCH_ROWS, scratch) if key else iter(())
-                for frame in frames:  # one batch in memory at a time
-                    results.append(validate(suite, frame))
-                    validated += frame.height
-                if not validated:  # unkeyed, or empty: the whole (small) result at once
-                    frame = query_frame(con, sql, params)
-                    results.append(validate(suite, frame))
-                    validated = frame.height
-                rows += validated
-        result = suite_check_result(
-            asset_key, name, "+".join(s for s, _, _ in suites), results, rows, "nothing was published"
-        )
-        with working_db(settings, duckdb) as con:
+            results = _run_suites(con, suites, params)
+            result = suite_check_result(
+                asset_key, name, "+".join(s for s, _ in suites), results, sum(r.rows for r in results),
+                "nothing was published",
+            )
             run_sql(con, "audit/record_validation", {
                 "check_name": name, "fingerprint": fingerprint, "passed": result.passed, "run_id": context.run.run_id,
             })
@@ -158,30 +145,45 @@ def _layer_check(
     return layer_check
 
 
+def _run_suites(con, suites: tuple[tuple[str, str], ...], params: dict) -> list[SuiteResult]:
+    from .lib.gx_sql import GxSession, exempt_view
+
+    run_sql(con, "checks/create_scratch_schema")
+    results = []
+    try:
+        with GxSession(con) as session:
+            for suite, sql in suites:
+                create_table_from_query(con, sql, params, CHECK_ROWS)
+                results.append(session.run(suite, exempt_view(con, suite, CHECK_ROWS)))
+    finally:
+        run_script(con, "checks/drop_check_rows")
+    return results
+
+
 layer_checks = [
     _layer_check(
         AssetKey(["staging", "orders"]), "staging_orders_expectations",
-        (("staging_orders", "checks/staging_orders_of_run", ("shop_id", "order_id")),),
+        (("staging_orders", "checks/staging_orders_of_run"),),
         "GX suite `staging_orders` on the current rows of the orders loaded since the check last passed: "
         "one row per order, buyers pseudonymised, no phone number in any text column.",
         batch=True,
     ),
     _layer_check(
         AssetKey(["marts", "quarterly_shop_kpis"]), "quarterly_shop_kpis_expectations",
-        (("quarterly_shop_kpis", "checks/shop_kpis_rows", ()), ("reconciliation", "checks/shop_gmv_reconciliation", ())),
+        (("quarterly_shop_kpis", "checks/shop_kpis_rows"), ("reconciliation", "checks/shop_gmv_reconciliation")),
         "GX suites on the shop table: one row per key, shares in [0, 1], and gmv equal to the sum over "
         "staging orders paid in the quarter.",
         batch=False,
     ),
     _layer_check(
         AssetKey(["marts", "quarterly_channel_kpis"]), "channel_uv_shares_sum_to_one",
-        (("channel_shares", "checks/channel_uv_shares", ()),),
+        (("channel_shares", "checks/channel_uv_shares"),),
         "GX suite: per shop and quarter with traffic, the channels' uv_share adds up to 1.",
         batch=False,
     ),
     _layer_check(
         AssetKey(["marts", "quarterly_courier_kpis"]), "courier_totals_reconcile",
-        (("reconciliation", "checks/courier_totals", ()),),
+        (("reconciliation", "checks/courier_totals"),),
         "GX suite: per courier and region, the quarters' parcels add up to the source rows' parcels "
         "(the split across quarters neither loses nor invents one).",
         batch=False,

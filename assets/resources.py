@@ -32,11 +32,6 @@ class PipelineSettings(ConfigurableResource):
         return Path(self.state_dir) / "lake"
 
     @property
-    def scratch_dir(self) -> Path:
-        """Files a step writes for itself and removes (a layer check's batches)."""
-        return Path(self.state_dir) / "scratch"
-
-    @property
     def working_db(self) -> Path:
         return Path(self.state_dir) / "pipeline.duckdb"
 

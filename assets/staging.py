@@ -9,7 +9,7 @@ from dagster_duckdb import DuckDBResource
 
 from .db import POOL, table_metadata, working_db
 from .lib.defaults import register_defaults
-from .lib.incremental import build_courier_names, build_orders, build_paid_orders, build_when_changed
+from .lib.incremental import Plan, build_courier_names, build_orders, build_paid_orders, build_when_changed
 from .lib.lake import register_lake
 from .lib.sql import run_sql
 from .resources import PipelineSettings
@@ -95,6 +95,22 @@ TABLES = {
 }
 
 
+def build_staging(con, name: str, settings: PipelineSettings) -> Plan | None:
+    """<prefix>.<name> brought up to date; the plan of a table built incrementally, else None."""
+    table = TABLES[name]
+    if table.build:
+        return table.build(con, settings)
+    if table.skip_unchanged:
+        return build_when_changed(
+            con, name, settings.lake_dir, table.lakes, table.upstream, table.sql_files(name), settings.sql_params()
+        )
+    for source in table.lakes:
+        register_lake(con, settings.lake_dir, source)
+    for sql in table.sql_files(name):
+        run_sql(con, sql, settings.sql_params())
+    return None
+
+
 def _staging_asset(name: str, table: StagingTable):
     @asset(
         name=name,
@@ -111,24 +127,12 @@ def _staging_asset(name: str, table: StagingTable):
     ) -> MaterializeResult:
         with working_db(settings, duckdb) as con:
             register_defaults(con)
-            plan = None
-            if table.build:
-                plan = table.build(con, settings)
-            elif table.skip_unchanged:
-                plan = build_when_changed(
-                    con, name, settings.lake_dir, table.lakes, table.upstream, table.sql_files(name),
-                    settings.sql_params(),
-                )
-            if plan:
-                context.log.info(f"{table.key_prefix}.{name}: {plan.mode} ({plan.reason})")
-                return MaterializeResult(
-                    metadata={**table_metadata(con, table.key_prefix, name), "build": plan.mode, "build_reason": plan.reason}
-                )
-            for source in table.lakes:
-                register_lake(con, settings.lake_dir, source)
-            for sql in table.sql_files(name):
-                run_sql(con, sql, settings.sql_params())
-            return MaterializeResult(metadata=table_metadata(con, table.key_prefix, name))
+            plan = build_staging(con, name, settings)
+            metadata = table_metadata(con, table.key_prefix, name)
+        if plan:
+            context.log.info(f"{table.key_prefix}.{name}: {plan.mode} ({plan.reason})")
+            metadata = {**metadata, "build": plan.mode, "build_reason": plan.reason}
+        return MaterializeResult(metadata=metadata)
 
     return staging_table
 

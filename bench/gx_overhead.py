@@ -21,9 +21,7 @@ from dagster_duckdb import DuckDBResource
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
-import assets.ingest  # noqa: E402
-import assets.quality  # noqa: E402
-from assets.lib import expectations  # noqa: E402
+from assets.lib import expectations, gx_sql  # noqa: E402
 from assets.resources import PipelineSettings  # noqa: E402
 from pipelines.definitions import build_defs  # noqa: E402
 
@@ -58,16 +56,12 @@ def main() -> None:
         return run()
 
     with_gx = [daily(f"2025-01-0{d}") for d in (1, 2, 3)]
-    skip = lambda suite, frame: expectations.SuiteResult(suite, True, 0, [])  # noqa: E731
-    modules = (assets.ingest, assets.quality)
-    real = [m.validate for m in modules]
-    for m in modules:
-        m.validate = skip
+    real = gx_sql.GxSession.run
+    gx_sql.GxSession.run = lambda self, suite, relation, extra=(): expectations.SuiteResult(suite, True, 0, [])
     try:
         without_gx = [daily(f"2025-01-0{d}") for d in (4, 5, 6)]
     finally:
-        for m, f in zip(modules, real):
-            m.validate = f
+        gx_sql.GxSession.run = real
     med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
     print(f"full build of the sample (first run, GX imported in it): {full:.1f} s")
     print(f"daily run, one new order file, validated:     {med(with_gx):.2f} s (median of 3)")

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from conftest import FIXTURES, Deployment
@@ -86,31 +87,20 @@ def test_a_missing_raw_folder_is_a_clear_error(tmp_path):
     assert "raw folder" in done.stderr and "does not exist" in done.stderr
 
 
-def step_windows(instance, run_id) -> list[tuple[float, float, str]]:
-    """(start, end, step) of every step of a run, from Dagster's event log."""
-    starts, windows = {}, []
-    for entry in instance.all_logs(run_id):
-        event = entry.dagster_event
-        if event is None or event.step_key is None:
-            continue
-        if event.event_type_value == "STEP_START":
-            starts[event.step_key] = entry.timestamp
-        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
-            windows.append((starts[event.step_key], entry.timestamp, event.step_key))
-    return windows
-
-
 def test_two_runs_started_together_take_turns_at_the_database(tmp_path):
-    """Both succeed on a new DAGSTER_HOME, and no step of one overlaps a step of the other: the
-    `duckdb` pool of dagster.yaml, not luck with DuckDB's lock, keeps the writers apart. (Reference
-    data only, so that the runs are short: every step is in the pool, whatever it loads. Both give
-    the batch dates, so that neither finds the other's publication current and starts no run.)"""
+    """Both succeed on a new DAGSTER_HOME and neither meets DuckDB's lock: the OS file lock on the
+    working database (assets/db.py) makes their steps take turns. Dagster's `duckdb` pool mostly
+    does too, but not always on SQLite storage: its slot claim checks for a free slot and then takes
+    it in two statements, so under load two processes can both get one (step windows of the two
+    runs overlapped in 2 of 4 runs of this test on a machine busy with other test suites).
+    (Reference data only, so that the runs are short; both give the batch dates, so that neither finds the other's publication
+    current and starts no run.)"""
     (tmp_path / "raw" / "reference").mkdir(parents=True)
     shutil.copy(FIXTURES / "tiny" / "reference" / "targets.csv", tmp_path / "raw" / "reference")
     env = Deployment(tmp_path).environment()
     both = [
-        subprocess.Popen([*CLI, "run", "--quiet", "--from", "2024-07-01", "--to", "2024-07-01"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
+        subprocess.Popen([*CLI, "run", "--quiet", "--from", "2024-07-01", "--to", "2024-07-01"], cwd=tmp_path, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for _ in range(2)
     ]
     outputs = [p.communicate(timeout=600)[0] for p in both]
@@ -123,12 +113,15 @@ def test_two_runs_started_together_take_turns_at_the_database(tmp_path):
     os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
     try:
         with DagsterInstance.get() as instance:
-            first, second = (step_windows(instance, r.run_id) for r in instance.get_runs())
+            runs = instance.get_runs()
     finally:
         del os.environ["DAGSTER_HOME"]
-    assert len(first) == len(second) > 20
-    overlaps = [(a[2], b[2]) for a in first for b in second if a[0] < b[1] and b[0] < a[1]]
-    assert overlaps == []
+    assert len(runs) == 2 and all(r.is_success for r in runs)
+    with duckdb.connect(str(tmp_path / "state" / "pipeline.duckdb"), read_only=True) as con:
+        # each run recorded the targets file: one loaded it, the other found it unchanged
+        assert sorted(con.execute(
+            "select outcome from audit.loads where source = 'targets'"
+        ).fetchall()) == [("loaded",), ("unchanged",)]
 
 
 def test_a_killed_run_does_not_hold_the_database_for_the_next(tmp_path):

@@ -1,17 +1,18 @@
-"""Great Expectations suites, run in an ephemeral context on a pandas batch (stack-notes §1).
-
-GX is imported inside the functions: it costs seconds to import and only the checks need it, so a
-run with nothing new to validate never imports it.
+"""Great Expectations suites: what each layer's rows must hold. They run as SQL inside the
+pipeline's DuckDB (gx_sql.py); the builders take the GX module so that importing this file does not
+import GX (seconds), which a run with nothing new to validate never does.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
 import polars as pl
 
 from .parse import LAKE_SCHEMAS, PHONE, lake_schema
 from .reference import STATUSES
+from .sql import run_sql
 
 
 WARNING = {"severity": "warning"}  # an expectation whose failure warns instead of holding back
@@ -24,6 +25,7 @@ class SuiteResult:
     success: bool  # no error-level expectation failed
     evaluated: int
     failed: list[dict]  # expectation, column, severity, unexpected_count, sample, error
+    rows: int = 0  # rows judged
 
     @property
     def errors(self) -> list[dict]:
@@ -121,7 +123,8 @@ def _channel_shares(gx) -> list:
 
 
 # Rows a suite does not judge: 生意参谋's total rows are kept but exempt from the row rules (§3).
-EXEMPT = {"traffic_batch": pl.col("is_total")}
+# The value is a boolean column of the batch; its rows where it is true are left out.
+EXEMPT = {"traffic_batch": "is_total"}
 
 SUITES = {
     "orders_batch": _orders_batch,
@@ -134,81 +137,33 @@ SUITES = {
 }
 
 
-def _schema_failures(suite_name: str, frame: pl.DataFrame) -> list[dict]:
-    """Columns and types of a batch against the lake schema. Checked on the Polars frame: GX's type
-    expectations do not understand the pyarrow-backed pandas dtypes the batch is handed over in."""
+def schema_failures(suite_name: str, schema: dict[str, pl.DataType]) -> list[dict]:
+    """Columns and types of a batch against the lake schema (a batch suite's first rule). Checked
+    on the schema itself: GX's type expectations compare SQL type names, not the lake's types."""
     source = suite_name.removesuffix("_batch")
     if source not in LAKE_SCHEMAS or not suite_name.endswith("_batch"):
         return []
     wanted = lake_schema(source)
-    wrong = [f"{c}: {frame.schema.get(c)} (want {t})" for c, t in wanted.items() if frame.schema.get(c) != t]
+    wrong = [f"{c}: {schema.get(c)} (want {t})" for c, t in wanted.items() if schema.get(c) != t]
     if not wrong:
         return []
     return [{"expectation": "columns_and_types", "column": "*", "severity": "error",
              "unexpected_count": len(wrong), "sample": wrong[:5], "error": None}]
 
 
-_DEFINITIONS: dict[tuple, object] = {}
-
-
-def _definition(suite_name: str):
-    """The suite's validation definition in an ephemeral context, built once per process."""
-    builder = SUITES[suite_name]
-    key = (suite_name, builder)
-    if key not in _DEFINITIONS:
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
-        context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        batch = (
-            context.data_sources.add_pandas("lake")
-            .add_dataframe_asset(suite_name)
-            .add_batch_definition_whole_dataframe("batch")
-        )
-        suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
-        for expectation in builder(gx):
-            suite.add_expectation(expectation)
-        _DEFINITIONS[key] = context.validation_definitions.add(
-            gx.ValidationDefinition(name=suite_name, data=batch, suite=suite)
-        )
-    return _DEFINITIONS[key]
-
-
-def _pandas(frame: pl.DataFrame):
-    """The batch as GX's pandas engine runs fastest: numbers, dates and times as NumPy columns (its
-    range checks are vectorised only for NumPy dtypes; a null becomes NaN/NaT, which GX skips as
-    missing), text as Arrow-backed columns. Money as float: GX's comparisons do not take Decimal,
-    and exactness is not at stake in a range check."""
-    numeric = [name for name, dtype in frame.schema.items() if dtype.is_numeric() or dtype.is_temporal()]
-    pandas_frame = frame.drop(numeric).to_pandas(use_pyarrow_extension_array=True)
-    for name in numeric:
-        column = frame[name].cast(pl.Float64) if frame[name].dtype == pl.Decimal else frame[name]
-        pandas_frame[name] = column.to_numpy()
-    return pandas_frame[frame.columns]
-
-
 def validate(suite_name: str, frame: pl.DataFrame) -> SuiteResult:
-    schema_failures = _schema_failures(suite_name, frame)
-    if suite_name in EXEMPT:
-        frame = frame.filter(~EXEMPT[suite_name])
-    definition = _definition(suite_name)
-    result = definition.run(batch_parameters={"dataframe": _pandas(frame)}, result_format="BASIC")
-    failed = []
-    for r in result.results:
-        if r.success:
-            continue
-        kwargs = r.expectation_config.kwargs
-        failed.append(
-            {
-                "expectation": r.expectation_config.type,
-                "column": kwargs.get("column") or kwargs.get("column_A") or kwargs.get("column_list"),
-                "severity": (r.expectation_config.meta or {}).get("severity", "error"),
-                "unexpected_count": (r.result or {}).get("unexpected_count"),
-                "sample": [str(x) for x in ((r.result or {}).get("partial_unexpected_list") or [])[:5]],
-                "error": (r.exception_info or {}).get("exception_message"),
-            }
-        )
-    failed = schema_failures + failed
-    errors = [f for f in failed if f["severity"] == "error"]
-    return SuiteResult(suite_name, not errors, len(result.results) + 1, failed)
+    """A suite on a Polars frame, through the same SQL path as the pipeline: the frame becomes a
+    table of a throwaway in-memory DuckDB. For small frames (tests, one-off checks)."""
+    from .gx_sql import GxSession, exempt_view
+
+    con = duckdb.connect()
+    try:
+        run_sql(con, "checks/create_scratch_schema")
+        con.register("frame", frame)
+        con.execute("create table scratch.rows as select * from frame")
+        con.unregister("frame")
+        relation = exempt_view(con, suite_name, "scratch.rows")
+        with GxSession(con) as session:
+            return session.run(suite_name, relation, schema_failures(suite_name, dict(frame.schema)))
+    finally:
+        con.close()

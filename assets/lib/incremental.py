@@ -29,23 +29,47 @@ from .sql import fetch_sql, run_sql, sql_text, table_exists, transaction
 REFERENCE = "reference"
 SETUP_SQL = ("setup/create_schemas", "setup/create_macros", "setup/create_metrics")
 COURIER_NAMES_SQL = ("staging/courier_names_mapped", "staging/courier_names", "staging/courier_names_merge")
-ORDERS_SQL = ("staging/orders_current", "staging/orders", "staging/orders_new", "staging/orders_merge_delete",
-              "staging/orders_merge_insert")
-PAID_SQL = ("staging/paid_order_rows", "staging/paid_orders", "staging/paid_orders_merge_delete",
-            "staging/paid_orders_merge_insert")
+ORDERS_SQL = ("staging/orders_current", "staging/orders", "staging/orders_new", "staging/orders_replaced",
+              "staging/orders_merge_delete", "staging/orders_added", "staging/orders_merge_insert")
+PAID_SQL = ("staging/paid_order_rows", "staging/paid_orders", "staging/paid_orders_replaced",
+            "staging/paid_orders_merge_delete", "staging/paid_orders_added", "staging/paid_orders_merge_insert")
+# The staging tables the marts read by quarter, each with the date column whose month files a row
+# (a quarter of a mart is computed from the rows of its months); audit.month_digests follows them.
+DIGESTED = {"orders": "shipped_at", "paid_orders": "paid_day", "traffic": "date", "courier_days": "day",
+            "targets": "month"}
+DIGEST_SQL = ("staging/delete_month_digests", "staging/insert_month_digests", "staging/merge_month_digests")
 
 
 @dataclass(frozen=True)
 class Plan:
-    mode: str  # "rebuild" | "merge" | "unchanged"
+    mode: str  # "rebuild" | "merge" | "unchanged"; a mart: "rebuild" | "quarters" | "unchanged"
     new_files: list[str]  # lake files to merge
     inputs: dict[str, str]  # what the table reflects once built
     reason: str
+    touched_months: tuple[str, ...] = ()  # a mart: months whose rows changed in what it reads
+    months: tuple[str, ...] = ()  # a mart: every month it reads, now or when last built
 
 
 def _sql_fingerprint(names: tuple[str, ...]) -> str:
-    """The SQL a table is built with, and the macros it calls (setup scripts)."""
-    return hashlib.sha256("".join(sql_text(n) for n in (*SETUP_SQL, *names)).encode()).hexdigest()[:16]
+    """The SQL a table is built with, the macros it calls (setup scripts) and the month digests it
+    keeps (a change there must compute them again)."""
+    return hashlib.sha256("".join(sql_text(n) for n in (*SETUP_SQL, *DIGEST_SQL, *names)).encode()).hexdigest()[:16]
+
+
+def digest_months(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """audit.month_digests of staging.<table> computed from the whole table (after a rebuild)."""
+    if table not in DIGESTED:
+        return
+    run_sql(con, "staging/delete_month_digests", {"table_name": table})
+    run_sql(con, "staging/insert_month_digests",
+            {"table_name": table, "table": f"staging.{table}", "month_column": DIGESTED[table]})
+
+
+def merge_digests(con: duckdb.DuckDBPyConnection, table: str, added: str, removed: str) -> None:
+    """audit.month_digests of staging.<table> moved by the rows a merge added and removed (temp
+    tables), so that a month's digest stays what a computation over the whole table gives."""
+    run_sql(con, "staging/merge_month_digests",
+            {"table_name": table, "month_column": DIGESTED[table], "added": added, "removed": removed})
 
 
 def lake_inputs(lake_dir: Path, *sources: str) -> dict[str, str]:
@@ -159,14 +183,17 @@ def build_orders(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
         with transaction(con):
             if p.mode == "rebuild":
                 run_sql(con, "staging/orders")
+                digest_months(con, "orders")
             else:
-                run_sql(con, "staging/orders_new")
-                run_sql(con, "staging/orders_merge_delete")
-                run_sql(con, "staging/orders_merge_insert")
+                for step in ("orders_new", "orders_replaced", "orders_merge_delete", "orders_added",
+                             "orders_merge_insert"):
+                    run_sql(con, f"staging/{step}")
+                merge_digests(con, "orders", "orders_added", "orders_replaced")
             _record(con, "orders", p.inputs)
     finally:
         con.execute("drop view if exists orders_current")
-        con.execute("drop table if exists orders_new")
+        for temp in ("orders_new", "orders_replaced", "orders_added"):
+            con.execute(f"drop table if exists {temp}")
         con.unregister("orders_source")
     return p
 
@@ -192,12 +219,17 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
         with transaction(con):
             if p.mode == "rebuild":
                 run_sql(con, "staging/paid_orders", params)
+                digest_months(con, "paid_orders")
             else:
                 con.register("touched_files", touched)
-                run_sql(con, "staging/paid_orders_merge_delete")
-                run_sql(con, "staging/paid_orders_merge_insert", params)
+                for step in ("paid_orders_replaced", "paid_orders_merge_delete", "paid_orders_added",
+                             "paid_orders_merge_insert"):
+                    run_sql(con, f"staging/{step}", params)
+                merge_digests(con, "paid_orders", "paid_orders_added", "paid_orders_replaced")
             _record(con, "paid_orders", p.inputs)
     finally:
+        for temp in ("paid_orders_replaced", "paid_orders_added"):
+            con.execute(f"drop table if exists {temp}")
         if touched is not None:
             con.unregister("touched_files")
     return p
@@ -241,17 +273,55 @@ def build_when_changed(
     with transaction(con):
         for name in sql:
             run_sql(con, name, params)
+        digest_months(con, table)
         _record(con, table, p.inputs)
     return p
 
 
 def mart_plan(con: duckdb.DuckDBPyConnection, mart: str, upstream: tuple[str, ...], params: dict) -> Plan:
-    """marts.<mart> is rebuilt when a staging table it reads, its SQL or a parameter changed, and
-    left as it is otherwise (a run with nothing new recomputes no quarter). Record the plan's
-    inputs with `record_mart` once the table is built."""
-    sql = (f"marts/{mart}",)
-    return plan(con, mart, {REFERENCE: reference(con, sql, upstream, params)}, merge=False, schema="marts")
+    """What marts.<mart> must compute: the quarters of the months whose digests (audit.month_digests)
+    differ from those it was built from (`quarters`), every quarter when its SQL, a parameter or a
+    small staging table it reads whole changed (`rebuild`), or nothing. Record the plan's inputs
+    with `record_mart` once the table is built."""
+    digested = tuple(u for u in upstream if u in DIGESTED)
+    whole = tuple(u for u in upstream if u not in DIGESTED)
+    sql = (f"marts/{mart}", "marts/build_quarters")
+    inputs = {REFERENCE: f"{reference(con, sql, whole, params)}/{','.join(digested)}"}
+    for table, month, rows, digest in fetch_sql(con, "staging/month_digests", {"table_names": list(digested)}):
+        inputs[f"{table}:{month}"] = f"{rows}:{digest}"
+    before = dict(fetch_sql(con, "audit/staging_inputs", {"table_name": recorded_as("marts", mart)}))
+
+    def months(keys) -> tuple[str, ...]:
+        return tuple(sorted({k.split(":", 1)[1] for k in keys if k != REFERENCE}))
+
+    if not table_exists(con, "marts", mart) or not before:
+        return Plan("rebuild", [], inputs, "first build", months(inputs), months(inputs))
+    if before.get(REFERENCE) != inputs[REFERENCE]:
+        reason = "its SQL, a parameter or a staging table it reads whole changed"
+        return Plan("rebuild", [], inputs, reason, months(inputs), months(inputs))
+    touched = months(k for k in before.keys() | inputs.keys() if before.get(k) != inputs.get(k))
+    if not touched:
+        return Plan("unchanged", [], inputs, "nothing it reads changed")
+    return Plan("quarters", [], inputs, f"rows of {len(touched)} month(s) changed: {', '.join(m[:7] for m in touched)}",
+                touched, months(before.keys() | inputs.keys()))
 
 
 def record_mart(con: duckdb.DuckDBPyConnection, mart: str, p: Plan) -> None:
     _record(con, recorded_as("marts", mart), p.inputs)
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def replace_mart_rows(con: duckdb.DuckDBPyConnection, mart: str, quarter_of: str, params: dict, whole: bool) -> None:
+    """marts.<mart> takes the rows its SQL computed (temp table mart_rows): all of them, or those of
+    the quarters in build_quarters in place of the ones it held. `quarter_of` is the SQL giving a
+    row's quarter label; only identifiers and that constant are spliced, never values."""
+    table = f"marts.{_quoted(mart)}"
+    if whole:
+        con.execute(f"create or replace table {table} as select * from mart_rows")  # noqa: S608
+        return
+    bound = {k: v for k, v in params.items() if f"${k}" in quarter_of} or None
+    con.execute(f"delete from {table} where {quarter_of} in (select quarter from build_quarters)", bound)  # noqa: S608
+    con.execute(f"insert into {table} by name select * from mart_rows")  # noqa: S608

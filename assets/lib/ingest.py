@@ -1,7 +1,10 @@
-"""Load the new or changed files of one source: parse, write the lake, record the audit (contract §7).
+"""Load the new or changed files of one source: parse, validate, write the lake, record the audit
+(contract §7).
 
 A file whose bytes were loaded before is `unchanged` and costs one hash. Files parse in parallel
-threads (Polars releases the GIL); the database is written once per source, in one transaction.
+threads (Polars releases the GIL) into pending lake files that nothing reads yet; the source's
+batch suite then judges all their rows at once, as SQL inside DuckDB, and only the files that pass
+are renamed into the lake. The database is written once per source, in one transaction.
 """
 
 from __future__ import annotations
@@ -19,17 +22,17 @@ from typing import Callable, Iterator
 import duckdb
 import polars as pl
 
-from .expectations import SuiteResult
+from .expectations import SuiteResult, schema_failures
 from .files import FileError, Grid, RawFile, batch_date, discover, read_grid, sha256
-from .lake import lake_path, write_batch
+from .lake import clear_pending, lake_path, pending_path, promote, write_pending
 from .parse import REJECT_SCHEMA, ParseOptions, empty_rows, parse_batches
 from .schema import DATED
-from .sql import fetch_sql, run_sql, transaction
+from .sql import fetch_sql, run_script, run_sql, transaction
 
 log = logging.getLogger(__name__)
 
 # Rows parsed in one Polars pass: large enough to amortise planning, small enough that the raw
-# text, the typed rows and the batch suite's copy of a chunk stay well under the memory target.
+# text and the typed rows of a chunk stay well under the memory target.
 CHUNK_ROWS = 250_000
 # Files read ahead of parsing (in parallel threads); bounds what is held as raw text.
 READ_WINDOW = 16
@@ -59,8 +62,8 @@ class Timings:
 
     read: float = 0.0  # bytes -> decoded grid of strings
     parse: float = 0.0  # grid -> typed, cleaned rows and rejects
-    validate: float = 0.0  # the batch suite on the new rows
-    write: float = 0.0  # lake Parquet files and audit rows
+    validate: float = 0.0  # the batch suite on the new rows (loading them into DuckDB included)
+    write: float = 0.0  # pending lake Parquet files, their renaming, and audit rows
 
     def as_metadata(self) -> dict[str, float]:
         return {f"seconds_{k}": round(v, 3) for k, v in vars(self).items()}
@@ -150,18 +153,13 @@ def _chunks(todo: list[tuple[RawFile, str]], workers: int, timings: Timings) -> 
     yield from (chunk for chunk in open_chunks.values() if chunk)
 
 
-Validator = Callable[[pl.DataFrame], SuiteResult]
-
-
-def _parse_chunk(
-    chunk: list[_Read], lake_dir: Path, options: ParseOptions, validate: Validator | None, results: list[SuiteResult],
-    timings: Timings,
-) -> list[FileOutcome]:
+def _parse_chunk(chunk: list[_Read], lake_dir: Path, options: ParseOptions, timings: Timings) -> list[FileOutcome]:
     source = chunk[0].raw.source
     header = chunk[0].grid.header
     if not header:  # empty files: valid, with no rows (contract §7)
         parsed_rows = empty_rows(source)
-        return [_outcome(r, parsed_rows, None, None, lake_dir) for r in chunk]
+        with timings.measure("write"):
+            return [_outcome(r, parsed_rows, None, None, lake_dir) for r in chunk]
     rows = pl.concat(
         [
             r.grid.rows.with_columns(file_name=pl.lit(r.raw.name), batch_date=pl.lit(r.batch, pl.Date))
@@ -177,21 +175,17 @@ def _parse_chunk(
     except Exception as exc:  # a parser bug must cost these files, not the whole run (contract §7)
         log.exception("unexpected error parsing %s", [r.raw.name for r in chunk])
         return [_failed(r, f"{type(exc).__name__}: {exc}") for r in chunk]
-    with timings.measure("validate"):
-        held_back = _validate(parsed.rows, validate, results) if validate is not None else {}
     with timings.measure("write"):
-        return _write_chunk(chunk, parsed, held_back, lake_dir)
+        return _write_chunk(chunk, parsed, lake_dir)
 
 
-def _write_chunk(chunk: list[_Read], parsed, held_back: dict[str, str], lake_dir: Path) -> list[FileOutcome]:
+def _write_chunk(chunk: list[_Read], parsed, lake_dir: Path) -> list[FileOutcome]:
     by_file = parsed.rows.partition_by("file_name", as_dict=True)
     rejects_by_file = parsed.rejects.partition_by("file_name", as_dict=True)
     notes = {row["file_name"]: row for row in parsed.notes_by_file.iter_rows(named=True)}
     empty = parsed.rows.clear()
     return [
-        _failed(r, held_back[r.raw.name])
-        if r.raw.name in held_back
-        else _outcome(
+        _outcome(
             r,
             by_file.get((r.raw.name,), empty),
             rejects_by_file.get((r.raw.name,)),
@@ -206,33 +200,88 @@ def _failed(read: _Read, error: str) -> FileOutcome:
     return FileOutcome(read.raw.source, read.raw.name, read.digest, read.batch, "failed", error=f"{read.raw.name}: {error}")
 
 
-def _validate(rows: pl.DataFrame, validate: Validator, results: list[SuiteResult]) -> dict[str, str]:
-    """Validate before writing; returns the files to hold back, with why.
+def _hold_back(outcome: FileOutcome, reason: str) -> None:
+    """A parsed file whose rows must not count: not loaded, so the next run validates it again."""
+    outcome.outcome = "failed"
+    outcome.error = f"{outcome.file_name}: {reason}"
+    outcome.rows_read = outcome.rows_loaded = outcome.rows_rejected = 0
+    outcome.rejects = None
+    outcome.notes = {}
 
-    One suite run covers the whole chunk; only when it fails is each file validated alone, so that
-    a bad file holds back itself and not the files parsed with it. Held-back files are not
-    recorded as loaded, so the next run validates them again."""
-    if not rows.height:
-        return {}
-    result = validate(rows)
-    if result.success:
-        results.append(result)
-        return {}
-    held_back = {}
-    for (name,), part in rows.partition_by("file_name", as_dict=True).items():
-        alone = validate(part)
-        if not alone.success:
-            results.append(alone)
-            failed = ", ".join(f"{f['expectation']} on {f['column']}" for f in alone.failed)
-            held_back[name] = f"held back: its rows failed the {alone.suite} suite ({failed})"
-    if not held_back:  # only the files together break it (e.g. uniqueness across files)
-        results.append(result)
-        held_back = {name: f"held back: the batch failed the {result.suite} suite" for name in rows["file_name"].unique()}
-    return held_back
+
+def _validate_pending(
+    con: duckdb.DuckDBPyConnection, suite: str, parsed: list[FileOutcome], lake_dir: Path
+) -> tuple[dict[str, str], list[SuiteResult]]:
+    """The batch suite on the rows of the pending files, before any of them counts; returns the
+    files to hold back, with why, and the suite results to report.
+
+    Each file's columns and types are checked from its Parquet footer, then the rows of the others
+    are loaded into one DuckDB table (it spills within the memory limit) and judged by one suite
+    run. Only when that fails are parts of the batch judged again, halving it, so that a bad file
+    holds back itself and not the files parsed with it; a part that fails while both its halves
+    pass breaks a rule only together (uniqueness across files), and all its files are held back."""
+    held_back: dict[str, str] = {}
+    results: list[SuiteResult] = []
+    judged = []
+    for outcome in parsed:
+        path = pending_path(lake_dir, outcome.source, outcome.file_name)
+        wrong = schema_failures(suite, dict(pl.read_parquet_schema(path)))
+        if wrong:
+            results.append(SuiteResult(suite, False, 1, wrong))
+            held_back[outcome.file_name] = f"held back: its rows failed the {suite} suite (columns_and_types: {wrong[0]['sample']})"
+        else:
+            judged.append(outcome)
+    if not sum(o.rows_loaded for o in judged):
+        return held_back, results  # nothing to judge: GX is not even imported
+
+    from .gx_sql import GxSession, exempt_view
+
+    run_sql(con, "checks/create_scratch_schema")
+    try:
+        run_sql(con, "checks/create_batch_rows", {"files": [str(pending_path(lake_dir, o.source, o.file_name)) for o in judged]})
+        with GxSession(con) as session:
+            whole = session.run(suite, exempt_view(con, suite, "scratch.batch_rows"))
+            results.append(whole)
+            if not whole.success:
+                run_sql(con, "checks/select_batch_files", {"names": []})
+                run_sql(con, "checks/create_batch_subset")
+                subset = exempt_view(con, suite, "scratch.batch_subset")
+
+                def judge(names: list[str]) -> SuiteResult:
+                    run_sql(con, "checks/select_batch_files", {"names": names})
+                    return session.run(suite, subset)
+
+                held_back.update(_culprits(sorted(o.file_name for o in judged), whole, judge))
+    finally:
+        run_script(con, "checks/drop_batch")
+    return held_back, results
+
+
+def _culprits(names: list[str], failed: SuiteResult, judge: Callable[[list[str]], SuiteResult]) -> dict[str, str]:
+    """The files of a failed batch to hold back, found by judging halves: about 2·log2(n) suite runs
+    per bad file instead of one per file."""
+    def expectations(result: SuiteResult) -> str:
+        return ", ".join(f"{f['expectation']} on {f['column']}" for f in result.failed)
+
+    if len(names) == 1:
+        return {names[0]: f"held back: its rows failed the {failed.suite} suite ({expectations(failed)})"}
+    middle = len(names) // 2
+    culprits: dict[str, str] = {}
+    for half in (names[:middle], names[middle:]):
+        result = judge(half)
+        if not result.success:
+            culprits.update(_culprits(half, result, judge))
+    if culprits:
+        return culprits
+    together = (
+        f"held back: its rows and those of {len(names) - 1} other new file(s) together failed the "
+        f"{failed.suite} suite ({expectations(failed)})"
+    )
+    return dict.fromkeys(names, together)
 
 
 def _outcome(read: _Read, rows: pl.DataFrame, rejects: pl.DataFrame | None, notes: dict | None, lake_dir: Path) -> FileOutcome:
-    write_batch(lake_dir, read.raw.source, read.raw.name, rows)
+    write_pending(lake_dir, read.raw.source, read.raw.name, rows)
     rejects = rejects.drop("file_name") if rejects is not None else pl.DataFrame(schema=REJECT_SCHEMA)
     return FileOutcome(
         read.raw.source, read.raw.name, read.digest, read.batch, "loaded",
@@ -252,13 +301,15 @@ def ingest_source(
     options: ParseOptions,
     run_id: str,
     on_file: Callable[[FileOutcome], None] | None = None,
-    validate: Validator | None = None,
+    suite: str | None = None,
     select: Callable[[RawFile], bool] | None = None,
     timings: Timings | None = None,
 ) -> tuple[list[FileOutcome], list[SuiteResult]]:
-    """Load what is new in one source (among the files `select` accepts, default all); returns
-    every file's outcome and the suites run on new rows. Stage times are added to `timings`."""
+    """Load what is new in one source (among the files `select` accepts, default all), its rows
+    judged by the batch `suite` (expectations.SUITES) before they count; returns every file's
+    outcome and the suite results. Stage times are added to `timings`."""
     timings = timings if timings is not None else Timings()
+    clear_pending(lake_dir, source)  # what a crashed run left: never validated, never counted
     previous = _previous_versions(con, source)
     outcomes: list[FileOutcome] = []
     todo: list[tuple[RawFile, str]] = []
@@ -277,12 +328,12 @@ def ingest_source(
             todo.append((raw, digest))
     workers = max(1, min(len(todo), os.cpu_count() or 1))
     fresh: list[FileOutcome] = []
-    results: list[SuiteResult] = []
     for ready in _chunks(todo, workers, timings):
         if isinstance(ready, _Read):
             fresh.append(FileOutcome(source, ready.raw.name, ready.digest, ready.batch, "failed", error=ready.error))
         else:
-            fresh.extend(_parse_chunk(ready, lake_dir, options, validate, results, timings))
+            fresh.extend(_parse_chunk(ready, lake_dir, options, timings))
+    results = _judge_and_promote(con, suite, fresh, lake_dir, timings)
     for outcome in sorted(fresh, key=lambda o: o.file_name):
         before = previous.get(outcome.file_name)
         outcome.rows_in_lake = outcome.rows_loaded if outcome.outcome == "loaded" else before.rows_loaded if before else 0
@@ -301,6 +352,29 @@ def ingest_source(
     with timings.measure("write"):
         _record(con, outcomes, run_id, options.fingerprint)
     return sorted(outcomes, key=lambda o: o.file_name), results
+
+
+def _judge_and_promote(
+    con: duckdb.DuckDBPyConnection, suite: str | None, fresh: list[FileOutcome], lake_dir: Path, timings: Timings
+) -> list[SuiteResult]:
+    """Hold back the parsed files whose rows fail the suite; rename the others into the lake."""
+    parsed = [o for o in fresh if o.outcome == "loaded"]
+    results: list[SuiteResult] = []
+    try:
+        if suite is not None and parsed:
+            with timings.measure("validate"):
+                held_back, results = _validate_pending(con, suite, parsed, lake_dir)
+            for outcome in parsed:
+                if outcome.file_name in held_back:
+                    _hold_back(outcome, held_back[outcome.file_name])
+        with timings.measure("write"):
+            for outcome in parsed:
+                if outcome.outcome == "loaded":
+                    promote(lake_dir, outcome.source, outcome.file_name)
+    finally:
+        if parsed:  # the held-back files' pending copies, or all of them if validation raised
+            clear_pending(lake_dir, parsed[0].source)
+    return results
 
 
 def _record(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], run_id: str, fingerprint: str) -> None:

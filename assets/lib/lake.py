@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -15,16 +16,6 @@ def lake_path(lake_dir: Path, source: str, file_name: str) -> Path:
     safe = re.sub(r"[^\w.\-]+", "_", file_name.replace("/", "__"))
     digest = hashlib.sha1(file_name.encode("utf-8")).hexdigest()[:10]
     return lake_dir / source / f"{safe}.{digest}.parquet"
-
-
-def write_batch(lake_dir: Path, source: str, file_name: str, rows: pl.DataFrame) -> Path:
-    """Write atomically: a reader sees the old file or the new one, never half of one."""
-    target = lake_path(lake_dir, source, file_name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".parquet.tmp")
-    rows.write_parquet(tmp)
-    os.replace(tmp, target)
-    return target
 
 
 def batch_files(lake_dir: Path, source: str) -> list[str]:
@@ -39,3 +30,32 @@ def register_lake(con, lake_dir: Path, source: str) -> None:
     files = batch_files(lake_dir, source)
     relation = con.read_parquet(files, union_by_name=True) if files else empty_rows(source)
     con.register(f"lake_{source}", relation)
+
+
+# New lake files wait here until their batch suite passed: `batch_files` lists `<source>/*.parquet`
+# only, so nothing reads a file before it counts.
+PENDING = "_pending"
+
+
+def pending_path(lake_dir: Path, source: str, file_name: str) -> Path:
+    final = lake_path(lake_dir, source, file_name)
+    return final.parent / PENDING / final.name
+
+
+def write_pending(lake_dir: Path, source: str, file_name: str, rows: pl.DataFrame) -> Path:
+    target = pending_path(lake_dir, source, file_name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    rows.write_parquet(target)
+    return target
+
+
+def promote(lake_dir: Path, source: str, file_name: str) -> Path:
+    """A pending file into the lake, atomically (same folder tree, one rename)."""
+    target = lake_path(lake_dir, source, file_name)
+    os.replace(pending_path(lake_dir, source, file_name), target)
+    return target
+
+
+def clear_pending(lake_dir: Path, source: str) -> None:
+    """Drop what a run left pending: held-back files, or everything when a run crashed mid-way."""
+    shutil.rmtree(lake_dir / source / PENDING, ignore_errors=True)

@@ -1,7 +1,8 @@
-"""Which quarters a rebuild of a mart changed (contract §6: restatement of past quarters).
+"""Which quarters a build of a mart changed (contract §6: restatement of past quarters).
 
-Before a mart is rebuilt its rows are kept aside; afterwards the two versions are compared row by
-row on the table's key. A quarter that existed before and now has other numbers, or rows added or
+Before a mart is built its rows are kept aside (only those of the quarters computed, build_quarters,
+when it recomputes some quarters: the others are left as they are); afterwards the two versions
+are compared row by row on the table's key. A quarter that existed before and now has other numbers, or rows added or
 removed, is restated; the reason names the columns that changed. A quarter seen for the first time
 is new, not restated. Only identifiers are spliced into the SQL here, never values.
 """
@@ -21,11 +22,28 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def keep_previous(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """Set the current rows aside; False when the mart does not exist yet."""
+def _rows(table: str, quarter_of: str, within: bool) -> str:
+    """The rows of marts.<table> compared: all, or those of the quarters in build_quarters."""
+    rows = f"select * from marts.{_quoted(table)}"
+    return f"{rows} where {quarter_of} in (select quarter from build_quarters)" if within else rows
+
+
+def _bound(quarter_of: str, fiscal_start_month: int) -> dict | None:
+    return {"fiscal_start_month": fiscal_start_month} if "$fiscal_start_month" in quarter_of else None
+
+
+def keep_previous(
+    con: duckdb.DuckDBPyConnection, table: str, quarter_of: str = "quarter", fiscal_start_month: int = 1,
+    within: bool = False,
+) -> bool:
+    """Set the current rows aside (`within`: those of the quarters in build_quarters); False when
+    the mart does not exist yet."""
     exists = table_exists(con, "marts", table)
     if exists:
-        con.execute(f"create or replace temp table {BEFORE} as select * from marts.{_quoted(table)}")
+        con.execute(
+            f"create or replace temp table {BEFORE} as {_rows(table, quarter_of, within)}",
+            _bound(quarter_of, fiscal_start_month) if within else None,  # the whole table names no quarter
+        )
     return exists
 
 
@@ -36,13 +54,15 @@ def changed_quarters(
     quarter_of: str,
     current: str | None,
     fiscal_start_month: int,
+    within: bool = False,
 ) -> list[tuple[str, str]]:
     """(quarter, reason) for every past quarter of the previous version whose rows changed.
 
     `quarter_of` is the SQL expression giving a row's quarter label from its own columns. `current`
     is the quarter of the newest batch: its numbers move with every daily batch, which is no
     restatement, unless an earlier quarter was restated in the same rebuild (then what changed in
-    the current quarter is derived from it: QoQ, returning buyers, years to date)."""
+    the current quarter is derived from it: QoQ, returning buyers, years to date). `within`: as
+    for `keep_previous`."""
     before = set(column_names(con, "main", BEFORE))  # a temp table sits in schema main of database temp
     # a column added or dropped by a new version of the code is not a change in the data
     values = [c for c in column_names(con, "marts", table) if c not in keys and c in before]
@@ -54,7 +74,7 @@ def changed_quarters(
         f"""
         with
         old as (select *, {quarter_of} as _quarter, true as _present from {BEFORE}),
-        new as (select *, {quarter_of} as _quarter, true as _present from marts.{_quoted(table)}),
+        new as (select *, {quarter_of} as _quarter, true as _present from ({_rows(table, quarter_of, within)})),
         pairs as (
             select
                 coalesce(o._quarter, n._quarter) as quarter,
@@ -79,7 +99,7 @@ def changed_quarters(
         where quarter in (select _quarter from old) and (added > 0 or removed > 0 or len(changed) > 0)
         order by quarter
         """,
-        {"fiscal_start_month": fiscal_start_month} if "$fiscal_start_month" in quarter_of else None,
+        _bound(quarter_of, fiscal_start_month),
     ).fetchall()
     reasons = []
     for quarter, added, removed, changed in rows:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,7 +10,6 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
@@ -36,12 +35,6 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = Non
     _execute(con, name, params)
 
 
-def query_frame(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None):
-    """The result of a query file as a Polars frame."""
-    text = sql_text(name)
-    return con.sql(text, params=_bound(text, params)).pl()
-
-
 def query_fingerprint(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> str:
     """Rows and an order-independent hash of a query file's result, computed in the database."""
     text = sql_text(name)
@@ -51,43 +44,17 @@ def query_fingerprint(con: duckdb.DuckDBPyConnection, name: str, params: dict | 
     return f"{rows}:{digest}"
 
 
-def query_batches(
-    con: duckdb.DuckDBPyConnection, name: str, params: dict | None, key: tuple[str, ...], rows: int, scratch: Path
-) -> Iterator[pl.DataFrame]:
-    """The result of a query file as Polars frames of about `rows` rows, one in memory at a time.
+# A table or view the pipeline names in SQL text, where DuckDB cannot bind it: schema.name only.
+_QUALIFIED_NAME = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 
-    Rows are split by a hash of `key`, so the rows of one key are always in the same frame: a
-    uniqueness expectation on the key holds frame by frame exactly when it holds for the whole
-    result. The query runs once, written to Parquet under `scratch` one folder per frame (DuckDB
-    streams that write within its memory limit; a sort of the whole result would not), and the
-    folder is removed afterwards."""
+
+def create_table_from_query(con: duckdb.DuckDBPyConnection, name: str, params: dict | None, table: str) -> None:
+    """Run a query file once into `table` (schema.name), so that checks read its rows many times
+    without running the query again; DuckDB spills it within its memory limit."""
+    if not _QUALIFIED_NAME.match(table):
+        raise ValueError(f"not a schema-qualified table name: {table!r}")
     text = sql_text(name)
-    bound = _bound(text, params) or {}
-    ((total,),) = con.execute(f"select count(*) from ({text}) as q", bound or None).fetchall()
-    count = -(-total // rows)
-    if count <= 1:
-        frame = con.sql(text, params=bound or None).pl()
-        if frame.height:
-            yield frame
-        return
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.parent.mkdir(parents=True, exist_ok=True)  # DuckDB creates the last folder only
-    try:
-        con.execute("set preserve_insertion_order = false")  # the frames' row order is not used
-        try:
-            con.execute(
-                f"copy (select *, hash({', '.join(key)}) % $batch_count as _batch from ({text}) as q) "
-                "to $scratch (format parquet, partition_by (_batch))",
-                {**bound, "batch_count": count, "scratch": str(scratch)},
-            )
-        finally:
-            con.execute("reset preserve_insertion_order")
-        for index in range(count):
-            folder = scratch / f"_batch={index}"
-            if folder.is_dir():
-                yield pl.read_parquet(folder / "*.parquet")
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    con.execute(f"create or replace table {table} as select * from ({text}) as q", _bound(text, params))  # noqa: S608 - checked name
 
 
 def fetch_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> list[tuple]:

@@ -1,7 +1,8 @@
 -- marts.quarterly_campaign_kpis: sales on campaign days (双11, 双12, 618 …) against the days before
 -- (contract §6). One row per (quarter, shop, campaign) of the campaigns in the reference table
--- whose days fall in a quarter where the shop has any order, traffic or target data.
-create or replace table marts.quarterly_campaign_kpis as
+-- whose days fall in a quarter where the shop has any order, traffic or target data; the rows of
+-- the quarters in build_quarters, which read the days before each campaign.
+create or replace temp table mart_rows as
 with
 
 campaign_days as (
@@ -12,23 +13,34 @@ campaign_days as (
     from staging.campaigns
 ),
 
+-- The campaigns with a day in a quarter computed, and the days the quarter's rows read.
+built_campaign_days as (
+    select *
+    from campaign_days
+    semi join (
+        select distinct campaign, start_date
+        from campaign_days
+        where quarter_start(day, $fiscal_start_month) in (select quarter_start from build_quarters)
+    ) using (campaign, start_date)
+),
+
 any_campaign_day as (
     select distinct day from campaign_days
 ),
 
-daily_sales as (
-    select shop_id, paid_day as day, metric_gmv(paid_amount) as gmv, metric_paid_orders(order_id) as paid_orders
-    from staging.paid_orders
-    group by all
-),
-
 -- The quarters in which each shop has any order, traffic or target data (contract §6).
 shop_quarters as (
-    select distinct shop_id, quarter_start from staging.paid_orders
+    select distinct shop_id, quarter_start
+    from staging.paid_orders
+    where quarter_start in (select quarter_start from build_quarters)
     union
-    select distinct shop_id, quarter_start(date, $fiscal_start_month) from staging.traffic
+    select distinct shop_id, quarter_start(date, $fiscal_start_month)
+    from staging.traffic
+    where quarter_start(date, $fiscal_start_month) in (select quarter_start from build_quarters)
     union
-    select distinct shop_id, quarter_start(month, $fiscal_start_month) from staging.targets
+    select distinct shop_id, quarter_start(month, $fiscal_start_month)
+    from staging.targets
+    where quarter_start(month, $fiscal_start_month) in (select quarter_start from build_quarters)
 ),
 
 shops as (
@@ -38,9 +50,16 @@ shops as (
 -- The 28 calendar days before each campaign starts, leaving out days inside any campaign.
 baseline_days as (
     select distinct c.campaign, c.start_date, (c.start_date - offset_days::integer)::date as day
-    from (select distinct campaign, start_date from campaign_days) as c,
+    from (select distinct campaign, start_date from built_campaign_days) as c,
         range(1, 29) as r(offset_days)
     where (c.start_date - offset_days::integer)::date not in (select day from any_campaign_day)
+),
+
+daily_sales as (
+    select shop_id, paid_day as day, metric_gmv(paid_amount) as gmv, metric_paid_orders(order_id) as paid_orders
+    from staging.paid_orders
+    where paid_day in (select day from built_campaign_days union select day from baseline_days)
+    group by all
 ),
 
 baseline as (
@@ -59,6 +78,7 @@ baseline as (
 collected as (
     select day, sum(collected) as collected
     from staging.courier_days
+    where day in (select day from built_campaign_days)
     group by all
 ),
 
@@ -73,7 +93,7 @@ campaign_quarters as (
         coalesce(sum(d.paid_orders), 0) as paid_orders,
         coalesce(sum(p.collected), 0)::bigint as collected
     from shops as s
-    cross join campaign_days as c
+    cross join built_campaign_days as c
     left join daily_sales as d on d.shop_id = s.shop_id and d.day = c.day
     left join collected as p on p.day = c.day
     group by all

@@ -1,7 +1,7 @@
 -- marts.quarterly_channel_kpis: traffic and the sales attributed to each channel (contract §6).
 -- Orders meet traffic on the channel name (reference spelling when mapped); orders without one
--- count under `unknown` / `other`.
-create or replace table marts.quarterly_channel_kpis as
+-- count under `unknown` / `other`. The rows of the quarters in build_quarters.
+create or replace temp table mart_rows as
 with
 
 traffic as (
@@ -14,6 +14,7 @@ traffic as (
         sum(uv) as uv_days,
         sum(ad_spend) as ad_spend
     from staging.traffic
+    where quarter_start(date, $fiscal_start_month) in (select quarter_start from build_quarters)
     group by all
 ),
 
@@ -27,6 +28,7 @@ orders as (
         metric_paid_buyers(buyer_id) as paid_buyers,
         metric_buyer_days(buyer_id, paid_day) as buyer_days
     from staging.paid_orders
+    where quarter_start in (select quarter_start from build_quarters)
     group by all
 ),
 

@@ -1,12 +1,13 @@
 -- marts.quarterly_courier_kpis: parcels per courier and region from courier files (contract §6),
 -- multi-day periods split by days in whole parcels (staging.courier_days); the peak day spreads a
--- period's parcels evenly over its days.
-create or replace table marts.quarterly_courier_kpis as
+-- period's parcels evenly over its days. The rows of the quarters in build_quarters.
+create or replace temp table mart_rows as
 with
 
 days as (
     select *, quarter_start(day, $fiscal_start_month) as quarter_start
     from staging.courier_days
+    where quarter_start(day, $fiscal_start_month) in (select quarter_start from build_quarters)
 ),
 
 daily as (

@@ -1,6 +1,7 @@
 -- marts.quarterly_courier_service: how fast orders ship and arrive, per courier, from orders
--- shipped in the quarter (by shipped_at) with that courier (contract §6).
-create or replace table marts.quarterly_courier_service as
+-- shipped in the quarter (by shipped_at) with that courier (contract §6), the rows of the
+-- quarters in build_quarters.
+create or replace temp table mart_rows as
 with
 
 shipped as (
@@ -10,7 +11,9 @@ shipped as (
         epoch(shipped_at - paid_at) / 3600 as hours_paid_to_shipped,
         epoch(completed_at - shipped_at) / 3600 as hours_shipped_to_completed
     from staging.orders
-    where shipped_at is not null and courier is not null
+    where shipped_at is not null
+        and courier is not null
+        and quarter_start(shipped_at, $fiscal_start_month) in (select quarter_start from build_quarters)
 ),
 
 final as (

@@ -1,13 +1,38 @@
 -- marts.quarterly_shop_kpis: the headline numbers of a shop's quarter (contract §6).
 -- Order facts land in the quarter of paid_at; traffic in the quarter of its date; targets of the
--- quarter's months. One row per (quarter, shop) that has any order, traffic or target data.
-create or replace table marts.quarterly_shop_kpis as
+-- quarter's months. One row per (quarter, shop) that has any order, traffic or target data; the
+-- rows of the quarters in build_quarters, which read the quarter before and a year before (QoQ,
+-- YoY) and every earlier payment of their buyers (returning buyers).
+create or replace temp table mart_rows as
 with
 
-first_payment as (
-    select shop_id, buyer_id, min(paid_at) as first_paid_at
+-- The quarters computed, and those their growth rates compare with.
+read_quarters as (
+    select quarter_start from build_quarters
+    union
+    select (quarter_start - interval 3 month)::date from build_quarters
+    union
+    select (quarter_start - interval 12 month)::date from build_quarters
+),
+
+paid_orders as (
+    select *
     from staging.paid_orders
-    group by shop_id, buyer_id
+    where quarter_start in (select quarter_start from read_quarters)
+),
+
+built_buyers as (
+    select distinct shop_id, buyer_id
+    from paid_orders
+    where quarter_start in (select quarter_start from build_quarters)
+),
+
+-- Over the whole history, but only for the buyers of the quarters computed.
+first_payment as (
+    select p.shop_id, p.buyer_id, min(p.paid_at) as first_paid_at
+    from staging.paid_orders as p
+    semi join built_buyers as b using (shop_id, buyer_id)
+    group by p.shop_id, p.buyer_id
 ),
 
 buyer_quarters as (
@@ -17,8 +42,9 @@ buyer_quarters as (
         p.buyer_id,
         count(distinct p.paid_day) as paid_days,
         any_value(f.first_paid_at) < p.quarter_start as is_returning
-    from staging.paid_orders as p
+    from paid_orders as p
     join first_payment as f using (shop_id, buyer_id)
+    where p.quarter_start in (select quarter_start from build_quarters)
     group by p.shop_id, p.quarter_start, p.buyer_id
 ),
 
@@ -43,7 +69,7 @@ order_kpis as (
         metric_buyer_days(buyer_id, paid_day) as buyer_days,
         metric_mobile_gmv(paid_amount, is_mobile) as mobile_gmv,
         metric_device_known_gmv(paid_amount, is_mobile) as device_known_gmv
-    from staging.paid_orders
+    from paid_orders
     group by shop_id, quarter_start
 ),
 
@@ -59,6 +85,7 @@ traffic_kpis as (
         sum(uv) filter (where device in ('mobile', 'pc')) as device_uv_days,
         sum(ad_spend) as ad_spend
     from staging.traffic
+    where quarter_start(date, $fiscal_start_month) in (select quarter_start from read_quarters)
     group by shop_id, quarter_start(date, $fiscal_start_month)
 ),
 
@@ -68,6 +95,7 @@ target_kpis as (
         quarter_start(month, $fiscal_start_month) as quarter_start,
         case when count(distinct month) = 3 then sum(target_gmv) end as target_gmv
     from staging.targets
+    where quarter_start(month, $fiscal_start_month) in (select quarter_start from read_quarters)
     group by shop_id, quarter_start(month, $fiscal_start_month)
 ),
 
@@ -144,6 +172,7 @@ final as (
     left join base as last_year
         on last_year.shop_id = cur.shop_id
         and last_year.quarter_start = (cur.quarter_start - interval 12 month)::date
+    where cur.quarter_start in (select quarter_start from build_quarters)
     order by cur.quarter_start, cur.shop_id
 )
 

@@ -57,3 +57,14 @@ create table if not exists audit.staging_inputs (
     input varchar not null,
     version varchar not null
 );
+
+-- Per staging table a mart reads and per month of the date the marts file its rows under, the row
+-- count and an order-independent hash of the rows. A merge into the table adds the digests of the
+-- rows it adds and subtracts those of the rows it removes; a mart recomputes the quarters whose
+-- months' digests differ from the ones it was built from (assets/lib/incremental.py).
+create table if not exists audit.month_digests (
+    table_name  varchar not null,
+    month_start date not null,
+    row_count   bigint not null,
+    digest      hugeint not null
+);

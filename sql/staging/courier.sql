@@ -3,7 +3,7 @@
 create or replace table staging.courier as
 with
 
-mapped as (
+mapped as not materialized (
     select
         c.* exclude (courier),
         n.courier,
@@ -12,14 +12,21 @@ mapped as (
     join staging.courier_names as n on n.courier_name = c.courier
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by period_start, period_end, courier, region
-            order by batch_date desc nulls last, file_name desc, line desc
-        ) as version_rank
+-- The latest version of each key by a hash aggregate over the version columns alone, then its
+-- row: a window would sort every version with all its columns. A null batch date ranks lowest
+-- (nulls last, descending, before); (file name, line) is unique, so there are no ties.
+latest as (
+    select max({
+        'batch_date': coalesce(batch_date, date '0001-01-01'), 'file_name': file_name, 'line': line
+    }) as version
     from mapped
+    group by period_start, period_end, courier, region
+),
+
+current_rows as (
+    select m.*
+    from mapped as m
+    semi join latest as l on l.version.file_name = m.file_name and l.version.line = m.line
 ),
 
 final as (
@@ -37,8 +44,7 @@ final as (
         batch_date,
         file_name,
         line
-    from ranked
-    where version_rank = 1
+    from current_rows
 )
 
 select * from final

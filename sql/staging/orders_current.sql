@@ -5,28 +5,51 @@
 create or replace temp view orders_current as
 with
 
-mapped as (
+mapped as not materialized (
     select
-        o.* exclude (shop_id),
-        coalesce(s.shop_id, o.shop_id) as shop_id
+        coalesce(s.shop_id, o.shop_id) as shop_id,
+        o.order_id,
+        o.buyer_id,
+        o.status,
+        o.created_at,
+        o.paid_at,
+        o.shipped_at,
+        o.completed_at,
+        o.total_amount,
+        o.paid_amount,
+        o.refund_amount,
+        o.item_count,
+        o.category,
+        o.channel,
+        o.is_mobile,
+        o.province,
+        o.city,
+        o.district,
+        o.courier,
+        o.tracking_no,
+        o.rural_station_id,
+        o.batch_date,
+        o.file_name,
+        o.line
     from orders_source as o
     left join staging.shops as s on s.alias = o.shop_id
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by shop_id, order_id
-            order by batch_date desc, file_name desc, line desc
-        ) as version_rank
+-- The latest version of each order by a hash aggregate over the version columns alone, then its
+-- row: a window would sort every version of every order with all its columns. A null batch date
+-- ranks lowest (as in orders_replaced); (file name, line) is unique, so there are no ties.
+latest as (
+    select max({
+        'batch_date': coalesce(batch_date, date '0001-01-01'), 'file_name': file_name, 'line': line
+    }) as version
     from mapped
+    group by shop_id, order_id
 ),
 
 current_rows as (
-    select * exclude (version_rank)
-    from ranked
-    where version_rank = 1
+    select m.*
+    from mapped as m
+    semi join latest as l on l.version.file_name = m.file_name and l.version.line = m.line
 ),
 
 final as (

@@ -1,7 +1,5 @@
--- A merge into staging.paid_orders, step 1: drop the orders whose current row came from the
--- files merged into staging.orders since paid_orders was built (`touched_files`).
+-- A merge into staging.paid_orders, step 2: drop the rows of step 1.
 delete from staging.paid_orders as p
-using staging.orders as o
-where o.shop_id = p.shop_id
-    and o.order_id = p.order_id
-    and o.file_name in (select file_name from touched_files)
+using paid_orders_replaced as r
+where p.shop_id = r.shop_id
+    and p.order_id = r.order_id

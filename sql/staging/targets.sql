@@ -2,7 +2,7 @@
 create or replace table staging.targets as
 with
 
-mapped as (
+mapped as not materialized (
     select
         t.* exclude (shop_id),
         coalesce(s.shop_id, t.shop_id) as shop_id
@@ -10,20 +10,22 @@ mapped as (
     left join staging.shops as s on s.alias = t.shop_id
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by shop_id, month
-            order by file_name desc, line desc
-        ) as version_rank
+-- The last row given of each key by a hash aggregate over (file name, line), which is unique.
+latest as (
+    select max({'file_name': file_name, 'line': line}) as version
     from mapped
+    group by shop_id, month
+),
+
+current_rows as (
+    select m.*
+    from mapped as m
+    semi join latest as l on l.version.file_name = m.file_name and l.version.line = m.line
 ),
 
 final as (
     select shop_id, month, target_gmv, file_name, line
-    from ranked
-    where version_rank = 1
+    from current_rows
 )
 
 select * from final

@@ -5,7 +5,7 @@
 create or replace table staging.traffic as
 with
 
-mapped as (
+mapped as not materialized (
     select
         t.* exclude (shop_id, channel),
         coalesce(s.shop_id, t.shop_id) as shop_id,
@@ -16,21 +16,22 @@ mapped as (
     left join staging.channels as ch on lower(ch.channel) = lower(t.channel)
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by date, shop_id, channel, device
-            order by batch_date desc, file_name desc, line desc
-        ) as version_rank
+-- The latest version of each key by a hash aggregate over the version columns alone, then its
+-- row: a window would sort every version with all its columns. A null batch date ranks lowest
+-- (nulls last, descending, before); (file name, line) is unique, so there are no ties.
+latest as (
+    select max({
+        'batch_date': coalesce(batch_date, date '0001-01-01'), 'file_name': file_name, 'line': line
+    }) as version
     from mapped
+    group by date, shop_id, channel, device
 ),
 
 current_rows as (
-    select * exclude (version_rank)
-    from ranked
-    where version_rank = 1
-        and not is_total
+    select m.*
+    from mapped as m
+    semi join latest as l on l.version.file_name = m.file_name and l.version.line = m.line
+    where not m.is_total
 ),
 
 split_by_device as (

@@ -1,0 +1,205 @@
+"""Great Expectations run as SQL inside the pipeline's DuckDB (stack-notes §1, "GX pushed down").
+
+GX's SQL datasource is handed cursors of the pipeline's own connection: a second `duckdb.connect`
+to the same file with another configuration is refused, and a cursor is a second handle on the
+same open database. Every expectation becomes an aggregate query inside DuckDB, so no row is
+converted to pandas and DuckDB spills within its memory limit instead.
+
+A cursor is another connection: it sees tables and views of the database, not the TEMP objects or
+registered frames of the pipeline's connection. What a session validates is therefore a real
+table or view (the `scratch` schema), dropped by its caller afterwards.
+
+GX is imported by `GxSession()` only, once per process: it costs seconds, and a run with nothing
+new to validate must not pay for it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from .expectations import SuiteResult
+
+_installed = False
+
+
+def install() -> None:
+    """Two fixes to GX on duckdb-engine, installed once per process before GX builds an engine.
+
+    1. Buffer every result as soon as its statement ran. GX returns a result after its `with
+       engine.connect()` block; closing that connection rolls back on the same DuckDB connection
+       that holds the pending result, so a later `fetchall()` returned [] and every expectation
+       failed with `IndexError` (GX#10738, GX#11579).
+    2. Regular expressions. GX 1.24 knows no regex function for DuckDB ("Regex is not supported
+       for dialect duckdb"): both regex expectations raised instead of judging. DuckDB's
+       `regexp_matches` is a search (the pattern anywhere in the value), which is what GX's
+       pandas engine does (`str.contains`), so a pattern means the same on both engines."""
+    global _installed
+    if _installed:
+        return
+    import duckdb_engine
+    import sqlalchemy as sa
+    from sqlalchemy.engine.cursor import FullyBufferedCursorFetchStrategy
+
+    class BufferedExecutionContext(duckdb_engine.Dialect.execution_ctx_cls):
+        def post_exec(self):
+            super().post_exec()
+            if self.cursor.description is not None:
+                self.cursor_fetch_strategy = FullyBufferedCursorFetchStrategy(self.cursor)
+
+    duckdb_engine.Dialect.execution_ctx_cls = BufferedExecutionContext
+
+    import great_expectations.expectations.metrics as metrics_package
+    from great_expectations.expectations.metrics import util
+
+    original = util.get_dialect_regex_expression
+
+    def regex_expression(column, regex, dialect, positive=True):
+        is_duckdb = isinstance(dialect, duckdb_engine.Dialect) or (
+            isinstance(dialect, type) and issubclass(dialect, duckdb_engine.Dialect)
+        )
+        if not is_duckdb:
+            return original(column, regex, dialect, positive)
+        matches = sa.func.regexp_matches(column, sa.literal(regex))
+        return matches if positive else sa.not_(matches)
+
+    # The metrics import the function by name: replace every module's reference to it.
+    import importlib
+    import pkgutil
+    import sys
+
+    for info in pkgutil.walk_packages(metrics_package.__path__, metrics_package.__name__ + "."):
+        if "regex" in info.name:
+            importlib.import_module(info.name)
+    for name, module in list(sys.modules.items()):
+        if name.startswith("great_expectations.") and getattr(module, "get_dialect_regex_expression", None) is original:
+            module.get_dialect_regex_expression = regex_expression
+    _installed = True
+
+
+# What a session may be asked to validate: a table or view of the scratch schema (the cursors'
+# search path), named in SQL text because DuckDB cannot bind an identifier.
+_RELATION = re.compile(r"^scratch\.[a-z_][a-z0-9_]*$")
+
+
+class GxSession:
+    """An ephemeral GX context whose SQL datasource runs on `con`'s database. Use it as a context
+    manager: closing it closes every cursor GX was handed, which must happen before `con` closes
+    (an open cursor keeps the database file, and its lock, open)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        install()
+        import duckdb_engine
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self._gx = gx
+        self._con = con
+        self._cursors: list = []
+        self._definitions: dict[tuple[str, str], object] = {}
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+
+        def creator():
+            cursor = con.cursor()
+            # GX reads a table asset's columns with an unqualified `select * from <table>`: the
+            # search path lets that find the scratch table. (A query asset instead made GX run the
+            # whole query once, and the buffered result held every row in Python: 5 GB at 2.8 M.)
+            cursor.execute("set search_path = 'scratch.main,main'")
+            self._cursors.append(cursor)
+            return duckdb_engine.ConnectionWrapper(cursor)
+
+        # The URL only selects the dialect: every connection comes from `creator`.
+        self.datasource = self.context.data_sources.add_sql(
+            name="working_db", connection_string="duckdb:///:memory:", kwargs={"creator": creator}
+        )
+
+    def __enter__(self) -> GxSession:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        engine = getattr(self.datasource, "_execution_engine", None)
+        if engine is not None:
+            engine.engine.dispose()
+        if getattr(self.datasource, "_engine", None) is not None:
+            self.datasource._engine.dispose()
+        for cursor in self._cursors:
+            cursor.close()
+        self._cursors.clear()
+
+    def _definition(self, suite_name: str, relation: str):
+        from .expectations import SUITES
+
+        builder = SUITES[suite_name]
+        key = (suite_name, relation)
+        if key not in self._definitions:
+            if not _RELATION.match(relation):
+                raise ValueError(f"not a scratch table or view: {relation!r}")
+            gx = self._gx
+            name = f"{suite_name}__{relation.replace('.', '__')}"
+            schema, table = relation.split(".")
+            batch = self.datasource.add_table_asset(
+                name=name, table_name=table, schema_name=schema
+            ).add_batch_definition_whole_table("all")
+            suite = self.context.suites.add(gx.ExpectationSuite(name=name))
+            for expectation in builder(gx):
+                suite.add_expectation(expectation)
+            self._definitions[key] = self.context.validation_definitions.add(
+                gx.ValidationDefinition(name=name, data=batch, suite=suite)
+            )
+        return self._definitions[key]
+
+    def run(self, suite_name: str, relation: str, extra_failures: list[dict] = ()) -> SuiteResult:
+        """The suite on every row of `relation` (a table or view), in one validation run."""
+        from .expectations import SuiteResult
+
+        result = self._definition(suite_name, relation).run(result_format="BASIC")
+        ((rows,),) = self._con.execute(f"select count(*) from {relation}").fetchall()  # noqa: S608 - checked in _definition
+        failed = list(extra_failures)
+        for r in result.results:
+            if r.success:
+                continue
+            kwargs = r.expectation_config.kwargs
+            details = r.result or {}
+            failed.append(
+                {
+                    "expectation": r.expectation_config.type,
+                    "column": kwargs.get("column") or kwargs.get("column_A") or kwargs.get("column_list"),
+                    "severity": (r.expectation_config.meta or {}).get("severity", "error"),
+                    "unexpected_count": details.get("unexpected_count"),
+                    "sample": [str(x) for x in (details.get("partial_unexpected_list") or [])[:5]],
+                    "error": _error_message(r.exception_info),
+                }
+            )
+        errors = [f for f in failed if f["severity"] == "error"]
+        return SuiteResult(suite_name, not errors, len(result.results) + 1, failed, rows)
+
+
+def _error_message(info: dict | None) -> str | None:
+    """GX reports an expectation that raised either flat or keyed by the metric that raised."""
+    if not info:
+        return None
+    if "exception_message" in info:
+        return info["exception_message"]
+    return next((v.get("exception_message") for v in info.values() if isinstance(v, dict)), None)
+
+
+def exempt_view(con: duckdb.DuckDBPyConnection, suite_name: str, relation: str) -> str:
+    """The relation a suite judges: `relation` itself, or a view of it without the suite's exempt
+    rows (expectations.EXEMPT). A view, not a TEMP one: GX's cursors must see it."""
+    from .expectations import EXEMPT
+
+    column = EXEMPT.get(suite_name)
+    if column is None:
+        return relation
+    if not _RELATION.match(relation) or not re.fullmatch(r"[a-z_][a-z0-9_]*", column):
+        raise ValueError(f"not an identifier: {relation!r}, {column!r}")
+    view = f"{relation}_judged"
+    con.execute(f"create or replace view {view} as select * from {relation} where not {column}")  # noqa: S608 - checked identifiers
+    return view

@@ -1,0 +1,2 @@
+drop view if exists scratch.check_rows_judged;
+drop table if exists scratch.check_rows;

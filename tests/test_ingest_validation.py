@@ -1,0 +1,198 @@
+"""The batch suites as SQL in DuckDB: new files judged before they count, bad files held back alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from assets.lib import expectations
+from assets.lib.ingest import _culprits, _validate_pending, ingest_source
+from assets.lib.lake import PENDING, batch_files, lake_path, pending_path, write_pending
+from assets.lib.parse import ParseOptions
+from assets.lib.sql import run_sql
+from assets.lib.expectations import SuiteResult
+from test_quality import orders_batch
+
+PROJECT = Path(__file__).resolve().parents[1]
+HEADER = "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount\n"
+OPTIONS = ParseOptions(pii_key="test-key", default_shop="default")
+
+
+def order(order_id: str, amount: int, day: str = "2024-07-20") -> str:
+    return f"{order_id},A,b{order_id},paid,{day} 09:00,{day} 09:01,{amount},{amount}\n"
+
+
+@pytest.fixture
+def folders(tmp_path):
+    raw, lake = tmp_path / "raw", tmp_path / "lake"
+    (raw / "orders").mkdir(parents=True)
+    con = duckdb.connect(str(tmp_path / "pipeline.duckdb"))
+    from assets.lib.sql import run_script
+
+    for script in ("setup/create_schemas", "setup/create_macros", "setup/create_metrics"):
+        run_script(con, script)
+    yield raw, lake, con
+    con.close()
+
+
+def ingest(con, raw, lake):
+    return ingest_source(con, "orders", raw, lake, OPTIONS, "run-1", suite="orders_batch")
+
+
+def strict(gx):
+    return [gx.expectations.ExpectColumnValuesToBeBetween(column="paid_amount", max_value=500)]
+
+
+def test_a_bad_file_is_held_back_alone_and_never_reaches_the_lake(folders, monkeypatch):
+    raw, lake, con = folders
+    monkeypatch.setitem(expectations.SUITES, "orders_batch", strict)
+    for day, amount in (("2024-07-20", 10), ("2024-07-21", 1000), ("2024-07-22", 20), ("2024-07-23", 30)):
+        (raw / "orders" / f"orders_{day}.csv").write_text(HEADER + order(f"o{day[-2:]}", amount, day) + order(f"p{day[-2:]}", 5, day))
+    outcomes, results = ingest(con, raw, lake)
+    by_name = {o.file_name: o for o in outcomes}
+    assert {n: o.outcome for n, o in by_name.items()} == {
+        "orders_2024-07-20.csv": "loaded", "orders_2024-07-21.csv": "failed",
+        "orders_2024-07-22.csv": "loaded", "orders_2024-07-23.csv": "loaded",
+    }
+    assert by_name["orders_2024-07-21.csv"].error == (
+        "orders_2024-07-21.csv: held back: its rows failed the orders_batch suite "
+        "(expect_column_values_to_be_between on paid_amount)"
+    )
+    assert by_name["orders_2024-07-21.csv"].rows_loaded == 0
+    # one report of the whole batch: 8 rows judged, 1 above 500
+    (whole,) = results
+    assert (whole.rows, whole.success) == (8, False)
+    (failure,) = whole.failed
+    assert (failure["unexpected_count"], failure["sample"]) == (1, ["1000.00"])
+    assert batch_files(lake, "orders") == sorted(
+        str(lake_path(lake, "orders", f"orders_2024-07-{d}.csv")) for d in ("20", "22", "23")
+    )
+    assert not (lake / "orders" / PENDING).exists()
+    assert con.execute("select table_name from duckdb_tables() where schema_name = 'scratch'").fetchall() == []
+
+
+def test_files_that_break_a_rule_only_together_are_all_held_back(folders, monkeypatch):
+    raw, lake, con = folders
+
+    def one_row_per_order(gx):
+        return [gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["shop_id", "order_id"])]
+
+    monkeypatch.setitem(expectations.SUITES, "orders_batch", one_row_per_order)
+    (raw / "orders" / "orders_2024-07-20.csv").write_text(HEADER + order("o1", 10, "2024-07-20"))
+    (raw / "orders" / "orders_2024-07-21.csv").write_text(HEADER + order("o1", 10, "2024-07-21"))
+    outcomes, _ = ingest(con, raw, lake)
+    assert [o.outcome for o in outcomes] == ["failed", "failed"]
+    assert outcomes[0].error == (
+        "orders_2024-07-20.csv: held back: its rows and those of 1 other new file(s) together failed the "
+        "orders_batch suite (expect_compound_columns_to_be_unique on ['shop_id', 'order_id'])"
+    )
+    assert batch_files(lake, "orders") == []
+
+
+def test_the_halving_search_judges_about_two_parts_per_level():
+    # 8 files, "c" bad, depth first: [a-d] fails, so its halves: [a b] passes, [c d] fails, so
+    # [c] fails (a culprit) and [d] passes; then [e-h] passes. 6 runs, not 8.
+    calls = []
+
+    def judge(names):
+        calls.append(names)
+        return SuiteResult("s", "c" not in names, 1, [] if "c" not in names else [{"expectation": "x", "column": "y"}])
+
+    failed = SuiteResult("s", False, 1, [{"expectation": "x", "column": "y"}])
+    culprits = _culprits(list("abcdefgh"), failed, judge)
+    assert culprits == {"c": "held back: its rows failed the s suite (x on y)"}
+    assert calls == [list("abcd"), ["a", "b"], ["c", "d"], ["c"], ["d"], list("efgh")]
+
+
+def test_a_file_of_the_wrong_types_is_held_back_by_its_own_schema(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    good, bad = orders_batch(file_name="good.csv"), orders_batch(file_name="bad.csv")
+    write_pending(tmp_path, "orders", "good.csv", good)
+    write_pending(tmp_path, "orders", "bad.csv", bad.with_columns(pl.col("line").cast(pl.String)))
+    from assets.lib.ingest import FileOutcome
+
+    parsed = [FileOutcome("orders", n, None, None, "loaded", rows_loaded=1) for n in ("bad.csv", "good.csv")]
+    held_back, results = _validate_pending(con, "orders_batch", parsed, tmp_path)
+    assert held_back == {
+        "bad.csv": "held back: its rows failed the orders_batch suite (columns_and_types: ['line: String (want Int64)'])"
+    }
+    assert [(r.success, r.rows) for r in results] == [(False, 0), (True, 1)]  # the good file judged alone
+    assert pending_path(tmp_path, "orders", "good.csv").exists()  # the caller renames it into the lake
+    con.close()
+
+
+def test_pending_files_left_by_a_crashed_run_are_removed_and_never_read(folders):
+    raw, lake, con = folders
+    stale = write_pending(lake, "orders", "orders_2024-07-19.csv", orders_batch())
+    (raw / "orders" / "orders_2024-07-20.csv").write_text(HEADER + order("o1", 10))
+    outcomes, _ = ingest(con, raw, lake)
+    assert [o.outcome for o in outcomes] == ["loaded"]
+    assert not stale.exists()
+    assert batch_files(lake, "orders") == [str(lake_path(lake, "orders", "orders_2024-07-20.csv"))]
+
+
+def test_gx_cursors_are_closed_with_the_session(tmp_path):
+    # An open cursor keeps the database open inside this process: connecting again with another
+    # configuration would be refused ("different configuration") until every handle is closed.
+    from assets.lib.gx_sql import GxSession
+
+    path = str(tmp_path / "w.duckdb")
+    con = duckdb.connect(path)
+    run_sql(con, "checks/create_scratch_schema")
+    con.execute("create table scratch.rows as select 1 as uv_share_sum")
+    with GxSession(con) as session:
+        assert session.run("channel_shares", "scratch.rows").success
+    con.close()
+    duckdb.connect(path, read_only=True).close()
+
+
+def test_a_run_with_no_new_rows_does_not_import_great_expectations(tmp_path):
+    # A header-only file is new but has no rows: nothing to judge, so GX (seconds) is not imported.
+    (tmp_path / "raw" / "orders").mkdir(parents=True)
+    (tmp_path / "raw" / "orders" / "orders_2024-07-20.csv").write_text(HEADER)
+    code = (
+        "import sys, duckdb; from pathlib import Path\n"
+        "from assets.lib.ingest import ingest_source\n"
+        "from assets.lib.parse import ParseOptions\n"
+        "from assets.lib.sql import run_script\n"
+        f"root = Path({str(tmp_path)!r}); con = duckdb.connect(str(root / 'w.duckdb'))\n"
+        "for s in ('setup/create_schemas', 'setup/create_macros', 'setup/create_metrics'): run_script(con, s)\n"
+        "outcomes, results = ingest_source(con, 'orders', root / 'raw', root / 'lake', ParseOptions(pii_key='k', default_shop='d'),"
+        " 'r', suite='orders_batch')\n"
+        "print([o.outcome for o in outcomes], results, 'great_expectations' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, timeout=300)
+    assert done.stdout.strip() == "['loaded'] [] False", done.stderr
+
+
+def test_gx_never_fetches_the_rows_it_validates(tmp_path, monkeypatch):
+    # Results are buffered whole (the rollback fix), so a query GX runs only for its column names
+    # would hold every row in Python: with a query asset GX ran `select * from` the relation
+    # (5 GB at 2.8 M orders). Every result GX fetches must stay small.
+    import duckdb_engine
+
+    from assets.lib.gx_sql import GxSession, install
+
+    install()
+    context = duckdb_engine.Dialect.execution_ctx_cls
+    buffered = []
+    real = context.post_exec
+
+    def counting(self):
+        real(self)
+        buffered.append(len(getattr(self.cursor_fetch_strategy, "_rowbuffer", None) or ()))
+
+    monkeypatch.setattr(context, "post_exec", counting)
+    con = duckdb.connect()
+    run_sql(con, "checks/create_scratch_schema")
+    con.execute("create table scratch.rows as select range as uv_share_sum from range(50000)")
+    with GxSession(con) as session:
+        result = session.run("channel_shares", "scratch.rows")
+    assert (result.success, result.rows, result.failed[0]["unexpected_count"]) == (False, 50000, 49999)
+    assert buffered and max(buffered) <= 20  # a row count, a sample of 20 unexpected values
+    con.close()
