@@ -196,3 +196,19 @@ def test_gx_never_fetches_the_rows_it_validates(tmp_path, monkeypatch):
     assert (result.success, result.rows, result.failed[0]["unexpected_count"]) == (False, 50000, 49999)
     assert buffered and max(buffered) <= 20  # a row count, a sample of 20 unexpected values
     con.close()
+
+
+def test_gx_runs_without_executing_the_modules_it_defers_and_they_work_when_used():
+    # altair and scipy.stats serve expectations the suites never use; they load on first use
+    code = (
+        "import sys, polars as pl\n"
+        "from assets.lib.expectations import validate\n"
+        "assert validate('channel_shares', pl.DataFrame({'uv_share_sum': [1.0]})).success\n"
+        "print('altair.vegalite' in sys.modules, 'scipy.stats._stats_py' in sys.modules)\n"
+        "from scipy import stats\n"
+        "import altair\n"
+        "print(stats.norm.cdf(0), altair.Chart.__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False", "0.5", "Chart"]
