@@ -15,7 +15,9 @@ read_quarters as (
     select (quarter_start - interval 12 month)::date from build_quarters
 ),
 
-paid_orders as (
+-- Read where it is used, not materialized: DuckDB would otherwise copy every paid order of the
+-- quarters (read three times below) before aggregating (10 M orders: 38.8 s, 22.9 s inlined).
+paid_orders as not materialized (
     select *
     from staging.paid_orders
     where quarter_start in (select quarter_start from read_quarters)
