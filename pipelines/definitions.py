@@ -20,9 +20,12 @@ from assets.staging import staging_assets
 from .automation import build_automations
 from .settings import apply_defaults, pipeline_settings, working_database
 
+# Every asset but the quarterly report, which reads the published file on its own schedule.
+PIPELINE = AssetSelection.all() - AssetSelection.groups("report")
+
 pipeline_job = define_asset_job(
     "pipeline",
-    selection=AssetSelection.all() - AssetSelection.groups("report"),  # PIPELINE
+    selection=PIPELINE,
     description="Load the new raw files of the batch dates asked for, rebuild staging and marts, "
     "validate, publish the analysts' file. Several batch dates run as one run.",
 )
@@ -37,9 +40,6 @@ report_job = define_asset_job(
 ASSETS = [*raw_assets, *staging_assets, *mart_assets, *publish_assets, *report_assets]
 # What a pipeline run without batch dates materializes: reference files, staging, marts, publish.
 UNPARTITIONED = [a.key for a in ASSETS if a.partitions_def is None]
-PIPELINE = AssetSelection.all() - AssetSelection.groups("report")
-
-
 def fed_by(sources: list[str]) -> list[AssetKey]:
     """The assets that new files of `sources` change: their raw assets and everything downstream of
     them in the pipeline (a run leaves the rest as it is)."""
