@@ -92,3 +92,28 @@ def test_a_reconciliation_off_by_one_cent_fails_with_its_count():
     (failed,) = result.failed
     assert (result.success, result.rows, failed["unexpected_count"]) == (False, 3, 1)
     assert validate("reconciliation", frame.with_columns(source_value=pl.col("mart_value"))).success
+
+
+def test_a_passing_suite_asks_only_pass_or_fail_and_a_failing_one_lists_only_its_failures():
+    """The sample queries of an expectation scan (or group) the whole batch again: they run only for
+    expectations that failed, in a second pass."""
+    import sqlalchemy
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", record)
+    try:
+        assert validate("orders_batch", orders_batch()).success
+        listing = [s for s in statements if "unexpected_values" in s or "unexpected_rows" in s.lower()]
+        assert listing == []
+        statements.clear()
+        result = validate("orders_batch", orders_batch(buyer_id="tb_小明"))
+    finally:
+        event.remove(sqlalchemy.engine.Engine, "before_cursor_execute", record)
+    assert [f["sample"] for f in result.failed] == [["tb_小明"]]
+    listing = [s for s in statements if "unexpected_values" in s]
+    assert len(listing) == 1 and "buyer_id" in listing[0]
