@@ -13,17 +13,18 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
-
-from dagster import PartitionKeyRange, RunRequest
+from typing import TYPE_CHECKING, Callable
 
 from assets.lib import publication
 from assets.lib.files import discover, sha256
 from assets.lib.lake import lake_path
 from assets.lib.schema import DATED, SOURCES
 from assets.lib.sql import connect_read_only, fetch_sql, table_exists
-from assets.partitions import clamp, key_of, last_key, partition_of
-from assets.resources import PipelineSettings
+from assets.lib.batch_dates import clamp, key_of, last_key, partition_of
+from assets.lib.settings import Settings
+
+if TYPE_CHECKING:
+    from dagster import PartitionKeyRange, RunRequest
 
 JOB = "pipeline"
 # What Dagster reads to run one job over a range of partitions in a single run.
@@ -84,7 +85,7 @@ def scan(raw_dir: Path, known: dict[str, list] | None = None) -> list[RawFileSta
 SCAN_CACHE = "raw_files.json"
 
 
-def scan_known(settings: PipelineSettings) -> list[RawFileState]:
+def scan_known(settings: Settings) -> list[RawFileState]:
     """`scan` of the raw folder, trusting the hash of a file whose size, times and inode are those
     the previous scan recorded under the state folder; records this scan's."""
     cache = Path(settings.state_dir) / SCAN_CACHE
@@ -109,7 +110,7 @@ class LoadState:
     publication: publication.Publication | None = None  # the last publication, while it reflects the working database
 
 
-def load_state(settings: PipelineSettings) -> LoadState:
+def load_state(settings: Settings) -> LoadState:
     """What is in the lake: from the working database, waiting briefly while a run holds it; else
     from the published file's copy of the audit (at most one run behind; a file it does not know is
     asked for again, at one hash); unknown when neither can be read."""
@@ -134,7 +135,7 @@ def load_state(settings: PipelineSettings) -> LoadState:
         con.close()
 
 
-def pending_files(settings: PipelineSettings, states: list[RawFileState], state: LoadState) -> list[RawFileState]:
+def pending_files(settings: Settings, states: list[RawFileState], state: LoadState) -> list[RawFileState]:
     """The files whose current bytes are not in the lake: new, changed, quarantined before, or
     whose lake file is gone. When the database is busy, all of them (a run skips what it finds
     loaded, at one hash a file). The same test as the ingest's, so they never disagree."""
@@ -148,7 +149,7 @@ def pending_files(settings: PipelineSettings, states: list[RawFileState], state:
     ]
 
 
-def not_loaded(settings: PipelineSettings, states: list[RawFileState]) -> list[RawFileState]:
+def not_loaded(settings: Settings, states: list[RawFileState]) -> list[RawFileState]:
     return pending_files(settings, states, load_state(settings))
 
 
@@ -157,6 +158,8 @@ def batch_range(files: list[RawFileState]) -> PartitionKeyRange | None:
     files in between that are loaded already cost one hash each). Undated files go with any run of
     the raw assets; with no dated file beside them, with a run of the latest batch date. None when
     only reference files are among them."""
+    from dagster import PartitionKeyRange
+
     keys = {f.batch_key for f in files} - {None}
     if not keys and any(f.undated for f in files):
         keys = {last_key()}
@@ -170,6 +173,8 @@ def range_tags(key_range: PartitionKeyRange) -> dict[str, str]:
 def run_requests(files: list[RawFileState], refresh_keys, run_key_prefix: str | None) -> list[RunRequest]:
     """One run that loads `files`, however many batch dates they span; reference files alone, a run
     of `refresh_keys` (the assets that are not partitioned by batch date)."""
+    from dagster import RunRequest
+
     run_key = None
     if run_key_prefix is not None:
         members = "\n".join(sorted(f"{f.key}@{f.sha256}" for f in files))
@@ -190,7 +195,7 @@ class RunPlan:
 
 
 def plan_run(
-    settings: PipelineSettings, unpartitioned, first: dt.date | None = None, last: dt.date | None = None,
+    settings: Settings, unpartitioned, first: dt.date | None = None, last: dt.date | None = None,
     downstream: Callable[[list[str]], list] | None = None,
 ) -> RunPlan:
     """One run (`taobao-ops run`): from the first to the last batch date with files not loaded yet,
@@ -206,6 +211,8 @@ def plan_run(
     if start and end and start > end:
         raise ValueError(f"the first batch date {start} is after the last {end}")
     if start and end:
+        from dagster import PartitionKeyRange  # here: a run with nothing new does not import Dagster
+
         return RunPlan(f"batch dates {start} … {end}", {"tags": range_tags(PartitionKeyRange(start, end))})
     state = load_state(settings)
     pending = pending_files(settings, scan_known(settings), state)
@@ -227,4 +234,6 @@ def plan_run(
         start, end = keys[0], keys[-1]
     else:
         return RunPlan("no new batch dates", selection or {"asset_selection": list(unpartitioned)})
+    from dagster import PartitionKeyRange
+
     return RunPlan(f"batch dates {start} … {end}", {"tags": range_tags(PartitionKeyRange(start, end)), **selection})

@@ -8,7 +8,7 @@
     TAOBAO_OPS_DEFAULT_SHOP  shop_id of files without a shop column (default `default`)
     TAOBAO_OPS_FISCAL_YEAR_START_MONTH  1 = calendar quarters, 4 = Alibaba's fiscal year
     TAOBAO_OPS_DUCKDB_MEMORY_LIMIT  DuckDB's memory limit in the pipeline's steps (default 1GB)
-    TAOBAO_OPS_FIRST_BATCH_DATE  first day of the batch-date partitions (assets/partitions.py)
+    TAOBAO_OPS_FIRST_BATCH_DATE  first day of the batch-date partitions (assets/lib/batch_dates.py)
     TAOBAO_OPS_AUTOMATION, TAOBAO_OPS_SCHEDULE[_TIMEZONE]  schedule and sensor (pipelines/automation.py)
     DAGSTER_HOME             Dagster's run history (default .dagster/ in the project)
 
@@ -23,11 +23,15 @@ import shutil
 import socket
 from pathlib import Path
 
-from dagster import EnvVar
-from dagster_duckdb import DuckDBResource
+from typing import TYPE_CHECKING
 
 from assets.lib.pii import SAMPLE_KEY
-from assets.resources import PipelineSettings
+from assets.lib.settings import Settings
+
+if TYPE_CHECKING:
+    from dagster_duckdb import DuckDBResource
+
+    from assets.resources import PipelineSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -137,17 +141,24 @@ SETTING_ENV = {
 
 def pipeline_settings() -> PipelineSettings:
     """The settings as Dagster resolves them in each step (the UI shows names, not the secret)."""
+    from dagster import EnvVar
+
+    from assets.resources import PipelineSettings
+
     return PipelineSettings(
         **{field: (EnvVar.int(env) if field == "fiscal_year_start_month" else EnvVar(env)) for field, env in SETTING_ENV.items()}
     )
 
 
-def current_settings() -> PipelineSettings:
-    """The same settings with today's values, for code outside a step (the CLI's planning)."""
-    return PipelineSettings(**{field: os.environ[env] for field, env in SETTING_ENV.items()})
+def current_settings() -> Settings:
+    """The same settings with today's values, for code outside a step (the CLI's planning); a
+    plain object, so that a run with nothing new does not import Dagster."""
+    return Settings(**{field: os.environ[env] for field, env in SETTING_ENV.items()})
 
 
 def working_database() -> DuckDBResource:
+    from dagster_duckdb import DuckDBResource
+
     return DuckDBResource(
         database=str(Path(os.environ["TAOBAO_OPS_STATE_DIR"]) / "pipeline.duckdb"),
         connection_config={"memory_limit": os.environ["TAOBAO_OPS_DUCKDB_MEMORY_LIMIT"]},

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-c", "from pipelines.cli import main; main()"]
 
 
-def run_cli(tmp_path: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run_cli(tmp_path: Path, *args: str, cwd: Path | None = None, python: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "TAOBAO_OPS_RAW_DIR": str(tmp_path / "raw"),
@@ -27,7 +27,7 @@ def run_cli(tmp_path: Path, *args: str, cwd: Path | None = None) -> subprocess.C
         "TAOBAO_OPS_PII_KEY": "cli-test-key",
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
     }
-    return subprocess.run([*CLI, *args], cwd=cwd or tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run([CLI[0], *python, *CLI[1:], *args], cwd=cwd or tmp_path, env=env, capture_output=True, text=True, timeout=600)
 
 
 def test_runs_publish_print_restatements_and_fail_on_a_quarantined_file(tmp_path):
@@ -40,11 +40,15 @@ def test_runs_publish_print_restatements_and_fail_on_a_quarantined_file(tmp_path
     assert (tmp_path / "state" / "pipeline.duckdb").exists()
     assert (tmp_path / "dagster_home" / "dagster.yaml").exists()  # the project's instance config
 
-    # nothing new: the published file is left as it is and no Dagster run starts (counted below)
+    # nothing new: the published file is left as it is, no Dagster run starts (counted below), and
+    # neither Dagster nor GX is imported (seconds of a run that has nothing to do)
     published = (tmp_path / "out" / "warehouse.duckdb").stat()
-    done = run_cli(tmp_path, "run", "--quiet")
+    done = run_cli(tmp_path, "run", "--quiet", python=("-X", "importtime"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Nothing new: every file in" in done.stdout and "is current (published by run" in done.stdout
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "pipelines.batches" in imported
+    assert not {m for m in imported if m.split(".")[0] in ("dagster", "great_expectations")}
     assert (tmp_path / "out" / "warehouse.duckdb").stat().st_mtime_ns == published.st_mtime_ns
 
     # a late refund of a Q3 order, and a file that cannot be dated

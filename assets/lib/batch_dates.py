@@ -1,0 +1,70 @@
+"""Batch dates (contract §1): the day a raw export was taken, in China time, as a partition key.
+
+Plain functions without Dagster, so that planning a run (and finding that there is nothing to run)
+does not import it: `assets/partitions.py` builds the Dagster partitions from the same values.
+
+Files dated before the first batch date belong to the first and files dated after the last belong
+to the last, so no file is out of reach of a run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from .files import FileError, batch_date
+
+if TYPE_CHECKING:
+    from dagster import PartitionKeyRange
+
+TIMEZONE = "Asia/Shanghai"
+FIRST_BATCH_DATE_ENV = "TAOBAO_OPS_FIRST_BATCH_DATE"
+DEFAULT_FIRST_BATCH_DATE = "2024-01-01"
+KEY_FORMAT = "%Y-%m-%d"
+
+
+def first_date() -> str:
+    """The first partition's day, as the setting gives it."""
+    return os.environ.get(FIRST_BATCH_DATE_ENV) or DEFAULT_FIRST_BATCH_DATE
+
+
+# Dagster's get_first/last_partition_key walk the cron schedule from the first day (0.3 ms a call):
+# a run clamps every file name of the folder, 7,360 order files for a year. The same keys, directly.
+def first_key() -> str:
+    return key_of(dt.datetime.strptime(first_date(), KEY_FORMAT).date())
+
+
+def last_key() -> str:
+    """Today in China: with end_offset=1 today's partition exists."""
+    return key_of(dt.datetime.now(ZoneInfo(TIMEZONE)).date())
+
+
+def key_of(day: dt.date) -> str:
+    return day.strftime(KEY_FORMAT)
+
+
+def clamp(key: str) -> str:
+    """A batch date's key, or the first or last partition when it lies outside them."""
+    return min(max(key, first_key()), last_key())
+
+
+def partition_of(file_name: str) -> str | None:
+    """The batch-date partition a dated source's file belongs to; None when its name has no date."""
+    try:
+        day = batch_date(file_name)
+    except FileError:
+        return None
+    return clamp(key_of(day))
+
+
+def covers(key_range: PartitionKeyRange, file_name: str) -> bool:
+    """Does a run over `key_range` look at this file? A run that reaches the latest batch date also
+    takes the files dated later; "latest" allows for midnight passing between asking for the run
+    and running it, so a file dated tomorrow is not left between two runs."""
+    key = partition_of(file_name)
+    if key is None or key_range.start <= key <= key_range.end:
+        return True
+    yesterday = key_of(dt.datetime.now(ZoneInfo(TIMEZONE)).date() - dt.timedelta(days=1))
+    return key > key_range.end >= yesterday
