@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import duckdb
@@ -63,16 +64,26 @@ def test_runs_publish_print_restatements_and_fail_on_a_quarantined_file(tmp_path
     assert "quarantined orders/orders_undated.csv: orders_undated.csv: no date" in done.stdout
     assert "published" in done.stdout  # the rest is still published
 
-    from dagster import DagsterInstance
+    from dagster import DagsterEventType, DagsterInstance
 
     os.environ["DAGSTER_HOME"] = str(tmp_path / "dagster_home")
     try:
         with DagsterInstance.get() as instance:
             runs = instance.get_runs()
+            planned_events = [
+                r.event_log_entry.dagster_event
+                for r in instance.get_records_for_run(
+                    runs[1].run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED, limit=10_000
+                ).records
+            ]
     finally:
         del os.environ["DAGSTER_HOME"]
     assert [r.job_name for r in runs] == ["pipeline", "pipeline"]
     assert [r.is_success for r in runs] == [False, True]  # newest first
+    # the first run covered several batch dates: one planned event per asset, not per asset and day
+    assert runs[1].tags["dagster/asset_partition_range_start"] < runs[1].tags["dagster/asset_partition_range_end"]
+    planned = Counter(e.asset_key.to_user_string() for e in planned_events)
+    assert planned["raw/orders"] == 1 and set(planned.values()) == {1}
 
 
 def test_options_override_the_environment_and_unmapped_names_are_reported(tmp_path):
@@ -118,6 +129,12 @@ def test_two_runs_started_together_take_turns_at_the_database(tmp_path):
     try:
         with DagsterInstance.get() as instance:
             runs = instance.get_runs()
+            planned_events = [
+                r.event_log_entry.dagster_event
+                for r in instance.get_records_for_run(
+                    runs[1].run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED, limit=10_000
+                ).records
+            ]
     finally:
         del os.environ["DAGSTER_HOME"]
     assert len(runs) == 2 and all(r.is_success for r in runs)
