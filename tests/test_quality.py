@@ -42,7 +42,19 @@ def test_a_repeated_key_in_a_file_only_warns():
     batch = pl.concat([orders_batch(), orders_batch(line=3)])
     result = validate("orders_batch", batch)
     assert result.success
-    assert [(f["expectation"], f["severity"]) for f in result.failed] == [("expect_compound_columns_to_be_unique", "warning")]
+    assert [(f["expectation"], f["severity"]) for f in result.failed] == [("expect_columns_to_be_a_unique_key", "warning")]
+    (repeated,) = result.failed
+    assert repeated["column"] == ["file_name", "shop_id", "order_id"]
+    assert (repeated["unexpected_count"], repeated["sample"]) == (1, ["f.csv, A, 1 (x2)"])
+
+
+def test_a_repeated_key_fails_with_each_key_and_its_copies():
+    batch = pl.concat([orders_batch(), orders_batch(), orders_batch(line=3), orders_batch(line=4, order_id="2")])
+    result = validate("orders_batch", batch)
+    failed = {tuple(f["column"]): f for f in result.failed if f["expectation"] == "expect_columns_to_be_a_unique_key"}
+    assert not result.success
+    assert (failed[("file_name", "line")]["unexpected_count"], failed[("file_name", "line")]["sample"]) == (1, ["f.csv, 2 (x2)"])
+    assert failed[("file_name", "shop_id", "order_id")]["sample"] == ["f.csv, A, 1 (x3)"]
 
 
 def test_columns_and_types_are_checked_against_the_lake_schema():

@@ -48,6 +48,12 @@ def _a_not_below_b(E, a: str, b: str) -> object:
     )
 
 
+def _unique(*columns: str, **options) -> object:
+    from .gx_sql import unique_key
+
+    return unique_key(list(columns), **options)
+
+
 def _orders_batch(gx) -> list:
     E = gx.expectations
     return [
@@ -59,8 +65,8 @@ def _orders_batch(gx) -> list:
         _a_not_below_b(E, "paid_at", "created_at"),
         _a_not_below_b(E, "shipped_at", "paid_at"),
         _a_not_below_b(E, "completed_at", "shipped_at"),
-        E.ExpectCompoundColumnsToBeUnique(column_list=["file_name", "line"]),
-        E.ExpectCompoundColumnsToBeUnique(column_list=["file_name", "shop_id", "order_id"], meta=WARNING),
+        _unique("file_name", "line"),
+        _unique("file_name", "shop_id", "order_id", meta=WARNING),
     ]
 
 
@@ -72,7 +78,7 @@ def _traffic_batch(gx) -> list:
         *_at_least_zero(E, "pv", "uv", "visits", "bounced_visits", "ad_spend", "cart_users", "fav_users"),
         _a_not_below_b(E, "pv", "uv"),
         _a_not_below_b(E, "visits", "bounced_visits"),
-        E.ExpectCompoundColumnsToBeUnique(column_list=["file_name", "date", "shop_id", "channel", "device"], meta=WARNING),
+        _unique("file_name", "date", "shop_id", "channel", "device", meta=WARNING),
     ]
 
 
@@ -82,9 +88,7 @@ def _courier_batch(gx) -> list:
         *_not_null(E, "period_start", "period_end", "courier", "region", "collected"),
         *_at_least_zero(E, "collected", "delivered", "returned", "late", "complaints"),
         _a_not_below_b(E, "period_end", "period_start"),
-        E.ExpectCompoundColumnsToBeUnique(
-            column_list=["file_name", "period_start", "period_end", "courier", "region"], meta=WARNING
-        ),
+        _unique("file_name", "period_start", "period_end", "courier", "region", meta=WARNING),
     ]
 
 
@@ -92,7 +96,7 @@ def _staging_orders(gx) -> list:
     """The current rows of the orders this run touched: one per order, no personal data."""
     E = gx.expectations
     return [
-        E.ExpectCompoundColumnsToBeUnique(column_list=["shop_id", "order_id"]),
+        _unique("shop_id", "order_id"),
         E.ExpectColumnValuesToMatchRegex(column="buyer_id", regex=r"^[0-9a-f]{64}$"),
         *[
             E.ExpectColumnValuesToNotMatchRegex(column=c, regex=PHONE)
@@ -105,7 +109,7 @@ def _staging_orders(gx) -> list:
 def _shop_kpis(gx) -> list:
     E = gx.expectations
     return [
-        E.ExpectCompoundColumnsToBeUnique(column_list=["quarter", "shop_id"]),
+        _unique("quarter", "shop_id"),
         *[E.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=1) for c in RATES],
         *_at_least_zero(E, "gmv", "paid_orders", "paid_buyers", "uv_days", "conversion_rate", "new_buyers"),
     ]

@@ -121,7 +121,59 @@ def install() -> None:
     for name, module in list(sys.modules.items()):
         if name.startswith("great_expectations.") and getattr(module, "get_dialect_regex_expression", None) is original:
             module.get_dialect_regex_expression = regex_expression
+    _define_unique_key()
     _installed = True
+
+
+_UniqueKey = None  # the expectation class, defined once GX is imported
+
+
+def _define_unique_key() -> None:
+    """`ExpectColumnsToBeAUniqueKey`: no two rows share the values of `column_list`, found by one
+    GROUP BY ... HAVING count(*) > 1 in DuckDB.
+
+    GX's ExpectCompoundColumnsToBeUnique joins every row back to the grouped counts, and lists
+    the unexpected rows with a second such query: 34.6 and 25.5 s for the two keys of a 27.9 M-row
+    orders batch, where the GROUP BY alone takes 6.4 and 10.0 s. A custom SQL expectation is GX's
+    own extension point (UnexpectedRowsExpectation); asked only pass or fail, this one runs the
+    count alone, and when it failed, lists up to 20 repeated keys with their number of copies."""
+    global _UniqueKey
+    from great_expectations.expectations import UnexpectedRowsExpectation
+
+    class ExpectColumnsToBeAUniqueKey(UnexpectedRowsExpectation):
+        column_list: list[str]
+
+        def get_validation_dependencies(self, execution_engine=None, runtime_configuration=None):
+            dependencies = super().get_validation_dependencies(execution_engine, runtime_configuration)
+            if dependencies.result_format.get("result_format") == "BOOLEAN_ONLY":
+                dependencies.remove_metric_configuration("unexpected_rows_query.table")
+            return dependencies
+
+        def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
+            repeated = metrics["unexpected_rows_query.row_count"]
+            rows = metrics.get("unexpected_rows_query.table")
+            if rows is None:
+                return {"success": repeated == 0}
+            sample = [", ".join(str(row[c]) for c in self.column_list) + f" (x{row['copies']})" for row in rows[:20]]
+            return {
+                "success": repeated == 0,
+                "result": {"observed_value": repeated, "unexpected_count": repeated, "partial_unexpected_list": sample},
+            }
+
+    _UniqueKey = ExpectColumnsToBeAUniqueKey
+
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def unique_key(columns: list[str], **options):
+    """The expectation that `columns` identify a row (GX must be imported: a suite builder's)."""
+    install()
+    if not all(_IDENTIFIER.match(c) for c in columns):
+        raise ValueError(f"not column names: {columns!r}")
+    key = ", ".join(columns)
+    query = f"select {key}, count(*) as copies from {{batch}} group by {key} having count(*) > 1"  # noqa: S608 - checked names
+    return _UniqueKey(column_list=list(columns), unexpected_rows_query=query, **options)
 
 
 # What a session may be asked to validate: a table or view of the scratch schema (the cursors'

@@ -57,6 +57,18 @@ def create_table_from_query(con: duckdb.DuckDBPyConnection, name: str, params: d
     con.execute(f"create or replace table {table} as select * from ({text}) as q", _bound(text, params))  # noqa: S608 - checked name
 
 
+def create_parquet_view(con: duckdb.DuckDBPyConnection, view: str, files: list[str]) -> None:
+    """A view (schema.name) of the rows of Parquet `files`, read where they lie on every query.
+
+    DuckDB cannot prepare a CREATE VIEW ("This type of statement can't be prepared"), nor take a
+    subquery as a table function's argument, so the paths are written into the statement as one
+    list of string literals, each quote doubled."""
+    if not _QUALIFIED_NAME.match(view):
+        raise ValueError(f"not a schema-qualified view name: {view!r}")
+    paths = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
+    con.execute(f"create or replace view {view} as select * from read_parquet([{paths}])")  # noqa: S608 - checked name, quoted paths
+
+
 def fetch_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> list[tuple]:
     return _execute(con, name, params).fetchall()
 
