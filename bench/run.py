@@ -151,6 +151,7 @@ def breakdown(home: Path, wall: float) -> dict[str, float]:
     publish, and Dagster overhead (the wall time outside every step: start-up, planning, events)."""
     from dagster import DagsterEventType, DagsterInstance
 
+    os.environ["DAGSTER_HOME"] = str(home)  # dagster.yaml's storage base_dir
     with DagsterInstance.from_config(str(home)) as instance:
         run = instance.get_runs(limit=1)[0]
         events = [e.dagster_event for e in instance.all_logs(run.run_id) if e.dagster_event]
