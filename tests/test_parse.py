@@ -316,3 +316,18 @@ def test_buyer_pseudonyms_are_the_hmac_sha256_of_the_cleaned_id():
     assert parsed.rows["buyer_id"].to_list() == [
         "1f22498ec390809d07bf64f712fe834b60e93e21f09b4ad38cc64c05fd9c918c"
     ] * 2
+
+
+@pytest.mark.parametrize("key", ["k", "密钥-ключ", "x" * 64, "y" * 65, "z" * 200])
+def test_pseudonyms_equal_the_standard_librarys_hmac_for_any_key(key):
+    import hashlib
+    import hmac
+
+    from assets.lib.pii import pseudonymize_column
+
+    ids = ["tb_1", "买家_小明", "", "tb_1", None]
+    frame = pl.DataFrame({"buyer_id": ids, "n": range(5)})
+    out = pseudonymize_column(frame, "buyer_id", key)
+    expected = [None if i is None else hmac.new(key.encode(), i.encode(), hashlib.sha256).hexdigest() for i in ids]
+    assert out["buyer_id"].to_list() == expected
+    assert out["n"].to_list() == list(range(5))  # rows keep their order
