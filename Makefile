@@ -32,7 +32,7 @@ test: $(STAMP)
 ## ui: the Dagster UI and daemon on http://127.0.0.1:3000 with the project's DAGSTER_HOME
 ui: $(STAMP)
 	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
-	@DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=true $(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+	@$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
 
 ## report: the quarterly report of Q (default 2024Q4) from data/warehouse.duckdb into reports/Q/
 Q ?= 2024Q4

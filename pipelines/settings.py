@@ -50,13 +50,6 @@ VALUE_DEFAULTS = {
     "TAOBAO_OPS_DUCKDB_MEMORY_LIMIT": "1GB",
 }
 
-# Dagster's own switches. A run over many batch dates records one "planned" event per asset with
-# the range, instead of one per asset and day (each event is a few SQLite transactions: ~1,100 of
-# the sample run's ~2,300 events). What it gives up: when such a run fails, the UI does not mark
-# each of its days failed; the run itself is marked failed as always.
-DAGSTER_DEFAULTS = {"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true"}
-
-
 def apply_defaults(**overrides: str | Path | None) -> None:
     """Fill the environment: explicit overrides, then what is set, then the project's defaults.
 
@@ -67,7 +60,7 @@ def apply_defaults(**overrides: str | Path | None) -> None:
     for name, default in PATH_DEFAULTS.items():
         value = os.environ.get(name)
         os.environ[name] = str(Path(value).resolve()) if value else str(PROJECT_ROOT / default)
-    for name, default in {**VALUE_DEFAULTS, **DAGSTER_DEFAULTS}.items():
+    for name, default in VALUE_DEFAULTS.items():
         os.environ.setdefault(name, default)
 
 

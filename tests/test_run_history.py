@@ -68,3 +68,25 @@ def test_open_database_files_stay_bounded(tmp_path):
     finally:
         storage.dispose()
     assert storage._engines() == {}
+
+
+def test_each_event_reaches_the_run_file_itself(tmp_path):
+    """The UI follows a run's logs by watching its .db file: every event is checkpointed into it,
+    not left in the write-ahead log. Read here from the .db alone (immutable: the WAL ignored)."""
+    import sqlite3
+    import time
+
+    from dagster._core.events.log import EventLogEntry
+
+    storage = PooledSqliteEventLogStorage(str(tmp_path))
+    try:
+        for n in range(1, 4):
+            storage.store_event(EventLogEntry(error_info=None, level=20, user_message=f"e{n}", run_id="r1",
+                                              timestamp=time.time(), dagster_event=None))
+            file_only = sqlite3.connect(f"file:{tmp_path / 'r1.db'}?immutable=1", uri=True)
+            try:
+                assert file_only.execute("select count(*) from event_logs").fetchone() == (n,)
+            finally:
+                file_only.close()
+    finally:
+        storage.dispose()

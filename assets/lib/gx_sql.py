@@ -126,6 +126,8 @@ def install() -> None:
 
 
 _UniqueKey = None  # the expectation class, defined once GX is imported
+SAMPLE_METRIC = "unexpected_rows_query.table"
+SAMPLE_KEYS = 20
 
 
 def _define_unique_key() -> None:
@@ -139,22 +141,29 @@ def _define_unique_key() -> None:
     count alone, and when it failed, lists up to 20 repeated keys with their number of copies."""
     global _UniqueKey
     from great_expectations.expectations import UnexpectedRowsExpectation
+    from great_expectations.validator.metric_configuration import MetricConfiguration
 
     class ExpectColumnsToBeAUniqueKey(UnexpectedRowsExpectation):
         column_list: list[str]
 
         def get_validation_dependencies(self, execution_engine=None, runtime_configuration=None):
             dependencies = super().get_validation_dependencies(execution_engine, runtime_configuration)
-            if dependencies.result_format.get("result_format") == "BOOLEAN_ONLY":
-                dependencies.remove_metric_configuration("unexpected_rows_query.table")
+            table = dependencies.get_metric_configuration(SAMPLE_METRIC)
+            dependencies.remove_metric_configuration(SAMPLE_METRIC)
+            if dependencies.result_format.get("result_format") != "BOOLEAN_ONLY":
+                # the sample only, not every repeated key: the buffered results fetch all rows
+                query = f"{self.unexpected_rows_query} limit {SAMPLE_KEYS}"
+                dependencies.set_metric_configuration(SAMPLE_METRIC, MetricConfiguration(
+                    SAMPLE_METRIC, table.metric_domain_kwargs, {**table.metric_value_kwargs, "unexpected_rows_query": query}
+                ))
             return dependencies
 
         def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
             repeated = metrics["unexpected_rows_query.row_count"]
-            rows = metrics.get("unexpected_rows_query.table")
+            rows = metrics.get(SAMPLE_METRIC)
             if rows is None:
                 return {"success": repeated == 0}
-            sample = [", ".join(str(row[c]) for c in self.column_list) + f" (x{row['copies']})" for row in rows[:20]]
+            sample = [", ".join(str(row[c]) for c in self.column_list) + f" (x{row['copies']})" for row in rows]
             return {
                 "success": repeated == 0,
                 "result": {"observed_value": repeated, "unexpected_count": repeated, "partial_unexpected_list": sample},

@@ -240,17 +240,18 @@ def _validate_pending(
     try:
         # A view, not a copy: the suite's few scans read the Parquet files (copying 27.9 M rows into
         # a table that spills took 43 s of a 10 M-order rebuild; the scans, none).
-        create_parquet_view(con, "scratch.batch_rows", [str(pending_path(lake_dir, o.source, o.file_name)) for o in judged])
+        paths = {o.file_name: str(pending_path(lake_dir, o.source, o.file_name)) for o in judged}
+        create_parquet_view(con, "scratch.batch_rows", list(paths.values()))
         with GxSession(con) as session:
             whole = session.run(suite, exempt_view(con, suite, "scratch.batch_rows"))
             results.append(whole)
             if not whole.success:
-                run_sql(con, "checks/select_batch_files", {"names": []})
-                run_sql(con, "checks/create_batch_subset")
+                create_parquet_view(con, "scratch.batch_subset", list(paths.values()))
                 subset = exempt_view(con, suite, "scratch.batch_subset")
 
                 def judge(names: list[str]) -> SuiteResult:
-                    run_sql(con, "checks/select_batch_files", {"names": names})
+                    # the part's own files only: a part's scans never read the rest of the batch
+                    create_parquet_view(con, "scratch.batch_subset", [paths[n] for n in names])
                     return session.run(suite, subset)
 
                 held_back.update(_culprits(sorted(o.file_name for o in judged), whole, judge))

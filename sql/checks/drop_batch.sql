@@ -1,5 +1,4 @@
 drop view if exists scratch.batch_rows_judged;
 drop view if exists scratch.batch_subset_judged;
 drop view if exists scratch.batch_subset;
-drop table if exists scratch.batch_files;
 drop view if exists scratch.batch_rows;
