@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from assets.lib import publication
+from assets.lib.batch_dates import clamp, key_of, last_key, partition_of
 from assets.lib.files import discover, sha256
 from assets.lib.lake import lake_path
 from assets.lib.schema import DATED, SOURCES
-from assets.lib.sql import connect_read_only, fetch_sql, table_exists
-from assets.lib.batch_dates import clamp, key_of, last_key, partition_of
 from assets.lib.settings import Settings
+from assets.lib.sql import connect_read_only, fetch_sql, table_exists
 
 if TYPE_CHECKING:
     from dagster import PartitionKeyRange, RunRequest

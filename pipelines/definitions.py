@@ -40,6 +40,8 @@ report_job = define_asset_job(
 ASSETS = [*raw_assets, *staging_assets, *mart_assets, *publish_assets, *report_assets]
 # What a pipeline run without batch dates materializes: reference files, staging, marts, publish.
 UNPARTITIONED = [a.key for a in ASSETS if a.partitions_def is None]
+
+
 def fed_by(sources: list[str]) -> list[AssetKey]:
     """The assets that new files of `sources` change: their raw assets and everything downstream of
     them in the pipeline (a run leaves the rest as it is)."""

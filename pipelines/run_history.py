@@ -113,6 +113,8 @@ class RunHistoryStorage(DagsterSqliteStorage):
     """`storage: sqlite` with the event log above (dagster.yaml names it, base_dir DAGSTER_HOME)."""
 
     def __init__(self, base_dir: str, inst_data=None):
+        # DagsterSqliteStorage.__init__ with the event log swapped: calling it would first open
+        # (and migrate) Dagster's own event log on the same files.
         mkdir_p(base_dir)
         self.base_dir = base_dir
         self._run_storage = SqliteRunStorage.from_local(_runs_directory(base_dir))

@@ -22,7 +22,6 @@ import os
 import shutil
 import socket
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from assets.lib.pii import SAMPLE_KEY
@@ -49,6 +48,7 @@ VALUE_DEFAULTS = {
     # DuckDB spills to disk beyond this, so that a large rebuild stays within a small machine.
     "TAOBAO_OPS_DUCKDB_MEMORY_LIMIT": "1GB",
 }
+
 
 def apply_defaults(**overrides: str | Path | None) -> None:
     """Fill the environment: explicit overrides, then what is set, then the project's defaults.

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from .gx_sql import unique_key
 from .parse import LAKE_SCHEMAS, PHONE, lake_schema
 from .reference import STATUSES
 from .sql import run_sql
@@ -49,8 +50,6 @@ def _a_not_below_b(E, a: str, b: str) -> object:
 
 
 def _unique(*columns: str, **options) -> object:
-    from .gx_sql import unique_key
-
     return unique_key(list(columns), **options)
 
 

@@ -284,7 +284,6 @@ class GxSession:
         errors = [f for f in failed if f["severity"] == "error"]
         return SuiteResult(suite_name, not errors, len(result.results) + 1, failed, rows)
 
-
     def _details(self, definition, failing: list) -> list:
         """Counts and sample rows of the expectations that failed, from a second pass over them
         alone. The first pass asks only pass or fail: GX then bundles the aggregate metrics of a

@@ -218,8 +218,8 @@ def _validate_pending(
     Each file's columns and types are checked from its Parquet footer, then the rows of the others
     are judged by one suite run, through a view over their Parquet files. Only when that fails are
     parts of the batch judged again, halving it, so that a bad file holds back itself and not the
-    files parsed with it; a part that fails while both its halves
-    pass breaks a rule only together (uniqueness across files), and all its files are held back."""
+    files parsed with it; a part that fails while both its halves pass breaks a rule only together
+    (uniqueness across files), and all its files are held back."""
     held_back: dict[str, str] = {}
     results: list[SuiteResult] = []
     judged = []
@@ -246,13 +246,10 @@ def _validate_pending(
             whole = session.run(suite, exempt_view(con, suite, "scratch.batch_rows"))
             results.append(whole)
             if not whole.success:
-                create_parquet_view(con, "scratch.batch_subset", list(paths.values()))
-                subset = exempt_view(con, suite, "scratch.batch_subset")
-
                 def judge(names: list[str]) -> SuiteResult:
                     # the part's own files only: a part's scans never read the rest of the batch
                     create_parquet_view(con, "scratch.batch_subset", [paths[n] for n in names])
-                    return session.run(suite, subset)
+                    return session.run(suite, exempt_view(con, suite, "scratch.batch_subset"))
 
                 held_back.update(_culprits(sorted(o.file_name for o in judged), whole, judge))
     finally:
