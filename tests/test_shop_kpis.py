@@ -116,3 +116,48 @@ def test_fiscal_quarters_relabel_and_regroup(tiny):
     rows = {(q, s): g for q, s, g in tiny.query("select quarter, shop_id, gmv from marts.quarterly_shop_kpis")}
     assert rows == {("FY2025Q1", "A"): Decimal("100.00"), ("FY2025Q2", "A"): Decimal("430.00"), ("FY2025Q2", "B"): Decimal("0.00")}
     assert kpis(tiny, "FY2025Q2", "A")["gmv_qoq"] == pytest.approx(3.3)
+
+
+BUYER_STATE = (
+    "select quarter_start::varchar as q, paid_days, first_quarter_start::varchar as first "
+    "from staging.buyer_quarters where shop_id = 'A' order by all"
+)
+
+
+def test_the_buyer_state_of_shop_a_by_hand(published):
+    # b1: o0 on 06-20 (Q2), o1 on 07-01 (Q3); b2: o2 and o4 on 07-01, o6 on 07-15 (Q3, two days)
+    assert published.query(BUYER_STATE) == [
+        ("2024-04-01", 1, "2024-04-01"),  # b1 in Q2
+        ("2024-07-01", 1, "2024-04-01"),  # b1 in Q3, first paid in Q2: returning
+        ("2024-07-01", 2, "2024-07-01"),  # b2 in Q3: a repeat buyer, new
+    ]
+
+
+def test_a_late_first_payment_moves_the_buyer_state_and_the_later_quarter(tiny):
+    # A late batch: b2 paid once on 06-25, so b2 is a Q2 buyer too and returning in Q3. The merge
+    # counts b2 again (staging.paid_orders merges), and Q3, which reads Q2, is computed again.
+    built = tiny
+    assert built.run().success
+    built.drop(
+        "orders/orders_2024-06-25.csv",
+        "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount,refund_amount,is_mobile\n"
+        "o7,A,b2,paid,2024-06-25 09:00,2024-06-25 10:00,30.00,30.00,0,true\n",
+    )
+    result = built.run()
+    assert result.success
+    builds = {
+        e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata["build"].value
+        for e in result.get_asset_materialization_events()
+        if "build" in e.step_materialization_data.materialization.metadata
+    }
+    assert builds["staging/paid_orders"] == "merge"
+    assert built.query(BUYER_STATE) == [
+        ("2024-04-01", 1, "2024-04-01"),  # b1
+        ("2024-04-01", 1, "2024-04-01"),  # b2's late payment
+        ("2024-07-01", 1, "2024-04-01"),  # b1
+        ("2024-07-01", 2, "2024-04-01"),  # b2, first paid in Q2 now
+    ]
+    q2, q3 = kpis(built, "2024Q2", "A"), kpis(built, "2024Q3", "A")
+    assert (q2["paid_buyers"], q2["buyer_days"], q2["returning_buyers"]) == (2, 2, 0)
+    assert (q3["paid_buyers"], q3["buyer_days"], q3["repeat_buyers"]) == (2, 3, 1)
+    assert (q3["returning_buyers"], q3["new_buyers"]) == (2, 0)  # was 1 and 1

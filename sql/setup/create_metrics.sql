@@ -16,6 +16,18 @@ create or replace macro metric_paid_buyers(buyer_id) as count(distinct buyer_id)
 -- Σ over days of the distinct buyers who paid that day = the distinct (buyer, day) pairs.
 create or replace macro metric_buyer_days(buyer_id, paid_day) as count(distinct (buyer_id, paid_day));
 
+-- The buyer numbers of a (shop, quarter), counted from its rows of staging.buyer_quarters (one row
+-- per shop, quarter of payment and buyer: paid_days, the distinct days the buyer paid on in the
+-- quarter, and first_quarter_start, the quarter of the buyer's first payment at the shop). The same
+-- numbers as metric_paid_buyers and metric_buyer_days over the quarter's paid orders.
+create or replace macro metric_state_paid_buyers(buyer_id) as count(buyer_id);
+create or replace macro metric_state_buyer_days(paid_days) as coalesce(sum(paid_days), 0);
+-- 复购买家: paid on two or more distinct days of the quarter.
+create or replace macro metric_repeat_buyers(paid_days) as count(*) filter (where paid_days >= 2);
+-- 老客: first paid at the shop before the quarter.
+create or replace macro metric_returning_buyers(first_quarter_start, quarter_start) as
+    count(*) filter (where first_quarter_start < quarter_start);
+
 -- 无线成交 parts: gmv of mobile orders, and of orders whose device is known.
 create or replace macro metric_mobile_gmv(paid_amount, is_mobile) as
     coalesce(sum(paid_amount) filter (where is_mobile), 0)::decimal(18, 2);
