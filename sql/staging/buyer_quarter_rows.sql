@@ -5,13 +5,20 @@
 create or replace temp macro buyer_quarter_rows(paid) as table
 with
 
+-- Distinct days first, then counted: a grouped count(distinct) keeps a set per group and took
+-- 1.9x as long (10 M paid orders, 4.5 M buyers: 30.3 s against 16.3 s for the whole statement).
+buyer_days as (
+    select distinct shop_id, quarter_start, buyer_id, paid_day
+    from query_table(paid)
+),
+
 buyer_quarters as (
     select
         shop_id,
         quarter_start,
         buyer_id,
-        count(distinct paid_day)::integer as paid_days
-    from query_table(paid)
+        count(*)::integer as paid_days
+    from buyer_days
     group by shop_id, quarter_start, buyer_id
 ),
 
