@@ -15,7 +15,8 @@ the UI, the daemon and older homes read it as before, and changes only how a pro
   database and the published file live elsewhere). The index, which also holds the `duckdb`
   pool's slots, keeps the full sync.
 
-It also records one "planned" event per asset for a run over many batch dates (below).
+It also records one "planned" event per asset for a run over many batch dates, and writes the
+materializations of a run's batch dates in one transaction per file (below).
 
 Measured: ~19 -> ~5 ms per materialization event (`tests/test_run_history.py` checks that
 runs, events and concurrency slots read back as with Dagster's own storage).
@@ -23,11 +24,16 @@ runs, events and concurrency slots read back as with Dagster's own storage).
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import sqlalchemy as db
+from dagster._core.errors import DagsterInvariantViolationError
+from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, EVENT_TYPE_TO_PIPELINE_RUN_STATUS
+from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.sqlalchemy_compat import db_result
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
     SQLITE_BUSY_TIMEOUT_SECONDS,
@@ -43,6 +49,9 @@ from dagster._core.storage.sqlite_storage import (
 )
 from dagster._utils import mkdir_p
 
+# Dagster hands a step's per-partition materializations to `store_event_batch` in batches of up to
+# this many when DAGSTER_EVENT_BATCH_SIZE is set (it is unset, i.e. off, by default).
+EVENT_BATCH_SIZE = 1000
 OPEN_RUN_FILES = 4  # besides the index: a process writes to one run's file at a time
 # The index (asset events, the `duckdb` pool's slots) keeps SQLite's full sync; a run's own file
 # syncs at NORMAL and is checkpointed after each commit, so that its .db changes with every event:
@@ -83,6 +92,34 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             with self._engine(shard).connect() as conn, conn.begin():
                 yield conn
 
+    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
+        """The materializations of a range run's batch dates, in one transaction per file.
+
+        Dagster hands a step's per-partition asset events over as one batch when
+        DAGSTER_EVENT_BATCH_SIZE is set (`RunHistoryStorage` sets it). The rows are exactly those
+        of `store_event`, one per event in the run's file and one per asset event in the index
+        (with its tags and the asset's latest-event row); only the commits are shared. Anything
+        else (another run's events, asset-check events) is stored one by one as before.
+        """
+        if len({event.run_id for event in events}) != 1 or not all(_batchable(e) for e in events):
+            for event in events:
+                self.store_event(event)
+            return
+        inserts = [self.prepare_insert_event(event) for event in events]
+        with self.run_connection(events[0].run_id) as conn:
+            for insert in inserts:
+                conn.execute(insert)
+        with self.index_transaction() as conn:
+            ids = []
+            for insert in inserts:
+                with db_result(conn, insert) as result:
+                    ids.append(result.inserted_primary_key[0])
+            if None in ids:
+                raise DagsterInvariantViolationError("Cannot store asset event tags for null event id.")
+            self._store_asset_event_tags(conn, events, ids)
+            for event, event_id in zip(events, ids):
+                self._store_asset_event(conn, event, event_id)
+
     @property
     def supports_partition_subset_in_asset_materialization_planned_events(self) -> bool:
         """A run over many batch dates records one "planned" event per asset with the range, not
@@ -104,6 +141,18 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         super().dispose()
 
 
+def _batchable(event: EventLogEntry) -> bool:
+    """An asset event that `SqliteEventLogStorage.store_event` writes to the run file and the index
+    only (no run-status or asset-check rows)."""
+    return (
+        event.is_dagster_event
+        and event.dagster_event_type in ASSET_EVENTS
+        and event.dagster_event_type not in ASSET_CHECK_EVENTS
+        and event.dagster_event_type not in EVENT_TYPE_TO_PIPELINE_RUN_STATUS
+        and event.get_dagster_event().asset_key is not None
+    )
+
+
 def _apply(dbapi_connection, pragmas: tuple[str, ...]) -> None:
     for pragma in pragmas:
         dbapi_connection.execute(f"PRAGMA {pragma}")
@@ -116,6 +165,9 @@ class RunHistoryStorage(DagsterSqliteStorage):
         # DagsterSqliteStorage.__init__ with the event log swapped: calling it would first open
         # (and migrate) Dagster's own event log on the same files.
         mkdir_p(base_dir)
+        # Dagster reads the batch size from the environment of the process that writes the events
+        # (a run's worker, whoever launched it); every such process builds this storage first.
+        os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", str(EVENT_BATCH_SIZE))
         self.base_dir = base_dir
         self._run_storage = SqliteRunStorage.from_local(_runs_directory(base_dir))
         self._event_log_storage = PooledSqliteEventLogStorage(_event_logs_directory(base_dir))

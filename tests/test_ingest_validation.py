@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from assets.lib import expectations
+from assets.lib import ingest as ingest_module
 from assets.lib.ingest import _culprits, _validate_pending, ingest_source
 from assets.lib.lake import PENDING, batch_files, lake_path, pending_path, write_pending
 from assets.lib.parse import ParseOptions
@@ -48,9 +49,11 @@ def strict(gx):
     return [gx.expectations.ExpectColumnValuesToBeBetween(column="paid_amount", max_value=500)]
 
 
-def test_a_bad_file_is_held_back_alone_and_never_reaches_the_lake(folders, monkeypatch):
+@pytest.mark.parametrize("copy_rows", [ingest_module.COPY_BATCH_ROWS, 0], ids=["copied", "through-a-view"])
+def test_a_bad_file_is_held_back_alone_and_never_reaches_the_lake(folders, monkeypatch, copy_rows):
     raw, lake, con = folders
     monkeypatch.setitem(expectations.SUITES, "orders_batch", strict)
+    monkeypatch.setattr(ingest_module, "COPY_BATCH_ROWS", copy_rows)
     for day, amount in (("2024-07-20", 10), ("2024-07-21", 1000), ("2024-07-22", 20), ("2024-07-23", 30)):
         (raw / "orders" / f"orders_{day}.csv").write_text(HEADER + order(f"o{day[-2:]}", amount, day) + order(f"p{day[-2:]}", 5, day))
     outcomes, results = ingest(con, raw, lake)
@@ -212,3 +215,22 @@ def test_gx_runs_without_executing_the_modules_it_defers_and_they_work_when_used
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "False", "0.5", "Chart"]
+
+
+def test_a_small_batch_is_judged_from_a_copy_and_a_large_one_where_its_files_lie(tmp_path):
+    from assets.lib.sql import create_parquet_view
+
+    con = duckdb.connect()
+    con.execute("attach ':memory:' as scratch")
+    files = []
+    for n in (1, 2):
+        files.append(str(tmp_path / f"part{n}.parquet"))
+        pl.DataFrame({"order_id": [f"o{n}"], "amount": [n * 10]}).write_parquet(files[-1])
+    create_parquet_view(con, "scratch.copied", files, copy=True)
+    create_parquet_view(con, "scratch.in_place", files)
+    for path in files:
+        Path(path).unlink()
+    # the copy was read once, when it was made; the view reads the files on every query
+    assert con.execute("select order_id, amount from scratch.copied order by 1").fetchall() == [("o1", 10), ("o2", 20)]
+    with pytest.raises(duckdb.IOException):
+        con.execute("select count(*) from scratch.in_place").fetchall()

@@ -8,12 +8,15 @@ from pathlib import Path
 
 from dagster import (
     AssetKey,
+    BackfillPolicy,
     DagsterEventType,
     DagsterInstance,
     DailyPartitionsDefinition,
+    MaterializeResult,
     asset,
     materialize,
 )
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from pipelines.run_history import OPEN_RUN_FILES, PooledSqliteEventLogStorage
@@ -90,3 +93,84 @@ def test_each_event_reaches_the_run_file_itself(tmp_path):
                 file_only.close()
     finally:
         storage.dispose()
+
+
+@asset(partitions_def=DAYS, backfill_policy=BackfillPolicy.single_run())
+def days_at_once(context) -> MaterializeResult:
+    return MaterializeResult(metadata={"days": len(context.partition_keys)})
+
+
+def _index_rows(home: Path) -> dict[str, list[tuple]]:
+    """What the index holds of the asset's materializations, without ids and times (the planned
+    events differ on purpose: one per range here, one per day in Dagster's storage)."""
+    import sqlite3
+
+    index = sqlite3.connect(home / "history" / "runs" / "index.db")
+    try:
+        return {
+            "events": index.execute(
+                "select dagster_event_type, asset_key, partition from event_logs "
+                "where dagster_event_type = 'ASSET_MATERIALIZATION' order by partition"
+            ).fetchall(),
+            "tags": index.execute(
+                # a data version is a hash of the run's own code version and time
+                "select asset_key, key, iif(key = 'dagster/data_version', 'a hash', value) as value "
+                "from asset_event_tags order by value, key"
+            ).fetchall(),
+            "assets": index.execute("select asset_key from asset_keys").fetchall(),
+        }
+    finally:
+        index.close()
+
+
+def _range_run(home: Path, config: str) -> str:
+    home.mkdir()
+    (home / "dagster.yaml").write_text(config)
+    with DagsterInstance.from_config(str(home)) as instance:
+        result = materialize(
+            [days_at_once], instance=instance,
+            tags={ASSET_PARTITION_RANGE_START_TAG: "2024-07-01", ASSET_PARTITION_RANGE_END_TAG: "2024-07-03"},
+        )
+        assert result.success
+        assert instance.get_materialized_partitions(AssetKey("days_at_once")) == {"2024-07-01", "2024-07-02", "2024-07-03"}
+        return result.run_id
+
+
+def test_a_range_runs_materializations_are_written_as_one_batch_with_dagsters_rows(tmp_path, monkeypatch):
+    """One transaction per file for the days of a range run, and the same rows as Dagster's own
+    storage writes one event at a time."""
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "0")
+    monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE")  # unset, as in a fresh process; restored after
+    batches = []
+    original = PooledSqliteEventLogStorage.store_event_batch
+
+    def spy(self, events):
+        batches.append([e.get_dagster_event().partition for e in events])
+        return original(self, events)
+
+    monkeypatch.setattr(PooledSqliteEventLogStorage, "store_event_batch", spy)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "project"))
+    project_yaml = (PROJECT / "dagster.yaml").read_text()
+    run_id = _range_run(tmp_path / "project", project_yaml)
+    assert batches == [["2024-07-01", "2024-07-02", "2024-07-03"]]
+
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "0")  # Dagster's own storage, one event at a time
+    _range_run(tmp_path / "plain", "telemetry:\n  enabled: false\n")
+    assert _index_rows(tmp_path / "project") == _index_rows(tmp_path / "plain")
+    assert [row[2] for row in _index_rows(tmp_path / "project")["events"] if row[0] == "ASSET_MATERIALIZATION"] == [
+        "2024-07-01", "2024-07-02", "2024-07-03"
+    ]
+
+    # and Dagster's own storage reads the batch back: the run's log has each day's materialization
+    plain = tmp_path / "reader"
+    plain.mkdir()
+    (plain / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    for item in ("history", "schedules"):
+        shutil.copytree(tmp_path / "project" / item, plain / item)
+    with DagsterInstance.from_config(str(plain)) as instance:
+        records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+        assert [r.event_log_entry.get_dagster_event().partition for r in records] == [
+            "2024-07-01", "2024-07-02", "2024-07-03"
+        ]
+        latest = instance.get_latest_materialization_event(AssetKey("days_at_once"))
+        assert latest.asset_materialization.metadata["days"].value == 3

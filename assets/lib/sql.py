@@ -57,8 +57,9 @@ def create_table_from_query(con: duckdb.DuckDBPyConnection, name: str, params: d
     con.execute(f"create or replace table {table} as select * from ({text}) as q", _bound(text, params))  # noqa: S608 - checked name
 
 
-def create_parquet_view(con: duckdb.DuckDBPyConnection, view: str, files: list[str]) -> None:
-    """A view (schema.name) of the rows of Parquet `files`, read where they lie on every query.
+def create_parquet_view(con: duckdb.DuckDBPyConnection, view: str, files: list[str], *, copy: bool = False) -> None:
+    """A view (schema.name) of the rows of Parquet `files`, read where they lie on every query;
+    with `copy`, a view of a table `<view>_copy` that holds them, read from the files once.
 
     DuckDB cannot prepare a CREATE VIEW ("This type of statement can't be prepared"), nor take a
     subquery as a table function's argument, so the paths are written into the statement as one
@@ -66,7 +67,11 @@ def create_parquet_view(con: duckdb.DuckDBPyConnection, view: str, files: list[s
     if not _QUALIFIED_NAME.match(view):
         raise ValueError(f"not a schema-qualified view name: {view!r}")
     paths = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
-    con.execute(f"create or replace view {view} as select * from read_parquet([{paths}])")  # noqa: S608 - checked name, quoted paths
+    rows = f"read_parquet([{paths}])"
+    if copy:
+        con.execute(f"create or replace table {view}_copy as select * from {rows}")  # noqa: S608 - checked name, quoted paths
+        rows = f"{view}_copy"
+    con.execute(f"create or replace view {view} as select * from {rows}")  # noqa: S608 - checked name, quoted paths
 
 
 def fetch_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> list[tuple]:
