@@ -95,6 +95,15 @@ class Deployment:
         return path
 
 
+def build_modes(result) -> dict[str, str]:
+    """How a run built each incremental table: asset key -> rebuild, merge or unchanged."""
+    return {
+        e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata["build"].value
+        for e in result.get_asset_materialization_events()
+        if "build" in e.step_materialization_data.materialization.metadata
+    }
+
+
 @pytest.fixture
 def tiny(tmp_path: Path) -> Deployment:
     """The hand-made fixture of tests/fixtures/tiny in a fresh deployment."""

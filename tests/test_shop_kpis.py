@@ -134,6 +134,8 @@ def test_the_buyer_state_of_shop_a_by_hand(published):
 
 
 def test_a_late_first_payment_moves_the_buyer_state_and_the_later_quarter(tiny):
+    from conftest import build_modes
+
     # A late batch: b2 paid once on 06-25, so b2 is a Q2 buyer too and returning in Q3. The merge
     # counts b2 again (staging.paid_orders merges), and Q3, which reads Q2, is computed again.
     built = tiny
@@ -145,12 +147,7 @@ def test_a_late_first_payment_moves_the_buyer_state_and_the_later_quarter(tiny):
     )
     result = built.run()
     assert result.success
-    builds = {
-        e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata["build"].value
-        for e in result.get_asset_materialization_events()
-        if "build" in e.step_materialization_data.materialization.metadata
-    }
-    assert builds["staging/paid_orders"] == "merge"
+    assert build_modes(result)["staging/paid_orders"] == "merge"
     assert built.query(BUYER_STATE) == [
         ("2024-04-01", 1, "2024-04-01"),  # b1
         ("2024-04-01", 1, "2024-04-01"),  # b2's late payment
