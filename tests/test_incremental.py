@@ -17,8 +17,8 @@ SPEC = SampleSpec(seed=3, start=dt.date(2024, 9, 20), days=20, orders_per_day=6,
 LAST = [SPEC.start + dt.timedelta(days=SPEC.days - i) for i in (3, 2, 1)]  # 10-07, 10-08, 10-09
 LATE = SPEC.start + dt.timedelta(days=8)  # 09-28: a batch that arrives after later ones
 TABLES = (
-    "staging.orders", "staging.paid_orders", "staging.buyer_quarters", "staging.channel_buyers",
-    "staging.region_buyers", "staging.courier_names", "staging.traffic", "staging.courier",
+    "staging.orders", "staging.paid_orders", "staging.buyer_quarters", "staging.courier_names", "staging.traffic",
+    "staging.courier",
     "staging.courier_days", "staging.targets", "marts.quarterly_shop_kpis", "marts.quarterly_region_kpis",
     "marts.quarterly_courier_kpis",
 )

@@ -51,16 +51,6 @@ TABLES: dict[str, tuple[str, str]] = {
         "One row per (shop_id, quarter_start, buyer_id) with a paid order: the distinct-buyer state the "
         "shop KPIs count buyers from, updated for the buyers whose paid orders changed.",
     ),
-    "staging.channel_buyers": (
-        "渠道买家状态",
-        "One row per (shop_id, quarter_start, channel_group, channel, buyer_id) with a paid order: the "
-        "distinct-buyer state the channel KPIs count buyers and buyer-days from.",
-    ),
-    "staging.region_buyers": (
-        "地区买家状态",
-        "One row per (shop_id, quarter_start, province, city, district, buyer_id) with a paid order: the "
-        "distinct-buyer state the region KPIs count buyers and rural buyers from.",
-    ),
     "staging.courier_days": ("快递日分摊", "Courier rows spread over their days in whole parcels."),
     "staging.channels": ("渠道分组", "Channel -> group: defaults replaced by reference/channels.csv."),
     "staging.couriers": ("快递别名", "Courier aliases in the order they are tried."),
@@ -102,7 +92,6 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "bounce_rate": ("跳失率", "Σ bounced_visits / Σ visits over the rows that give a bounce figure."),
     "mobile_uv_share": ("无线访客占比", "uv_days of mobile rows / uv_days of mobile and pc rows."),
     "mobile_gmv_share": ("无线成交占比", "gmv of mobile orders / gmv of orders whose device is known."),
-    "rural": ("农村淘宝买家", "The buyer paid at least one order in the region through a rural service station."),
     "paid_days": ("支付天数", "Distinct days (China time) the buyer paid on in the quarter."),
     "first_quarter_start": ("首购季度", "First day of the quarter of the buyer's first paid order in the shop."),
     "repeat_buyers": ("复购买家数", "Paid buyers who paid on ≥ 2 distinct days in the quarter."),

@@ -35,16 +35,11 @@ ORDERS_SQL = ("staging/orders_current", "staging/orders", "staging/orders_new", 
 PAID_SQL = ("staging/paid_order_rows", "staging/paid_orders", "staging/paid_orders_replaced",
             "staging/paid_orders_merge_delete", "staging/paid_orders_added", "staging/paid_orders_merge_insert",
             "staging/buyer_quarter_rows", "staging/buyer_quarters", "staging/buyer_quarters_touched",
-            "staging/buyer_quarters_merge_delete", "staging/buyer_quarters_merge_insert",
-            "staging/channel_buyer_rows", "staging/channel_buyers", "staging/channel_buyers_merge_delete",
-            "staging/channel_buyers_merge_insert", "staging/region_buyer_rows", "staging/region_buyers",
-            "staging/region_buyers_merge_delete", "staging/region_buyers_merge_insert")
-# The distinct-buyer states: per shop, per channel and per delivery region.
-BUYER_STATES = ("buyer_quarters", "channel_buyers", "region_buyers")
+            "staging/buyer_quarters_merge_delete", "staging/buyer_quarters_merge_insert")
 # Tables kept up to date together with another one, in the same transaction: the marts reading them
-# follow that table's changes (the distinct-buyer states follow every merge of staging.paid_orders:
-# only the buyers whose paid orders changed are counted again).
-MAINTAINED_WITH = dict.fromkeys(BUYER_STATES, "paid_orders")
+# follow that table's changes (staging.buyer_quarters, the distinct-buyer state, follows every merge
+# of staging.paid_orders: only the buyers whose paid orders changed are counted again).
+MAINTAINED_WITH = {"buyer_quarters": "paid_orders"}
 # The staging tables the marts read by quarter, each with the date column whose month files a row
 # (a quarter of a mart is computed from the rows of its months); audit.month_digests follows them.
 DIGESTED = {"orders": "shipped_at", "paid_orders": "paid_day", "traffic": "date", "courier_days": "day",
@@ -211,9 +206,9 @@ def build_orders(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
 
 
 def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
-    """staging.paid_orders from staging.orders, and the buyer states (BUYER_STATES) from it: merged
-    for the orders of the files staging.orders merged since (and the buyers of those orders),
-    rebuilt when staging.orders was rebuilt since."""
+    """staging.paid_orders from staging.orders, and staging.buyer_quarters from it: merged for the
+    orders of the files staging.orders merged since (and the buyers of those orders), rebuilt when
+    staging.orders was rebuilt since."""
     orders = dict(fetch_sql(con, "audit/staging_inputs", {"table_name": "orders"}))
     inputs = {
         **orders,
@@ -223,8 +218,7 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
     if p.mode == "unchanged":
         return p
     run_sql(con, "staging/paid_order_rows")
-    for state in ("buyer_quarter", "channel_buyer", "region_buyer"):
-        run_sql(con, f"staging/{state}_rows")
+    run_sql(con, "staging/buyer_quarter_rows")
     touched = (
         con.read_parquet(p.new_files, union_by_name=True).select("file_name").distinct()
         if p.mode == "merge"
@@ -234,17 +228,14 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
         with transaction(con):
             if p.mode == "rebuild":
                 run_sql(con, "staging/paid_orders", params)
-                for state in BUYER_STATES:
-                    run_sql(con, f"staging/{state}")
+                run_sql(con, "staging/buyer_quarters")
                 digest_months(con, "paid_orders")
             else:
                 con.register("touched_files", touched)
                 for step in ("paid_orders_replaced", "paid_orders_merge_delete", "paid_orders_added",
-                             "paid_orders_merge_insert", "buyer_quarters_touched"):
+                             "paid_orders_merge_insert", "buyer_quarters_touched", "buyer_quarters_merge_delete",
+                             "buyer_quarters_merge_insert"):
                     run_sql(con, f"staging/{step}", params)
-                for state in BUYER_STATES:
-                    run_sql(con, f"staging/{state}_merge_delete")
-                    run_sql(con, f"staging/{state}_merge_insert")
                 merge_digests(con, "paid_orders", "paid_orders_added", "paid_orders_replaced")
             _record(con, "paid_orders", p.inputs)
     finally:

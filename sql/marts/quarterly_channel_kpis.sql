@@ -1,7 +1,6 @@
 -- marts.quarterly_channel_kpis: traffic and the sales attributed to each channel (contract §6).
 -- Orders meet traffic on the channel name (reference spelling when mapped); orders without one
--- count under `unknown` / `other`; buyers from staging.channel_buyers, the distinct-buyer state by
--- channel. The rows of the quarters in build_quarters.
+-- count under `unknown` / `other`. The rows of the quarters in build_quarters.
 create or replace temp table mart_rows as
 with
 
@@ -25,21 +24,10 @@ orders as (
         shop_id,
         channel_group,
         channel,
-        metric_gmv(paid_amount) as gmv
+        metric_gmv(paid_amount) as gmv,
+        metric_paid_buyers(buyer_id) as paid_buyers,
+        metric_buyer_days(buyer_id, paid_day) as buyer_days
     from staging.paid_orders
-    where quarter_start in (select quarter_start from build_quarters)
-    group by all
-),
-
-buyers as (
-    select
-        quarter_start,
-        shop_id,
-        channel_group,
-        channel,
-        metric_state_paid_buyers(buyer_id) as paid_buyers,
-        metric_state_buyer_days(paid_days) as buyer_days
-    from staging.channel_buyers
     where quarter_start in (select quarter_start from build_quarters)
     group by all
 ),
@@ -67,14 +55,13 @@ final as (
         safe_div(coalesce(t.uv_days, 0), s.shop_uv_days) as uv_share,
         coalesce(t.ad_spend, 0)::decimal(18, 2) as ad_spend,
         coalesce(o.gmv, 0)::decimal(18, 2) as gmv,
-        coalesce(b.paid_buyers, 0) as paid_buyers,
-        coalesce(b.buyer_days, 0)::bigint as buyer_days,
-        rate_conversion(coalesce(b.buyer_days, 0), coalesce(t.uv_days, 0)) as conversion_rate,
+        coalesce(o.paid_buyers, 0) as paid_buyers,
+        coalesce(o.buyer_days, 0) as buyer_days,
+        rate_conversion(coalesce(o.buyer_days, 0), coalesce(t.uv_days, 0)) as conversion_rate,
         rate_roi(coalesce(o.gmv, 0), coalesce(t.ad_spend, 0)) as roi
     from channels as k
     left join traffic as t using (quarter_start, shop_id, channel_group, channel)
     left join orders as o using (quarter_start, shop_id, channel_group, channel)
-    left join buyers as b using (quarter_start, shop_id, channel_group, channel)
     left join shop_traffic as s using (quarter_start, shop_id)
     order by k.quarter_start, k.shop_id, k.channel_group, k.channel
 )
