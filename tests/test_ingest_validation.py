@@ -234,3 +234,28 @@ def test_a_small_batch_is_judged_from_a_copy_and_a_large_one_where_its_files_lie
     assert con.execute("select order_id, amount from scratch.copied order by 1").fetchall() == [("o1", 10), ("o2", 20)]
     with pytest.raises(duckdb.IOException):
         con.execute("select count(*) from scratch.in_place").fetchall()
+
+
+def test_files_are_read_ahead_a_bounded_number_of_bytes_at_a_time(tmp_path, monkeypatch):
+    """The read-ahead window holds at most READ_WINDOW files and about READ_WINDOW_BYTES of text
+    (a .gz counted at GZIP_RATIO times its size), and always at least one file, however large."""
+    from assets.lib.files import RawFile
+    from assets.lib.ingest import _read_windows
+
+    monkeypatch.setattr(ingest_module, "READ_WINDOW", 3)
+    monkeypatch.setattr(ingest_module, "READ_WINDOW_BYTES", 100)
+    monkeypatch.setattr(ingest_module, "GZIP_RATIO", 5)
+    sizes = {"a.csv": 40, "b.csv": 40, "c.csv": 40, "d.csv.gz": 10, "e.csv": 250, "f.csv": 1, "g.csv": 1,
+             "h.csv": 1, "i.csv": 1}
+    todo = []
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+        todo.append((RawFile("orders", tmp_path / name, name), "digest"))
+    windows = [[raw.name for raw, _ in window] for window in _read_windows(todo)]
+    assert windows == [
+        ["a.csv", "b.csv"],  # 80 bytes; c would make 120
+        ["c.csv", "d.csv.gz"],  # 40 + 50: the .gz counts 5 x 10
+        ["e.csv"],  # alone: larger than the window, read on its own
+        ["f.csv", "g.csv", "h.csv"],  # 3 bytes, but READ_WINDOW files
+        ["i.csv"],
+    ]
