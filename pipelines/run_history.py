@@ -33,6 +33,7 @@ import sqlalchemy as db
 from dagster._core.errors import DagsterInvariantViolationError
 from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, EVENT_TYPE_TO_PIPELINE_RUN_STATUS
 from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._core.storage.sqlalchemy_compat import db_result
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
@@ -106,19 +107,29 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 self.store_event(event)
             return
         inserts = [self.prepare_insert_event(event) for event in events]
-        with self.run_connection(events[0].run_id) as conn:
-            for insert in inserts:
-                conn.execute(insert)
-        with self.index_transaction() as conn:
-            ids = []
+        run_id = events[0].run_id
+        with self.run_connection(run_id) as conn:
+            run_ids = []
             for insert in inserts:
                 with db_result(conn, insert) as result:
-                    ids.append(result.inserted_primary_key[0])
-            if None in ids:
-                raise DagsterInvariantViolationError("Cannot store asset event tags for null event id.")
-            self._store_asset_event_tags(conn, events, ids)
-            for event, event_id in zip(events, ids):
-                self._store_asset_event(conn, event, event_id)
+                    run_ids.append(result.inserted_primary_key[0])
+        try:
+            with self.index_transaction() as conn:
+                ids = []
+                for insert in inserts:
+                    with db_result(conn, insert) as result:
+                        ids.append(result.inserted_primary_key[0])
+                if None in ids:
+                    raise DagsterInvariantViolationError("Cannot store asset event tags for null event id.")
+                self._store_asset_event_tags(conn, events, ids)
+                for event, event_id in zip(events, ids):
+                    self._store_asset_event(conn, event, event_id)
+        except BaseException:
+            # Dagster stores a failed batch again one event at a time: take the run file's rows
+            # back first, or each event would be in the run's log twice.
+            with self.run_connection(run_id) as conn:
+                conn.execute(SqlEventLogStorageTable.delete().where(SqlEventLogStorageTable.c.id.in_(run_ids)))
+            raise
 
     @property
     def supports_partition_subset_in_asset_materialization_planned_events(self) -> bool:

@@ -54,6 +54,15 @@ def test_a_bad_file_is_held_back_alone_and_never_reaches_the_lake(folders, monke
     raw, lake, con = folders
     monkeypatch.setitem(expectations.SUITES, "orders_batch", strict)
     monkeypatch.setattr(ingest_module, "COPY_BATCH_ROWS", copy_rows)
+    copies = []
+    create = ingest_module.create_parquet_view
+
+    def spy(con, view, files, *, copy=False):
+        if view == "scratch.batch_rows":
+            copies.append(copy)
+        return create(con, view, files, copy=copy)
+
+    monkeypatch.setattr(ingest_module, "create_parquet_view", spy)
     for day, amount in (("2024-07-20", 10), ("2024-07-21", 1000), ("2024-07-22", 20), ("2024-07-23", 30)):
         (raw / "orders" / f"orders_{day}.csv").write_text(HEADER + order(f"o{day[-2:]}", amount, day) + order(f"p{day[-2:]}", 5, day))
     outcomes, results = ingest(con, raw, lake)
@@ -76,7 +85,12 @@ def test_a_bad_file_is_held_back_alone_and_never_reaches_the_lake(folders, monke
         str(lake_path(lake, "orders", f"orders_2024-07-{d}.csv")) for d in ("20", "22", "23")
     )
     assert not (lake / "orders" / PENDING).exists()
-    assert con.execute("select table_name from duckdb_tables() where schema_name = 'scratch'").fetchall() == []
+    # nothing is left in the attached scratch database: no copy, no view
+    assert con.execute("select table_name from duckdb_tables() where database_name = 'scratch'").fetchall() == []
+    assert con.execute(
+        "select view_name from duckdb_views() where database_name = 'scratch' and not internal"
+    ).fetchall() == []
+    assert copies == [copy_rows > 0]  # the batch of 8 rows: copied unless the limit is 0
 
 
 def test_files_that_break_a_rule_only_together_are_all_held_back(folders, monkeypatch):

@@ -173,4 +173,34 @@ def test_a_range_runs_materializations_are_written_as_one_batch_with_dagsters_ro
             "2024-07-01", "2024-07-02", "2024-07-03"
         ]
         latest = instance.get_latest_materialization_event(AssetKey("days_at_once"))
-        assert latest.asset_materialization.metadata["days"].value == 3
+        assert latest.asset_materialization.partition == "2024-07-03"
+
+
+def test_a_batch_the_index_refuses_is_stored_again_once(tmp_path, monkeypatch):
+    """When the index write of a batch fails, Dagster stores its events again one by one: the run's
+    own file must not keep the batch's rows as well."""
+    import sqlite3
+
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "1000")
+    original = PooledSqliteEventLogStorage._store_asset_event_tags
+    failures = []
+
+    def fail_once(self, conn, events, ids):
+        if len(events) > 1 and not failures:  # the batch (planned events are stored one by one)
+            failures.append(len(events))
+            raise RuntimeError("database is locked")
+        return original(self, conn, events, ids)
+
+    monkeypatch.setattr(PooledSqliteEventLogStorage, "_store_asset_event_tags", fail_once)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "project"))
+    run_id = _range_run(tmp_path / "project", (PROJECT / "dagster.yaml").read_text())
+    assert failures == [3]  # the batch of three days failed, and was stored again
+    run_file = sqlite3.connect(tmp_path / "project" / "history" / "runs" / f"{run_id}.db")
+    try:
+        partitions = run_file.execute(
+            "select partition from event_logs where dagster_event_type = 'ASSET_MATERIALIZATION' order by 1"
+        ).fetchall()
+    finally:
+        run_file.close()
+    assert partitions == [("2024-07-01",), ("2024-07-02",), ("2024-07-03",)]
+    assert [row[2] for row in _index_rows(tmp_path / "project")["events"]] == ["2024-07-01", "2024-07-02", "2024-07-03"]
