@@ -31,7 +31,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as db
 from dagster._core.errors import DagsterInvariantViolationError
-from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, EVENT_TYPE_TO_PIPELINE_RUN_STATUS
+from dagster._core.events import ASSET_EVENTS
 from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._core.storage.sqlalchemy_compat import db_result
@@ -154,12 +154,10 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
 def _batchable(event: EventLogEntry) -> bool:
     """An asset event that `SqliteEventLogStorage.store_event` writes to the run file and the index
-    only (no run-status or asset-check rows)."""
+    only (ASSET_EVENTS holds no asset-check or run-status type)."""
     return (
         event.is_dagster_event
         and event.dagster_event_type in ASSET_EVENTS
-        and event.dagster_event_type not in ASSET_CHECK_EVENTS
-        and event.dagster_event_type not in EVENT_TYPE_TO_PIPELINE_RUN_STATUS
         and event.get_dagster_event().asset_key is not None
     )
 

@@ -166,7 +166,7 @@ def _read_windows(todo: list[tuple[RawFile, str]]) -> Iterator[list[tuple[RawFil
     window: list[tuple[RawFile, str]] = []
     size = 0
     for job in todo:
-        text = _text_size(job[0].path)
+        text = _text_size(job[0])
         if window and (len(window) == READ_WINDOW or size + text > READ_WINDOW_BYTES):
             yield window
             window, size = [], 0
@@ -176,12 +176,12 @@ def _read_windows(todo: list[tuple[RawFile, str]]) -> Iterator[list[tuple[RawFil
         yield window
 
 
-def _text_size(path: Path) -> int:
+def _text_size(raw: RawFile) -> int:
     try:
-        size = path.stat().st_size
+        size = raw.path.stat().st_size
     except OSError:
         return 0  # _read reports why
-    return size * GZIP_RATIO if path.name.lower().endswith(".gz") else size
+    return size * GZIP_RATIO if raw.suffix.endswith(".gz") else size
 
 
 def _parse_chunk(chunk: list[_Read], lake_dir: Path, options: ParseOptions, timings: Timings) -> list[FileOutcome]:
@@ -262,7 +262,8 @@ def _validate_pending(
             held_back[outcome.file_name] = f"held back: its rows failed the {suite} suite (columns_and_types: {wrong[0]['sample']})"
         else:
             judged.append(outcome)
-    if not sum(o.rows_loaded for o in judged):
+    rows = sum(o.rows_loaded for o in judged)
+    if not rows:
         return held_back, results  # nothing to judge: GX is not even imported
 
     from .gx_sql import GxSession, exempt_view
@@ -275,8 +276,7 @@ def _validate_pending(
         # file again, and a batch of many small files (a half-year backfill of daily exports)
         # spent more time opening them than judging the rows.
         paths = {o.file_name: str(pending_path(lake_dir, o.source, o.file_name)) for o in judged}
-        copy = sum(o.rows_loaded for o in judged) <= COPY_BATCH_ROWS
-        create_parquet_view(con, "scratch.batch_rows", list(paths.values()), copy=copy)
+        create_parquet_view(con, "scratch.batch_rows", list(paths.values()), copy=rows <= COPY_BATCH_ROWS)
         with GxSession(con) as session:
             whole = session.run(suite, exempt_view(con, suite, "scratch.batch_rows"))
             results.append(whole)
