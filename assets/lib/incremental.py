@@ -32,10 +32,10 @@ COURIER_NAMES_SQL = ("staging/courier_names_mapped", "staging/courier_names", "s
 ORDERS_SQL = ("staging/orders_current", "staging/orders", "staging/orders_new", "staging/orders_replaced",
               "staging/orders_merge_delete", "staging/orders_added", "staging/orders_merge_insert")
 # staging.paid_orders and the buyer state built with it (MAINTAINED_WITH)
-PAID_SQL = ("staging/paid_order_rows", "staging/paid_orders", "staging/paid_orders_replaced",
-            "staging/paid_orders_merge_delete", "staging/paid_orders_added", "staging/paid_orders_merge_insert",
-            "staging/buyer_quarter_rows", "staging/buyer_quarters", "staging/buyer_quarters_touched",
-            "staging/buyer_quarters_merge_delete", "staging/buyer_quarters_merge_insert")
+PAID_SQL = ("staging/paid_order_rows", "staging/paid_orders", "staging/orders_of_touched_files",
+            "staging/paid_orders_replaced", "staging/paid_orders_merge_delete", "staging/paid_orders_added",
+            "staging/paid_orders_merge_insert", "staging/buyer_quarter_rows", "staging/buyer_quarters",
+            "staging/buyer_quarters_touched", "staging/buyer_quarters_merge_delete", "staging/buyer_quarters_merge_insert")
 # Tables kept up to date together with another one, in the same transaction: the marts reading them
 # follow that table's changes (staging.buyer_quarters, the distinct-buyer state, follows every merge
 # of staging.paid_orders: only the buyers whose paid orders changed are counted again).
@@ -232,14 +232,15 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
                 digest_months(con, "paid_orders")
             else:
                 con.register("touched_files", touched)
-                for step in ("paid_orders_replaced", "paid_orders_merge_delete", "paid_orders_added",
-                             "paid_orders_merge_insert", "buyer_quarters_touched", "buyer_quarters_merge_delete",
-                             "buyer_quarters_merge_insert"):
+                for step in ("orders_of_touched_files", "paid_orders_replaced", "paid_orders_merge_delete",
+                             "paid_orders_added", "paid_orders_merge_insert", "buyer_quarters_touched",
+                             "buyer_quarters_merge_delete", "buyer_quarters_merge_insert"):
                     run_sql(con, f"staging/{step}", params)
                 merge_digests(con, "paid_orders", "paid_orders_added", "paid_orders_replaced")
             _record(con, "paid_orders", p.inputs)
     finally:
-        con.execute("drop view if exists paid_orders_of_buyers_touched")
+        for view in ("paid_orders_of_buyers_touched", "orders_of_touched_files"):
+            con.execute(f"drop view if exists {view}")
         for temp in ("paid_orders_replaced", "paid_orders_added", "buyers_touched"):
             con.execute(f"drop table if exists {temp}")
         if touched is not None:

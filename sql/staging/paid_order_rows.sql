@@ -1,6 +1,7 @@
--- paid_order_rows(fiscal_start_month): the paid orders (paid_at set) of staging.orders with the day
--- and (fiscal) quarter of payment, the grain every order metric of the marts is aggregated from.
-create or replace temp macro paid_order_rows(fiscal_start_month) as table
+-- paid_order_rows(orders, fiscal_start_month): the paid orders (paid_at set) among the rows of
+-- `orders` (staging.orders, or the view of its rows from some files) with the day and (fiscal)
+-- quarter of payment, the grain every order metric of the marts is aggregated from.
+create or replace temp macro paid_order_rows(orders, fiscal_start_month) as table
 select
     shop_id,
     order_id,
@@ -20,5 +21,5 @@ select
     city,
     district,
     rural_station_id
-from staging.orders
+from query_table(orders)
 where paid_at is not null

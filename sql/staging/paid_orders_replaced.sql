@@ -1,8 +1,7 @@
 -- A merge into staging.paid_orders, step 1: the rows of the orders whose current row came from the
--- files merged into staging.orders since paid_orders was built (`touched_files`), as they were.
+-- files merged into staging.orders since paid_orders was built (orders_of_touched_files), as they
+-- were.
 create or replace temp table paid_orders_replaced as
 select p.*
 from staging.paid_orders as p
-semi join (
-    select shop_id, order_id from staging.orders where file_name in (select file_name from touched_files)
-) as t on t.shop_id = p.shop_id and t.order_id = p.order_id
+semi join orders_of_touched_files as t on t.shop_id = p.shop_id and t.order_id = p.order_id

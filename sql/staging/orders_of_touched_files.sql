@@ -1,0 +1,7 @@
+-- A merge into staging.paid_orders, step 0: the rows of staging.orders whose current version came
+-- from the files merged into it since paid_orders was built (`touched_files`). One row per order,
+-- so these are also every row those orders have there.
+create or replace temp view orders_of_touched_files as
+select *
+from staging.orders
+where file_name in (select file_name from touched_files)
