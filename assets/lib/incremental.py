@@ -35,7 +35,8 @@ ORDERS_SQL = ("staging/orders_current", "staging/orders", "staging/orders_new", 
 PAID_SQL = ("staging/paid_order_rows", "staging/paid_orders", "staging/orders_of_touched_files",
             "staging/paid_orders_replaced", "staging/paid_orders_merge_delete", "staging/paid_orders_added",
             "staging/paid_orders_merge_insert", "staging/buyer_quarter_rows", "staging/buyer_quarters",
-            "staging/buyer_quarters_touched", "staging/buyer_quarters_merge_delete", "staging/buyer_quarters_merge_insert")
+            "staging/buyer_quarters_touched", "staging/buyer_quarters_merge_delete",
+            "staging/buyer_quarters_merge_insert")
 # Tables kept up to date together with another one, in the same transaction: the marts reading them
 # follow that table's changes (staging.buyer_quarters, the distinct-buyer state, follows every merge
 # of staging.paid_orders: only the buyers whose paid orders changed are counted again).
