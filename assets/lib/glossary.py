@@ -45,10 +45,16 @@ TABLES: dict[str, tuple[str, str]] = {
         "through rural service stations (村淘服务站).",
     ),
     "marts.quarterly_category_kpis": ("类目指标", "One row per (quarter, shop_id, category)."),
-    "staging.paid_orders": ("支付订单", "Paid orders with their day and (fiscal) quarter of payment."),
+    "staging.paid_orders": (
+        "支付订单", "Paid orders with their day and (fiscal) quarter of payment; the buyer as buyer_key."),
+    "staging.buyers": (
+        "买家编号",
+        "One row per buyer with a paid order: the pseudonymised buyer_id and the integer buyer_key the "
+        "marts count distinct buyers by.",
+    ),
     "staging.buyer_quarters": (
         "买家季度状态",
-        "One row per (shop_id, quarter_start, buyer_id) with a paid order: the distinct-buyer state the "
+        "One row per (shop_id, quarter_start, buyer_key) with a paid order: the distinct-buyer state the "
         "shop KPIs count buyers from, updated for the buyers whose paid orders changed.",
     ),
     "staging.courier_days": ("快递日分摊", "Courier rows spread over their days in whole parcels."),
@@ -92,6 +98,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "bounce_rate": ("跳失率", "Σ bounced_visits / Σ visits over the rows that give a bounce figure."),
     "mobile_uv_share": ("无线访客占比", "uv_days of mobile rows / uv_days of mobile and pc rows."),
     "mobile_gmv_share": ("无线成交占比", "gmv of mobile orders / gmv of orders whose device is known."),
+    "buyer_key": ("买家编号", "Integer key of the buyer in staging.buyers (one per pseudonymised buyer_id)."),
     "paid_days": ("支付天数", "Distinct days (China time) the buyer paid on in the quarter."),
     "first_quarter_start": ("首购季度", "First day of the quarter of the buyer's first paid order in the shop."),
     "repeat_buyers": ("复购买家数", "Paid buyers who paid on ≥ 2 distinct days in the quarter."),

@@ -31,8 +31,9 @@ SETUP_SQL = ("setup/create_schemas", "setup/create_macros", "setup/create_metric
 COURIER_NAMES_SQL = ("staging/courier_names_mapped", "staging/courier_names", "staging/courier_names_merge")
 ORDERS_SQL = ("staging/orders_current", "staging/orders", "staging/orders_new", "staging/orders_replaced",
               "staging/orders_merge_delete", "staging/orders_added", "staging/orders_merge_insert")
-# staging.paid_orders and the buyer state built with it (MAINTAINED_WITH)
-PAID_SQL = ("staging/paid_order_rows", "staging/paid_orders", "staging/orders_of_touched_files",
+# staging.paid_orders, the buyers' keys and the buyer state built with it (MAINTAINED_WITH)
+PAID_SQL = ("staging/buyers", "staging/buyers_merge_insert", "staging/buyers_without_key",
+            "staging/paid_order_rows", "staging/paid_orders", "staging/orders_of_touched_files",
             "staging/paid_orders_replaced", "staging/paid_orders_merge_delete", "staging/paid_orders_added",
             "staging/paid_orders_merge_insert", "staging/buyer_quarter_rows", "staging/buyer_quarters",
             "staging/buyer_quarters_touched", "staging/buyer_quarters_merge_delete",
@@ -40,7 +41,7 @@ PAID_SQL = ("staging/paid_order_rows", "staging/paid_orders", "staging/orders_of
 # Tables kept up to date together with another one, in the same transaction: the marts reading them
 # follow that table's changes (staging.buyer_quarters, the distinct-buyer state, follows every merge
 # of staging.paid_orders: only the buyers whose paid orders changed are counted again).
-MAINTAINED_WITH = {"buyer_quarters": "paid_orders"}
+MAINTAINED_WITH = {"buyer_quarters": "paid_orders", "buyers": "paid_orders"}
 # The staging tables the marts read by quarter, each with the date column whose month files a row
 # (a quarter of a mart is computed from the rows of its months); audit.month_digests follows them.
 DIGESTED = {"orders": "shipped_at", "paid_orders": "paid_day", "traffic": "date", "courier_days": "day",
@@ -207,9 +208,9 @@ def build_orders(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
 
 
 def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
-    """staging.paid_orders from staging.orders, and staging.buyer_quarters from it: merged for the
-    orders of the files staging.orders merged since (and the buyers of those orders), rebuilt when
-    staging.orders was rebuilt since."""
+    """staging.paid_orders from staging.orders, with staging.buyers (the buyers' integer keys) and
+    staging.buyer_quarters: merged for the orders of the files staging.orders merged since (and the
+    buyers of those orders), rebuilt when staging.orders was rebuilt since."""
     orders = dict(fetch_sql(con, "audit/staging_inputs", {"table_name": "orders"}))
     inputs = {
         **orders,
@@ -228,14 +229,19 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
     try:
         with transaction(con):
             if p.mode == "rebuild":
+                run_sql(con, "staging/buyers")
                 run_sql(con, "staging/paid_orders", params)
+                _require_buyer_keys(con, "staging.paid_orders")
                 run_sql(con, "staging/buyer_quarters")
                 digest_months(con, "paid_orders")
             else:
                 con.register("touched_files", touched)
-                for step in ("orders_of_touched_files", "paid_orders_replaced", "paid_orders_merge_delete",
-                             "paid_orders_added", "paid_orders_merge_insert", "buyer_quarters_touched",
-                             "buyer_quarters_merge_delete", "buyer_quarters_merge_insert"):
+                for step in ("orders_of_touched_files", "buyers_merge_insert", "paid_orders_replaced",
+                             "paid_orders_merge_delete", "paid_orders_added"):
+                    run_sql(con, f"staging/{step}", params)
+                _require_buyer_keys(con, "paid_orders_added")
+                for step in ("paid_orders_merge_insert", "buyer_quarters_touched", "buyer_quarters_merge_delete",
+                             "buyer_quarters_merge_insert"):
                     run_sql(con, f"staging/{step}", params)
                 merge_digests(con, "paid_orders", "paid_orders_added", "paid_orders_replaced")
             _record(con, "paid_orders", p.inputs)
@@ -247,6 +253,13 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
         if touched is not None:
             con.unregister("touched_files")
     return p
+
+
+def _require_buyer_keys(con: duckdb.DuckDBPyConnection, paid: str) -> None:
+    """Every paid order of `paid` has its buyer's key, or the distinct-buyer counts would miss it."""
+    missing = fetch_sql(con, "staging/buyers_without_key", {"paid": paid})[0][0]
+    if missing:
+        raise RuntimeError(f"{missing} paid orders in {paid} have no buyer key in staging.buyers")
 
 
 def build_courier_names(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:

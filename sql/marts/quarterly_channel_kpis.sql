@@ -25,8 +25,8 @@ orders as (
         channel_group,
         channel,
         metric_gmv(paid_amount) as gmv,
-        metric_paid_buyers(buyer_id) as paid_buyers,
-        metric_buyer_days(buyer_id, paid_day) as buyer_days
+        metric_paid_buyers(buyer_key) as paid_buyers,
+        metric_buyer_days(buyer_key, paid_day) as buyer_days
     from staging.paid_orders
     where quarter_start in (select quarter_start from build_quarters)
     group by all

@@ -21,10 +21,10 @@ final as (
         district,
         metric_paid_orders(order_id) as paid_orders,
         metric_gmv(paid_amount) as gmv,
-        metric_paid_buyers(buyer_id) as paid_buyers,
+        metric_paid_buyers(buyer_key) as paid_buyers,
         metric_paid_orders(case when is_rural then order_id end) as rural_paid_orders,
         metric_gmv(case when is_rural then paid_amount end) as rural_gmv,
-        metric_paid_buyers(case when is_rural then buyer_id end) as rural_paid_buyers,
+        metric_paid_buyers(case when is_rural then buyer_key end) as rural_paid_buyers,
         count(distinct rural_station_id) as rural_station_count
     from orders
     group by quarter_start, quarter, shop_id, province, city, district

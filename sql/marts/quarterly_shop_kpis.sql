@@ -21,7 +21,7 @@ buyer_kpis as (
     select
         shop_id,
         quarter_start,
-        metric_state_paid_buyers(buyer_id) as paid_buyers,
+        metric_state_paid_buyers(buyer_key) as paid_buyers,
         metric_state_buyer_days(paid_days) as buyer_days,
         metric_repeat_buyers(paid_days) as repeat_buyers,
         metric_returning_buyers(first_quarter_start, quarter_start) as returning_buyers

@@ -5,8 +5,8 @@
 with all_shops as (
     select
         quarter_label(quarter_start, $fiscal_start_month) as quarter,
-        metric_paid_buyers(buyer_id) as paid_buyers,
-        rate_aov(metric_gmv(paid_amount), metric_paid_buyers(buyer_id)) as aov,
+        metric_paid_buyers(buyer_key) as paid_buyers,
+        rate_aov(metric_gmv(paid_amount), metric_paid_buyers(buyer_key)) as aov,
         safe_div(metric_mobile_gmv(paid_amount, is_mobile), metric_device_known_gmv(paid_amount, is_mobile))
             as mobile_gmv_share
     from staging.paid_orders
@@ -16,10 +16,10 @@ with all_shops as (
 all_shop_repeat as (
     select quarter, safe_div(count(*) filter (where paid_days >= 2), count(*)) as repurchase_rate
     from (
-        select quarter_label(quarter_start, $fiscal_start_month) as quarter, buyer_id, count(distinct paid_day) as paid_days
+        select quarter_label(quarter_start, $fiscal_start_month) as quarter, buyer_key, count(distinct paid_day) as paid_days
         from staging.paid_orders
         where $shop is null
-        group by quarter_start, buyer_id
+        group by quarter_start, buyer_key
     )
     group by quarter
 ),

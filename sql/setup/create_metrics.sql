@@ -9,18 +9,19 @@ create or replace macro metric_gmv(paid_amount) as
 create or replace macro metric_refund_amount(refund_amount) as
     coalesce(sum(refund_amount), 0)::decimal(18, 2);
 
--- 支付订单数 and 支付买家数.
+-- 支付订单数 and 支付买家数. Buyers are counted by their integer key (staging.buyers), one per
+-- pseudonymised buyer_id.
 create or replace macro metric_paid_orders(order_id) as count(order_id);
-create or replace macro metric_paid_buyers(buyer_id) as count(distinct buyer_id);
+create or replace macro metric_paid_buyers(buyer_key) as count(distinct buyer_key);
 
 -- Σ over days of the distinct buyers who paid that day = the distinct (buyer, day) pairs.
-create or replace macro metric_buyer_days(buyer_id, paid_day) as count(distinct (buyer_id, paid_day));
+create or replace macro metric_buyer_days(buyer_key, paid_day) as count(distinct (buyer_key, paid_day));
 
 -- The buyer numbers of a (shop, quarter), counted from its rows of staging.buyer_quarters (one row
 -- per shop, quarter of payment and buyer: paid_days, the distinct days the buyer paid on in the
 -- quarter, and first_quarter_start, the quarter of the buyer's first payment at the shop). The same
 -- numbers as metric_paid_buyers and metric_buyer_days over the quarter's paid orders.
-create or replace macro metric_state_paid_buyers(buyer_id) as count(buyer_id);
+create or replace macro metric_state_paid_buyers(buyer_key) as count(buyer_key);
 create or replace macro metric_state_buyer_days(paid_days) as coalesce(sum(paid_days), 0);
 -- 复购买家: paid on two or more distinct days of the quarter.
 create or replace macro metric_repeat_buyers(paid_days) as count(*) filter (where paid_days >= 2);

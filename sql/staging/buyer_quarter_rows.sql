@@ -8,7 +8,7 @@ with
 -- Distinct days first, then counted: a grouped count(distinct) keeps a set per group and took
 -- 1.9x as long (10 M paid orders, 4.5 M buyers: 30.3 s against 16.3 s for the whole statement).
 buyer_days as (
-    select distinct shop_id, quarter_start, buyer_id, paid_day
+    select distinct shop_id, quarter_start, buyer_key, paid_day
     from query_table(paid)
 ),
 
@@ -16,19 +16,19 @@ buyer_quarters as (
     select
         shop_id,
         quarter_start,
-        buyer_id,
+        buyer_key,
         count(*)::integer as paid_days
     from buyer_days
-    group by shop_id, quarter_start, buyer_id
+    group by shop_id, quarter_start, buyer_key
 ),
 
 final as (
     select
         shop_id,
         quarter_start,
-        buyer_id,
+        buyer_key,
         paid_days,
-        min(quarter_start) over (partition by shop_id, buyer_id) as first_quarter_start
+        min(quarter_start) over (partition by shop_id, buyer_key) as first_quarter_start
     from buyer_quarters
 )
 

@@ -2,4 +2,4 @@
 delete from staging.buyer_quarters as q
 using buyers_touched as b
 where q.shop_id = b.shop_id
-    and q.buyer_id = b.buyer_id
+    and q.buyer_key = b.buyer_key
