@@ -12,6 +12,7 @@ from dagster import TableColumn, TableSchema
 from filelock import FileLock
 from dagster_duckdb import DuckDBResource
 
+from .lib.incremental import defer_vacuum
 from .lib.sql import fetch_sql, row_count, run_script, sql_text, table_exists
 from .resources import PipelineSettings
 
@@ -33,6 +34,7 @@ def working_db(settings: PipelineSettings, database: DuckDBResource) -> Iterator
         # DuckDBResource closes the connection only on success (stack-notes §4); a failed step
         # must not leave the database open for the rest of the process.
         try:
+            defer_vacuum(con)
             _set_up(con)
             yield con
         finally:

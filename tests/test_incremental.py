@@ -308,3 +308,32 @@ def test_a_paid_order_whose_buyer_has_no_key_stops_the_build():
         _require_buyer_keys(con, "added")
     con.execute("update added set buyer_key = 8 where buyer_key is null")
     _require_buyer_keys(con, "added")
+
+
+@pytest.mark.parametrize(("threshold", "vacuumed"), [(0.6, False), (0.4, True)])
+def test_a_merge_vacuums_its_deleted_rows_only_once_they_are_a_large_share(tmp_path, monkeypatch, threshold, vacuumed):
+    # 300,000 rows in three row groups of 100,000, every second one deleted: half the stored rows.
+    # Below the threshold they stay stored, through the merge and a later checkpoint; at or above it
+    # the merge's checkpoint vacuums (DuckDB merges row groups, so fewer rows are stored; how many is
+    # its call).
+    import duckdb
+
+    from assets.lib import incremental
+
+    monkeypatch.setattr(incremental, "VACUUM_AT_DELETED_SHARE", threshold)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create schema staging")
+    con.execute("create table staging.t (i bigint)")
+    for start in (0, 100_000, 200_000):
+        con.execute("insert into staging.t select range from range(?, ?)", [start, start + 100_000])
+        con.execute("checkpoint")
+    incremental.defer_vacuum(con)  # as every connection to the working database does
+    with incremental.vacuum_when_due(con, ("staging.t",)):
+        con.execute("delete from staging.t where i % 2 = 0")
+    con.execute("create table staging.other as select 1 as i")  # a later change, checkpointed on close
+    assert con.execute("select current_setting('max_vacuum_tasks')").fetchone() == (0,)
+    con.close()
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as again:
+        (stored,) = again.execute("select estimated_size from duckdb_tables() where table_name = 't'").fetchone()
+        assert (stored < 300_000) is vacuumed, stored
+        assert again.execute("select count(*), sum(i) from staging.t").fetchone() == (150_000, sum(range(1, 300_000, 2)))
