@@ -34,7 +34,7 @@ COURIER_NAMES_SQL = ("staging/courier_names_mapped", "staging/courier_names", "s
 ORDERS_SQL = ("staging/orders_current", "staging/orders", "staging/orders_new", "staging/orders_replaced",
               "staging/orders_merge_delete", "staging/orders_added", "staging/orders_merge_insert")
 # staging.paid_orders, the buyers' keys and the buyer state built with it (MAINTAINED_WITH)
-PAID_SQL = ("staging/buyers", "staging/buyers_merge_insert", "staging/buyers_without_key",
+PAID_SQL = ("staging/buyers", "staging/buyers_insert", "staging/buyers_without_key",
             "staging/paid_order_rows", "staging/paid_orders", "staging/orders_of_touched_files",
             "staging/paid_orders_replaced", "staging/paid_orders_merge_delete", "staging/paid_orders_added",
             "staging/paid_orders_merge_insert", "staging/buyer_quarter_rows", "staging/buyer_quarters",
@@ -54,32 +54,52 @@ DIGEST_SQL = ("staging/delete_month_digests", "staging/insert_month_digests", "s
 # merge deletes the old rows of the orders it replaces, spread over the history: with 365 days of
 # history the checkpoint after a merge into staging.orders took 0.7-0.86 s, 0.02-0.03 s without
 # vacuuming. So the working database's connections do not vacuum (defer_vacuum), and a merge
-# vacuums once the deleted rows are this share of one of the tables it merged into.
+# vacuums once the rows deleted since the table's last vacuum are this share of its stored rows.
 VACUUM_AT_DELETED_SHARE = 0.1
 
 
-def deleted_share(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> float:
-    """The share of the table's stored rows that are deleted and not vacuumed yet."""
-    live = row_count(con, schema, table)
-    return fetch_sql(con, "staging/deleted_share", {"live": live, "schema": schema, "table": table})[0][0]
+def _stored_and_live(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int]:
+    schema, name = table.split(".")
+    stored = fetch_sql(con, "staging/stored_rows", {"schema": schema, "table": name})[0][0]
+    return stored, row_count(con, schema, name)
+
+
+def deleted_share(con: duckdb.DuckDBPyConnection, table: str) -> float:
+    """The share of the table's (schema.table) stored rows deleted since its last vacuum."""
+    stored, live = _stored_and_live(con, table)
+    baseline = fetch_sql(con, "staging/vacuum_baseline", {"table_name": table})[0][0]
+    return max(0, stored - live - baseline) / stored if stored else 0.0
+
+
+def record_vacuum_baseline(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """The deleted rows the table stores now count as left by its last vacuum (or rebuild)."""
+    stored, live = _stored_and_live(con, table)
+    run_sql(con, "staging/record_vacuum_baseline", {"table_name": table, "deleted_rows": stored - live})
 
 
 def defer_vacuum(con: duckdb.DuckDBPyConnection) -> None:
-    """This connection's checkpoints leave deleted rows in place (vacuum_when_due vacuums them)."""
+    """This connection's checkpoints leave deleted rows in place (vacuum_when_due vacuums them).
+    The setting is the database instance's: every connection of this process to the file shares it."""
     con.execute("set max_vacuum_tasks = 0")
 
 
 @contextmanager
-def vacuum_when_due(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> Iterator[None]:
-    """A merge into `tables` (schema.table) on a connection that defers vacuuming, followed by a
-    checkpoint that vacuums (every table's deleted rows) if the deleted rows of one of them have
-    reached VACUUM_AT_DELETED_SHARE of its stored rows."""
-    yield
-    if max(deleted_share(con, *t.split(".")) for t in tables) >= VACUUM_AT_DELETED_SHARE:
+def vacuum_when_due(con: duckdb.DuckDBPyConnection, table: str) -> Iterator[None]:
+    """A merge into `table` (schema.table) on a connection that defers vacuuming. When the rows
+    deleted since the table's last vacuum have reached VACUUM_AT_DELETED_SHARE of its stored rows,
+    vacuuming is allowed for the merge, whose checkpoint (DuckDB's own at a large commit, or the one
+    here) then vacuums every table; what it leaves stored becomes the table's baseline. Decided
+    before the merge: a large commit checkpoints before anything after it could allow vacuuming."""
+    due = deleted_share(con, table) >= VACUUM_AT_DELETED_SHARE
+    if due:
         con.execute("reset max_vacuum_tasks")
-        try:
+    try:
+        yield
+        if due:
             con.execute("checkpoint")
-        finally:
+            record_vacuum_baseline(con, table)
+    finally:
+        if due:
             defer_vacuum(con)
 
 
@@ -227,9 +247,10 @@ def build_orders(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
             with transaction(con):
                 run_sql(con, "staging/orders")
                 digest_months(con, "orders")
+                record_vacuum_baseline(con, "staging.orders")
                 _record(con, "orders", p.inputs)
         else:
-            with vacuum_when_due(con, ("staging.orders",)), transaction(con):
+            with vacuum_when_due(con, "staging.orders"), transaction(con):
                 for step in ("orders_new", "orders_replaced", "orders_merge_delete", "orders_added",
                              "orders_merge_insert"):
                     run_sql(con, f"staging/{step}")
@@ -266,18 +287,21 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
         if p.mode == "rebuild":
             with transaction(con):
                 run_sql(con, "staging/buyers")
+                run_sql(con, "staging/buyers_insert", {"orders": "staging.orders"})
                 run_sql(con, "staging/paid_orders", params)
                 _require_buyer_keys(con, "staging.paid_orders")
                 run_sql(con, "staging/buyer_quarters")
                 digest_months(con, "paid_orders")
+                record_vacuum_baseline(con, "staging.paid_orders")
                 _record(con, "paid_orders", p.inputs)
         else:
             # staging.buyer_quarters, a fifth of the size, loses every row of the buyers touched (5 % of
             # it a day with 365 days of history): vacuumed with paid_orders, not on its own account.
-            with vacuum_when_due(con, ("staging.paid_orders",)), transaction(con):
+            with vacuum_when_due(con, "staging.paid_orders"), transaction(con):
                 con.register("touched_files", touched)
-                for step in ("orders_of_touched_files", "buyers_merge_insert", "paid_orders_replaced",
-                             "paid_orders_merge_delete", "paid_orders_added"):
+                run_sql(con, "staging/orders_of_touched_files")
+                run_sql(con, "staging/buyers_insert", {"orders": "orders_of_touched_files"})
+                for step in ("paid_orders_replaced", "paid_orders_merge_delete", "paid_orders_added"):
                     run_sql(con, f"staging/{step}", params)
                 _require_buyer_keys(con, "paid_orders_added")
                 for step in ("paid_orders_merge_insert", "buyer_quarters_touched", "buyer_quarters_merge_delete",

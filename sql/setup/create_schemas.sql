@@ -68,3 +68,11 @@ create table if not exists audit.month_digests (
     row_count   bigint not null,
     digest      hugeint not null
 );
+
+-- Per staging table that merges delete from, the deleted rows its last vacuum left stored (DuckDB
+-- does not reclaim deletions spread thinly over row groups): a merge vacuums once the rows deleted
+-- since reach a share of the table (assets/lib/incremental.py, vacuum_when_due).
+create table if not exists audit.vacuum_baselines (
+    table_name   varchar primary key,
+    deleted_rows bigint not null
+);

@@ -1,0 +1,13 @@
+-- A key for each buyer of a paid order among the rows of $orders (staging.orders at a rebuild,
+-- orders_of_touched_files at a merge) who has none yet, numbered after the last key in buyer_id
+-- order.
+insert into staging.buyers
+select
+    n.buyer_id,
+    (coalesce((select max(buyer_key) from staging.buyers), 0) + row_number() over (order by n.buyer_id))::bigint
+from (
+    select distinct t.buyer_id
+    from query_table($orders) as t
+    where t.paid_at is not null
+) as n
+anti join staging.buyers as b using (buyer_id)
