@@ -134,3 +134,31 @@ def test_schedule_and_sensor_target_the_pipeline():
     assert [s.name for s in defs.sensors] == ["new_raw_files"]
     assert defs.resolve_schedule_def("daily").job_name == "pipeline"
     assert defs.resolve_sensor_def("new_raw_files").job_name == "pipeline"
+
+
+def test_comments_already_in_place_are_not_written_again(tmp_path):
+    # A comment changes the table's catalog entry, and the next checkpoint then rewrites the metadata
+    # of the table (0.65 s at publish with 10 M orders): a second pass with nothing to change must
+    # write nothing, so nothing reaches the write-ahead log.
+    import duckdb
+
+    from assets.lib.glossary import COLUMNS, apply_comments, comment_text
+
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create schema marts")
+    con.execute("create table marts.quarterly_shop_kpis (quarter varchar, gmv decimal(18, 2), extra int)")
+    assert apply_comments(con, "marts", "quarterly_shop_kpis") == ["extra"]
+    con.execute("checkpoint")
+    wal = tmp_path / "w.duckdb.wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+    assert apply_comments(con, "marts", "quarterly_shop_kpis") == ["extra"]
+    assert not wal.exists() or wal.stat().st_size == 0
+    assert con.execute(
+        "select comment from duckdb_columns() where table_name = 'quarterly_shop_kpis' and column_name = 'gmv'"
+    ).fetchone() == (comment_text(*COLUMNS["gmv"]),)
+    con.execute("comment on column marts.quarterly_shop_kpis.gmv is 'stale'")
+    apply_comments(con, "marts", "quarterly_shop_kpis")
+    assert con.execute(
+        "select comment from duckdb_columns() where table_name = 'quarterly_shop_kpis' and column_name = 'gmv'"
+    ).fetchone() == (comment_text(*COLUMNS["gmv"]),)

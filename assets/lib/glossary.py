@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-from .sql import column_names
+from .sql import fetch_sql
 
 TABLES: dict[str, tuple[str, str]] = {
     "marts.quarterly_shop_kpis": (
@@ -164,16 +164,22 @@ def _literal(text: str) -> str:
 
 
 def apply_comments(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
-    """Comment a table and every column the glossary defines; returns the columns it does not."""
-    zh, en = TABLES[f"{schema}.{table}"]
-    con.execute(f'comment on table "{schema}"."{table}" is {_literal(comment_text(zh, en))}')
+    """Comment a table and every column the glossary defines; returns the columns it does not.
+
+    Only comments that differ are written: a comment changes the table's catalog entry, and the
+    next checkpoint then rewrites the metadata of every commented table (0.65 s for publish's
+    checkpoint at 10 M orders when every table was commented again, 0.00 s when none was)."""
+    text = comment_text(*TABLES[f"{schema}.{table}"])
+    if fetch_sql(con, "audit/table_comment", {"schema": schema, "table": table}) != [(text,)]:
+        con.execute(f'comment on table "{schema}"."{table}" is {_literal(text)}')
     undefined = []
-    for column in column_names(con, schema, table):
+    for column, _, comment in fetch_sql(con, "audit/table_columns", {"schema": schema, "table": table}):
         if column not in COLUMNS:
             undefined.append(column)
             continue
         text = comment_text(*COLUMNS[column])
-        con.execute(f'comment on column "{schema}"."{table}"."{column}" is {_literal(text)}')
+        if comment != text:
+            con.execute(f'comment on column "{schema}"."{table}"."{column}" is {_literal(text)}')
     return undefined
 
 
