@@ -60,7 +60,7 @@ VACUUM_AT_DELETED_SHARE = 0.1
 
 def _stored_and_live(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int]:
     schema, name = table.split(".")
-    stored = fetch_sql(con, "staging/stored_rows", {"schema": schema, "table": name})[0][0]
+    ((_, stored),) = fetch_sql(con, "audit/table_info", {"schema": schema, "table": name})
     return stored, row_count(con, schema, name)
 
 
