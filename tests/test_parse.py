@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from assets.lib.files import FileError, RawFile, batch_date, csv_grid, discover, read_grid
+from assets.lib.files import FileError, RawFile, batch_date, csv_grid, decode, discover, read_grid
 from assets.lib.parse import ParseOptions, parse_grid
 
 OPTIONS = ParseOptions(pii_key="k")
@@ -164,6 +164,43 @@ def test_encodings_compression_and_empty_files(tmp_path):
     (tmp_path / "bad_2024-07-01.csv").write_bytes(b"order_id\n\xff\xfe\xfa\n")
     with pytest.raises(FileError, match="undecodable"):
         read_grid(RawFile("orders", tmp_path / "bad_2024-07-01.csv", "bad_2024-07-01.csv"))
+
+
+UTF8_READ_CASES = {
+    "bom and blank lines above the header": b"\xef\xbb\xbf\r\n\r\norder_id,status\r\n1,paid\r\n,\r\n2,paid\r\n",
+    "two byte-order marks": b"\xef\xbb\xbf\xef\xbb\xbforder_id,status\n1,paid\n",
+    "no line feed at the end": "order_id,status\n1,已付款".encode(),
+    "blank lines at the end": b"order_id,status\n1,paid\n\n\r\n",
+    "a quoted field over two lines": b'order_id,status\n1,"pa\nid"\n',
+    "a row longer than the header": b"order_id,status\n1,paid,x\n",
+    "an ideographic space only": "\u3000\n".encode(),
+    "a UTF-16 surrogate written as UTF-8": b"order_id,status\n1,\xed\xa0\x80\n",
+    "a cut multi-byte character": b"order_id,status\n1,\xe4\xbd\n",
+    "GBK": "订单编号,订单状态\n1,已付款\n".encode("gbk"),
+    "a NUL byte": b"order_id,status\n1,p\x00aid\n",
+}
+
+
+@pytest.mark.parametrize("data", UTF8_READ_CASES.values(), ids=UTF8_READ_CASES.keys())
+def test_a_csv_file_reads_as_its_decoded_text_does(tmp_path, data):
+    # read_grid hands UTF-8 bytes to Polars as they are; it must give what decoding them first gives
+    path = tmp_path / "o_2024-07-01.csv"
+    path.write_bytes(data)
+
+    def outcome(read):
+        try:
+            grid = read()
+        except FileError as exc:
+            return str(exc)
+        return grid.header, grid.rows.to_dicts()
+
+    def decoded():
+        text = decode(data, path.name)
+        if "\x00" in text:
+            raise FileError(f"{path.name}: contains NUL bytes; not a text CSV file")
+        return csv_grid(text, path.name)
+
+    assert outcome(lambda: read_grid(RawFile("orders", path, path.name))) == outcome(decoded)
 
 
 def test_parquet_files_are_read_like_csv(tmp_path):

@@ -14,6 +14,8 @@ from .sql import sql_text
 SAMPLE_KEY = "taobao-ops-sample-key"
 
 _BLOCK = 64  # SHA-256's block size in bytes
+_PARTS = 8
+_MIN_PART_IDS = 10_000
 
 
 def _padded_keys(key: str) -> tuple[bytes, bytes]:
@@ -33,9 +35,18 @@ def _database() -> duckdb.DuckDBPyConnection:
     return duckdb.connect()
 
 
+def _in_parts(ids: pl.DataFrame) -> pl.DataFrame:
+    """The ids in a few memory chunks: DuckDB scans a frame's chunks in parallel, one at a time
+    otherwise (200,000 ids: 0.21 s in one chunk, 0.11 s in 8 on two cores)."""
+    step = max(_MIN_PART_IDS, -(-ids.height // _PARTS))
+    if ids.height <= step:
+        return ids
+    return pl.concat([ids.slice(start, step) for start in range(0, ids.height, step)], rechunk=False)
+
+
 def pseudonymize_column(frame: pl.DataFrame, column: str, key: str) -> pl.DataFrame:
     """Hash each distinct id once, in DuckDB, then join back; null stays null."""
-    distinct = frame.select(pl.col(column).unique().drop_nulls().alias("id"))
+    distinct = _in_parts(frame.select(pl.col(column).unique().drop_nulls().alias("id")))
     inner, outer = _padded_keys(key)
     con = _database().cursor()
     try:
