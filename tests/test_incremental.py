@@ -285,7 +285,7 @@ def test_an_orders_current_row_is_the_greatest_version_with_a_null_batch_date_lo
         "1 as item_count, null::varchar as category, null::varchar as channel, null::boolean as is_mobile, "
         "null::varchar as province, null::varchar as city, null::varchar as district, null::varchar as courier, "
         "null::varchar as tracking_no, null::varchar as rural_station_id, batch_date::date as batch_date, "
-        "file_name, line::bigint as line "
+        "file_name, line::bigint as line, row_number() over () as row_id "
         "from (values " + ", ".join("(?, ?, ?, ?, ?)" for _ in versions) + ") "
         "as v(order_id, batch_date, file_name, line, status)",
         [value for version in versions for value in version],

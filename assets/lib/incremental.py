@@ -26,6 +26,7 @@ import duckdb
 import polars as pl
 
 from .lake import batch_files, register_lake
+from .parse import empty_rows
 from .sql import fetch_sql, row_count, run_sql, sql_text, table_exists, transaction
 
 REFERENCE = "reference"
@@ -230,17 +231,22 @@ def _record(con: duckdb.DuckDBPyConnection, table: str, inputs: dict[str, str]) 
         con.unregister("new_staging_inputs")
 
 
+def _with_row_ids(con: duckdb.DuckDBPyConnection, files: list[str], source: str):
+    """The rows of these lake files, each with `row_id`: the file's place in `files` and the row's in
+    the file, as one integer (the same in every scan of the relation)."""
+    if not files:
+        return empty_rows(source).with_columns(row_id=pl.lit(None, pl.Int64))
+    rows = con.read_parquet(files, union_by_name=True)
+    return rows.select("*, (file_index::bigint << 32) | file_row_number as row_id")
+
+
 def build_orders(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
     """staging.orders, merged from the new lake files or rebuilt from the whole lake."""
     p = plan_staging(con, "orders", lake_dir, ("orders",), ORDERS_SQL, ("shops", "channels", "courier_names"))
     if p.mode == "unchanged":
         return p
-    if p.mode == "merge":
-        source = con.read_parquet(p.new_files, union_by_name=True)
-    else:
-        register_lake(con, lake_dir, "orders")
-        source = con.table("lake_orders")
-    con.register("orders_source", source)
+    files = p.new_files if p.mode == "merge" else batch_files(lake_dir, "orders")
+    con.register("orders_source", _with_row_ids(con, files, "orders"))
     try:
         run_sql(con, "staging/orders_current")
         if p.mode == "rebuild":

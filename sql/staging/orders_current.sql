@@ -1,7 +1,7 @@
 -- orders_current: among the rows of `orders_source` (the whole lake, or only the files new since
--- staging.orders was built), each order's current state: the row with the greatest (batch date,
--- file name, line); rejected rows never reached the lake, so they never win. Shop aliases, courier
--- codes and channel groups come from the reference tables.
+-- staging.orders was built; `row_id` tells its rows apart), each order's current state: the row
+-- with the greatest (batch date, file name, line); rejected rows never reached the lake, so they
+-- never win. Shop aliases, courier codes and channel groups come from the reference tables.
 create or replace temp view orders_current as
 with
 
@@ -30,18 +30,20 @@ mapped as not materialized (
         o.rural_station_id,
         o.batch_date,
         o.file_name,
-        o.line
+        o.line,
+        o.row_id
     from orders_source as o
     left join staging.shops as s on s.alias = o.shop_id
 ),
 
 -- The latest version of each order by a hash aggregate over the version columns alone, then its
--- row: a window would sort every version of every order with all its columns. A null batch date
--- ranks lowest (as in orders_replaced); (file name, line) is unique, so there are no ties.
+-- row, found by its integer row id: a window would sort every version of every order with all its
+-- columns, and a join on (file name, line) hashes text. A null batch date ranks lowest (as in
+-- orders_replaced); (file name, line) is unique, so there are no ties.
 latest as (
-    select max({
+    select arg_max(row_id, {
         'batch_date': coalesce(batch_date, date '0001-01-01'), 'file_name': file_name, 'line': line
-    }) as version
+    }) as row_id
     from mapped
     group by shop_id, order_id
 ),
@@ -49,7 +51,7 @@ latest as (
 current_rows as (
     select m.*
     from mapped as m
-    semi join latest as l on l.version.file_name = m.file_name and l.version.line = m.line
+    semi join latest as l on l.row_id = m.row_id
 ),
 
 final as (
