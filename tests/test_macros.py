@@ -45,3 +45,18 @@ def test_a_rate_over_zero_or_null_is_null(con):
     assert con.execute("select safe_div(1, 0), safe_div(1, null), safe_div(0, 5), safe_div(1, 4)").fetchone() == (
         None, None, 0.0, 0.25,
     )
+
+
+def test_hash_grouped_marts_stop_rather_than_merge_two_groups(con):
+    # the region and channel marts group by a hash of their text columns; fewer hash groups than
+    # groups means two shared a hash, and their counts would have been added together
+    assert con.execute("select hash_groups_apart(280, 280)").fetchone() == (True,)
+    with pytest.raises(duckdb.Error, match=r"share a 64-bit hash \(279 hashes for 280 groups\)"):
+        con.execute("select hash_groups_apart(279, 280)").fetchone()
+
+
+@pytest.mark.parametrize("mart", ["quarterly_region_kpis", "quarterly_channel_kpis"])
+def test_the_hash_grouped_marts_check_their_groups(mart):
+    from assets.lib.sql import sql_text
+
+    assert "hash_groups_apart(" in sql_text(f"marts/{mart}")

@@ -30,3 +30,12 @@ create or replace macro year_start(d, fiscal_start_month) as
 -- round(n × k / days), half away from zero, so parts of consecutive spans add up to n (contract §4).
 create or replace macro items_in_first_days(n, k, days) as
     ((2 * n * k + days) // (2 * days));
+
+-- A mart whose distinct counts are grouped by a 64-bit hash of the group's columns (cheaper than
+-- grouping by several text columns) keeps its groups apart only while no two share a hash: true
+-- when there are as many hash groups as groups, else the build stops rather than merge two.
+create or replace macro hash_groups_apart(hash_groups, groups) as
+    case
+        when hash_groups = groups then true
+        else error('two groups of a mart share a 64-bit hash (' || hash_groups || ' hashes for ' || groups || ' groups); report this as a bug')
+    end;
