@@ -316,9 +316,8 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
                 merge_digests(con, "paid_orders", "paid_orders_added", "paid_orders_replaced")
                 _record(con, "paid_orders", p.inputs)
     finally:
-        for view in ("paid_orders_of_buyers_touched", "orders_of_touched_files"):
-            con.execute(f"drop view if exists {view}")
-        for temp in ("paid_orders_replaced", "paid_orders_added", "buyers_touched"):
+        con.execute("drop view if exists paid_orders_of_buyers_touched")
+        for temp in ("orders_of_touched_files", "paid_orders_replaced", "paid_orders_added", "buyers_touched"):
             con.execute(f"drop table if exists {temp}")
         if touched is not None:
             con.unregister("touched_files")
