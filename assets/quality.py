@@ -14,7 +14,7 @@ from dagster_duckdb import DuckDBResource
 
 from .db import POOL, working_db
 from .lib.expectations import SuiteResult
-from .lib.sql import create_table_from_query, fetch_sql, query_fingerprint, run_script, run_sql
+from .lib.sql import create_table_from_query, fetch_sql, run_sql, table_fingerprint
 from .resources import PipelineSettings
 
 # The suite that guards each raw source's new batches.
@@ -110,7 +110,8 @@ def batch_check_result(source: str, results: list[SuiteResult], rows_validated: 
 
 # Layer checks: GX suites over the staging rows a run touched and over the marts, blocking publish.
 
-# The table a layer check's query is run into, for GX to read (its cursors do not see TEMP tables).
+# The tables a layer check's queries are run into (`_0`, `_1`, … one per suite), for GX to read
+# (its cursors do not see TEMP tables).
 CHECK_ROWS = "scratch.check_rows"
 
 
@@ -118,21 +119,29 @@ def _layer_check(
     asset_key: AssetKey, name: str, suites: tuple[tuple[str, str], ...], description: str, batch: bool
 ):
     """A blocking check running GX suites over query files, each query run once into a scratch
-    table and judged there by one suite run; skipped when the content is what it last passed on."""
+    table and judged there by one suite run; skipped when the content is what it last passed on
+    (told by a hash of those tables, so a query runs once either way)."""
     @asset_check(asset=asset_key, name=name, blocking=True, description=description, pool=POOL)
     def layer_check(
         context: AssetCheckExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource
     ) -> AssetCheckResult:
         params = {**settings.sql_params(), "run_id": context.run.run_id}
+        tables = [f"{CHECK_ROWS}_{i}" for i in range(len(suites))]
         with working_db(settings, duckdb) as con:
-            fingerprints = [query_fingerprint(con, sql, params) for _, sql in suites]
-            fingerprint = "|".join(fingerprints)
-            seen = fetch_sql(con, "audit/last_validation", {"check_name": name, "fingerprint": fingerprint})[0][0]
-            empty = all(f.startswith("0:") for f in fingerprints)
-            if (batch and empty) or seen:
-                note = "no rows loaded since it last passed" if batch and empty else "content unchanged since it last passed"
-                return AssetCheckResult(passed=True, metadata={"rows_validated": 0, "note": note})
-            results = _run_suites(con, suites, params)
+            run_sql(con, "checks/create_scratch_schema")
+            try:
+                for (_, sql), table in zip(suites, tables):
+                    create_table_from_query(con, sql, params, table)
+                fingerprints = [table_fingerprint(con, table) for table in tables]
+                fingerprint = "|".join(fingerprints)
+                seen = fetch_sql(con, "audit/last_validation", {"check_name": name, "fingerprint": fingerprint})[0][0]
+                empty = all(f.startswith("0:") for f in fingerprints)
+                if (batch and empty) or seen:
+                    note = "no rows loaded since it last passed" if batch and empty else "content unchanged since it last passed"
+                    return AssetCheckResult(passed=True, metadata={"rows_validated": 0, "note": note})
+                results = _run_suites(con, [suite for suite, _ in suites], tables)
+            finally:
+                _drop_check_tables(con, tables)
             result = suite_check_result(
                 asset_key, name, "+".join(s for s, _ in suites), results, sum(r.rows for r in results),
                 "nothing was published",
@@ -145,19 +154,17 @@ def _layer_check(
     return layer_check
 
 
-def _run_suites(con, suites: tuple[tuple[str, str], ...], params: dict) -> list[SuiteResult]:
+def _run_suites(con, suites: list[str], tables: list[str]) -> list[SuiteResult]:
     from .lib.gx_sql import GxSession, exempt_view
 
-    run_sql(con, "checks/create_scratch_schema")
-    results = []
-    try:
-        with GxSession(con) as session:
-            for suite, sql in suites:
-                create_table_from_query(con, sql, params, CHECK_ROWS)
-                results.append(session.run(suite, exempt_view(con, suite, CHECK_ROWS)))
-    finally:
-        run_script(con, "checks/drop_check_rows")
-    return results
+    with GxSession(con) as session:
+        return [session.run(suite, exempt_view(con, suite, table)) for suite, table in zip(suites, tables)]
+
+
+def _drop_check_tables(con, tables: list[str]) -> None:
+    for table in tables:  # names built above from CHECK_ROWS: no user text
+        con.execute(f"drop view if exists {table}_judged")
+        con.execute(f"drop table if exists {table}")
 
 
 layer_checks = [

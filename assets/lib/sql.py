@@ -35,15 +35,6 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = Non
     _execute(con, name, params)
 
 
-def query_fingerprint(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> str:
-    """Rows and an order-independent hash of a query file's result, computed in the database."""
-    text = sql_text(name)
-    ((rows, digest),) = con.execute(
-        f"select count(*), coalesce(sum(hash(q)::hugeint), 0) from ({text}) as q", _bound(text, params)
-    ).fetchall()
-    return f"{rows}:{digest}"
-
-
 # A table or view the pipeline names in SQL text, where DuckDB cannot bind it: schema.name only.
 _QUALIFIED_NAME = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 
@@ -55,6 +46,16 @@ def create_table_from_query(con: duckdb.DuckDBPyConnection, name: str, params: d
         raise ValueError(f"not a schema-qualified table name: {table!r}")
     text = sql_text(name)
     con.execute(f"create or replace table {table} as select * from ({text}) as q", _bound(text, params))  # noqa: S608 - checked name
+
+
+def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Rows and an order-independent hash of a table's rows (schema.name), computed in the database."""
+    if not _QUALIFIED_NAME.match(table):
+        raise ValueError(f"not a schema-qualified table name: {table!r}")
+    ((rows, digest),) = con.execute(
+        f"select count(*), coalesce(sum(hash(q)::hugeint), 0) from {table} as q"  # noqa: S608 - checked name
+    ).fetchall()
+    return f"{rows}:{digest}"
 
 
 def create_parquet_view(con: duckdb.DuckDBPyConnection, view: str, files: list[str], *, copy: bool = False) -> None:

@@ -1,2 +1,0 @@
-drop view if exists scratch.check_rows_judged;
-drop table if exists scratch.check_rows;
