@@ -17,8 +17,8 @@ from dagster_duckdb import DuckDBResource
 
 from .db import POOL, working_db
 from .lib import publication
-from .lib.glossary import TABLES, apply_comments
-from .lib.sql import fetch_sql, row_count, table_exists
+from .lib.glossary import TABLES, apply_all_comments
+from .lib.sql import fetch_sql, row_count
 from .marts import MART_KEYS
 from .resources import PipelineSettings
 
@@ -57,10 +57,7 @@ def publish_copy(con, target: Path) -> int:
 )
 def warehouse(context: AssetExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource) -> MaterializeResult:
     with working_db(settings, duckdb) as con:
-        for qualified in TABLES:
-            schema, table = qualified.split(".")
-            if table_exists(con, schema, table):
-                apply_comments(con, schema, table)
+        apply_all_comments(con, list(TABLES))
         size = publish_copy(con, settings.warehouse)
         publication.record(settings, con, context.run_id)
         tables = [

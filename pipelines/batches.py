@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Callable
 from assets.lib import publication
 from assets.lib.batch_dates import clamp, key_of, last_key, partition_of
 from assets.lib.files import discover, sha256
-from assets.lib.lake import lake_path
+from assets.lib.lake import lake_name, lake_names
 from assets.lib.schema import DATED, SOURCES
 from assets.lib.settings import Settings
 from assets.lib.sql import connect_read_only, fetch_sql, table_exists
@@ -142,10 +142,10 @@ def pending_files(settings: Settings, states: list[RawFileState], state: LoadSta
     if state.versions is None:
         return states
     fingerprint = settings.parse_options().fingerprint
+    in_lake = {source: lake_names(settings.lake_dir, source) for source in SOURCES}
     return [
         s for s in states
-        if state.versions.get(s.key) != (s.sha256, fingerprint)
-        or not lake_path(settings.lake_dir, s.source, s.name).exists()
+        if state.versions.get(s.key) != (s.sha256, fingerprint) or lake_name(s.name) not in in_lake[s.source]
     ]
 
 

@@ -369,6 +369,27 @@ def test_deleted_rows_a_vacuum_could_not_reclaim_do_not_make_every_merge_vacuum(
     assert con.execute("select * from audit.vacuum_baselines").fetchall() == [("staging.t", 200)]
 
 
+def test_a_table_rebuilt_in_a_transaction_counts_no_row_deleted(tmp_path):
+    # A rebuild creates its table and records the baseline in one transaction, where DuckDB
+    # reports no row stored yet: a baseline of minus the table's rows made the first merge after
+    # every rebuild vacuum (a share deleted of 1.0 instead of 0.0).
+    import duckdb
+
+    from assets.lib import incremental
+    from assets.lib.sql import run_script, transaction
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    run_script(con, "setup/create_schemas")
+    incremental.defer_vacuum(con)
+    with transaction(con):
+        con.execute("create or replace table staging.t as select range as i from range(1000)")
+        incremental.record_vacuum_baseline(con, "staging.t")
+    assert incremental.deleted_share(con, "staging.t") == 0.0
+    con.execute("delete from staging.t where i < 50")
+    con.execute("checkpoint")
+    assert incremental.deleted_share(con, "staging.t") == 0.05
+
+
 def test_a_merge_large_enough_for_duckdb_to_checkpoint_at_its_commit_still_vacuums_when_due(tmp_path):
     # 1,000,000 rows of 14 columns, a ninth deleted by earlier merges (due at 10 %); the merge
     # replaces another ninth. Its commit is over DuckDB's checkpoint threshold, so DuckDB
@@ -403,6 +424,10 @@ def test_a_buyer_keeps_its_key_when_paid_orders_is_rebuilt(source, tmp_path):
     last = set(orders_of(source, LAST[-1]))
     copy(source, deployment.raw, skip=last)
     assert deployment.run().success
+    # a rebuild leaves no deleted row: the first merge after it must not vacuum
+    assert deployment.query("select * from audit.vacuum_baselines order by 1") == [
+        ("staging.orders", 0), ("staging.paid_orders", 0)
+    ]
     copy(source, deployment.raw)
     merged = deployment.run()
     assert merged.success and builds(merged)["paid_orders"] == "merge"

@@ -10,6 +10,7 @@ to the last, so no file is out of reach of a run.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -33,7 +34,12 @@ def first_date() -> str:
 # Dagster's get_first/last_partition_key walk the cron schedule from the first day (0.3 ms a call):
 # a run clamps every file name of the folder, 7,360 order files for a year. The same keys, directly.
 def first_key() -> str:
-    return key_of(dt.datetime.strptime(first_date(), KEY_FORMAT).date())
+    return _key_of_text(first_date())
+
+
+@functools.lru_cache(maxsize=8)
+def _key_of_text(text: str) -> str:
+    return key_of(dt.datetime.strptime(text, KEY_FORMAT).date())
 
 
 def last_key() -> str:
@@ -66,5 +72,7 @@ def covers(key_range: PartitionKeyRange, file_name: str) -> bool:
     key = partition_of(file_name)
     if key is None or key_range.start <= key <= key_range.end:
         return True
+    if key < key_range.start:
+        return False
     yesterday = key_of(dt.datetime.now(ZoneInfo(TIMEZONE)).date() - dt.timedelta(days=1))
-    return key > key_range.end >= yesterday
+    return key_range.end >= yesterday

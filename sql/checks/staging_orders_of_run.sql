@@ -9,11 +9,13 @@ last_pass as (
 ),
 
 new_files as (
-    select distinct file_name
+    select distinct file_name, batch_date
     from audit.loads
     where source = 'orders' and outcome = 'loaded' and loaded_at > (select passed_at from last_pass)
 )
 
-select *
-from staging.orders
-where file_name in (select file_name from new_files)
+-- Joined on the batch date as well (a file's rows have its date): DuckDB filters the scan by the
+-- few dates instead of comparing the file name of every row.
+select o.*
+from staging.orders as o
+semi join new_files as n on n.file_name = o.file_name and n.batch_date = o.batch_date
