@@ -14,7 +14,7 @@ from .db import POOL, working_db
 from .lib.ingest import FileOutcome, Timings, ingest_source
 from .lib.parse import lake_schema
 from .lib.schema import DATED
-from .partitions import BATCH_DATES, ONE_RUN, covers
+from .partitions import BATCH_DATES, ONE_RUN, covering
 from .quality import BATCH_SUITES, batch_check_result, batch_check_specs
 from .resources import PipelineSettings
 
@@ -72,7 +72,7 @@ def _raw_asset(source: str):
         if dated:
             key_range = context.partition_key_range
             context.log.info(f"loading {source} files of batch dates {key_range.start} … {key_range.end}")
-            select = lambda raw: covers(key_range, raw.name)  # noqa: E731
+            select = covering(key_range)
 
         timings = Timings()
         with working_db(settings, duckdb) as con:

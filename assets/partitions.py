@@ -15,9 +15,9 @@ import warnings
 
 from dagster import BackfillPolicy, BetaWarning, DailyPartitionsDefinition
 
-from .lib.batch_dates import TIMEZONE, clamp, covers, first_date, first_key, key_of, last_key, partition_of
+from .lib.batch_dates import TIMEZONE, clamp, covering, covers, first_date, first_key, key_of, last_key, partition_of
 
-__all__ = ["BATCH_DATES", "ONE_RUN", "TIMEZONE", "clamp", "covers", "first_key", "key_of", "last_key", "partition_of"]
+__all__ = ["BATCH_DATES", "ONE_RUN", "TIMEZONE", "clamp", "covering", "covers", "first_key", "key_of", "last_key", "partition_of"]
 
 BATCH_DATES = DailyPartitionsDefinition(
     start_date=first_date(),

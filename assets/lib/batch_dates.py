@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 from zoneinfo import ZoneInfo
 
 from .files import FileError, batch_date
@@ -58,21 +58,32 @@ def clamp(key: str) -> str:
 
 def partition_of(file_name: str) -> str | None:
     """The batch-date partition a dated source's file belongs to; None when its name has no date."""
+    return _partition_between(file_name, first_key(), last_key())
+
+
+def _partition_between(file_name: str, first: str, last: str) -> str | None:
     try:
         day = batch_date(file_name)
     except FileError:
         return None
-    return clamp(key_of(day))
+    return min(max(key_of(day), first), last)
 
 
 def covers(key_range: PartitionKeyRange, file_name: str) -> bool:
     """Does a run over `key_range` look at this file? A run that reaches the latest batch date also
     takes the files dated later; "latest" allows for midnight passing between asking for the run
     and running it, so a file dated tomorrow is not left between two runs."""
-    key = partition_of(file_name)
-    if key is None or key_range.start <= key <= key_range.end:
-        return True
-    if key < key_range.start:
-        return False
+    return covering(key_range)(file_name)
+
+
+def covering(key_range: PartitionKeyRange) -> Callable[[str], bool]:
+    """`covers` for one range, the clock read once: a run asks about every file of the history."""
+    first, last = first_key(), last_key()
     yesterday = key_of(dt.datetime.now(ZoneInfo(TIMEZONE)).date() - dt.timedelta(days=1))
-    return key_range.end >= yesterday
+    reaches_latest = key_range.end >= yesterday
+
+    def covered(file_name: str) -> bool:
+        key = _partition_between(file_name, first, last)
+        return key is None or key_range.start <= key <= key_range.end or (key > key_range.end and reaches_latest)
+
+    return covered

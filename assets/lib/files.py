@@ -12,6 +12,7 @@ import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import polars as pl
 
@@ -41,8 +42,9 @@ class RawFile:
         return ".csv.gz" if self.path.name.lower().endswith(".csv.gz") else self.path.suffix.lower()
 
 
-def discover(raw_dir: Path, source: str) -> list[RawFile]:
-    """Every file of a source, hidden files and Office lock files left out, sorted by name.
+def discover(raw_dir: Path, source: str, keep: Callable[[str], bool] | None = None) -> list[RawFile]:
+    """Every file of a source (whose name `keep` accepts, when given), hidden files and Office
+    lock files left out, sorted by name.
 
     A daily run lists every file of the history (7,360 order files for a year), so the folder is
     walked with `os.scandir`, whose entries know their type without a `stat` each."""
@@ -53,7 +55,7 @@ def discover(raw_dir: Path, source: str) -> list[RawFile]:
     found = [
         RawFile(source, Path(path), name)
         for name, path in _walk(str(folder), "")
-        if not reference or name.rsplit("/", 1)[-1].lower().startswith(source)
+        if (not reference or name.rsplit("/", 1)[-1].lower().startswith(source)) and (keep is None or keep(name))
     ]
     return sorted(found, key=lambda f: f.name)
 

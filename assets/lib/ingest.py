@@ -337,20 +337,18 @@ def ingest_source(
     run_id: str,
     on_file: Callable[[FileOutcome], None] | None = None,
     suite: str | None = None,
-    select: Callable[[RawFile], bool] | None = None,
+    select: Callable[[str], bool] | None = None,
     timings: Timings | None = None,
 ) -> tuple[list[FileOutcome], list[SuiteResult]]:
-    """Load what is new in one source (among the files `select` accepts, default all), its rows
-    judged by the batch `suite` (expectations.SUITES) before they count; returns every file's
+    """Load what is new in one source (among the files whose name `select` accepts, default all),
+    its rows judged by the batch `suite` (expectations.SUITES) before they count; returns every file's
     outcome and the suite results. Stage times are added to `timings`."""
     timings = timings if timings is not None else Timings()
     clear_pending(lake_dir, source)  # what a crashed run left: never validated, never counted
     previous = _previous_versions(con, source)
     outcomes: list[FileOutcome] = []
     todo: list[tuple[RawFile, str]] = []
-    for raw in discover(raw_dir, source):
-        if select is not None and not select(raw):
-            continue
+    for raw in discover(raw_dir, source, keep=select):
         digest = sha256(raw.path)
         if _is_unchanged(raw, digest, previous.get(raw.name), lake_dir, options):
             outcomes.append(
