@@ -220,6 +220,26 @@ def test_hidden_and_office_lock_files_are_ignored(tmp_path):
     assert [f.name for f in discover(tmp_path, "orders")] == ["orders_2024-07-01.csv"]
 
 
+def test_files_in_subfolders_are_found_by_their_path_and_hidden_folders_are_skipped(tmp_path):
+    orders = tmp_path / "orders"
+    for rel in ("b/orders_2024-07-02.csv", "a/x/orders_2024-07-01.csv", "orders_2024-07-03.csv",
+                ".cache/orders_2024-07-04.csv", "a/.orders_2024-07-05.csv", "~$old/orders_2024-07-06.csv"):
+        (orders / rel).parent.mkdir(parents=True, exist_ok=True)
+        (orders / rel).write_text("x")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "orders_2024-07-07.csv").write_text("x")
+    (orders / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)  # not followed
+    found = discover(tmp_path, "orders")
+    assert [(f.name, f.path) for f in found] == [
+        ("a/x/orders_2024-07-01.csv", orders / "a/x/orders_2024-07-01.csv"),
+        ("b/orders_2024-07-02.csv", orders / "b/orders_2024-07-02.csv"),
+        ("orders_2024-07-03.csv", orders / "orders_2024-07-03.csv"),
+    ]
+    assert [f.name for f in discover(tmp_path, "orders", keep=lambda name: name.startswith("b/"))] == [
+        "b/orders_2024-07-02.csv"
+    ]
+
+
 def test_a_spreadsheet_download_with_title_lines_above_the_header(tmp_path):
     from openpyxl import Workbook
 
