@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable
 
 from assets.lib import publication
 from assets.lib.batch_dates import clamp, key_of, last_key, partition_of
-from assets.lib.files import discover, sha256
+from assets.lib.files import sha256, source_files
 from assets.lib.lake import lake_name, lake_names
 from assets.lib.schema import DATED, SOURCES
 from assets.lib.settings import Settings
@@ -67,15 +67,15 @@ def scan(raw_dir: Path, known: dict[str, list] | None = None) -> list[RawFileSta
     known = known or {}
     states = []
     for source in SOURCES:
-        for raw in discover(raw_dir, source):
-            stat = raw.path.stat()
-            key = f"{source}/{raw.name}"
+        for name, path in source_files(raw_dir, source):
+            stat = os.stat(path)
+            key = f"{source}/{name}"
             before = known.get(key)
             quick = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
             same = before is not None and len(before) == 5 and [before[0], before[1], before[3], before[4]] == quick
-            digest = before[2] if same else sha256(raw.path)
+            digest = before[2] if same else sha256(Path(path))
             states.append(
-                RawFileState(source, raw.name, stat.st_size, stat.st_mtime_ns, digest, stat.st_ctime_ns, stat.st_ino)
+                RawFileState(source, name, stat.st_size, stat.st_mtime_ns, digest, stat.st_ctime_ns, stat.st_ino)
             )
     return states
 

@@ -44,20 +44,23 @@ class RawFile:
 
 def discover(raw_dir: Path, source: str, keep: Callable[[str], bool] | None = None) -> list[RawFile]:
     """Every file of a source (whose name `keep` accepts, when given), hidden files and Office
-    lock files left out, sorted by name.
+    lock files left out, sorted by name."""
+    return [RawFile(source, Path(path), name) for name, path in source_files(raw_dir, source, keep)]
 
-    A daily run lists every file of the history (7,360 order files for a year), so the folder is
-    walked with `os.scandir`, whose entries know their type without a `stat` each."""
+
+def source_files(raw_dir: Path, source: str, keep: Callable[[str], bool] | None = None) -> list[tuple[str, str]]:
+    """(name, path) of what `discover` finds, sorted by name. A daily run lists every file of the
+    history (8,528 for a year), so the folder is walked with `os.scandir`, whose entries know their
+    type without a `stat` each, and nothing is built for a file the caller does not keep."""
     folder = raw_dir / FOLDERS[source]
     if not folder.is_dir():
         return []
     reference = FOLDERS[source] == "reference"
-    found = [
-        RawFile(source, Path(path), name)
+    return sorted(
+        (name, path)
         for name, path in _walk(str(folder), "")
         if (not reference or name.rsplit("/", 1)[-1].lower().startswith(source)) and (keep is None or keep(name))
-    ]
-    return sorted(found, key=lambda f: f.name)
+    )
 
 
 def _walk(folder: str, prefix: str):
