@@ -240,6 +240,26 @@ def test_files_in_subfolders_are_found_by_their_path_and_hidden_folders_are_skip
     ]
 
 
+def test_a_raw_folder_that_cannot_be_listed_stops_the_listing_with_its_path(tmp_path, monkeypatch):
+    # Its files would otherwise be left out without a word (Path.rglob skips such folders).
+    import os
+
+    from assets.lib import files
+
+    (tmp_path / "orders" / "locked").mkdir(parents=True)
+    (tmp_path / "orders" / "orders_2024-07-01.csv").write_text("x")
+    scandir = os.scandir
+
+    def refusing(path):
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(files.os, "scandir", refusing)
+    with pytest.raises(PermissionError, match="locked"):
+        discover(tmp_path, "orders")
+
+
 def test_a_spreadsheet_download_with_title_lines_above_the_header(tmp_path):
     from openpyxl import Workbook
 

@@ -78,8 +78,9 @@ def covers(key_range: PartitionKeyRange, file_name: str) -> bool:
 
 def covering(key_range: PartitionKeyRange) -> Callable[[str], bool]:
     """`covers` for one range, the clock read once: a run asks about every file of the history."""
-    first, last = first_key(), last_key()
-    yesterday = key_of(dt.datetime.now(ZoneInfo(TIMEZONE)).date() - dt.timedelta(days=1))
+    today = dt.datetime.now(ZoneInfo(TIMEZONE)).date()
+    first, last = first_key(), key_of(today)  # last_key(), from the same reading of the clock
+    yesterday = key_of(today - dt.timedelta(days=1))
     reaches_latest = key_range.end >= yesterday
 
     def covered(file_name: str) -> bool:

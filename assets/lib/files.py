@@ -66,7 +66,8 @@ def source_files(raw_dir: Path, source: str, keep: Callable[[str], bool] | None 
 def _walk(folder: str, prefix: str):
     """(name relative to the source folder, path) of each file below `folder`; names starting with
     `.` or `~$` are skipped with everything under them, and symbolic links to folders are not
-    followed (as `Path.rglob` does)."""
+    followed (as `Path.rglob` does). A folder that cannot be listed stops the caller with its path
+    (`PermissionError`), where `rglob` skipped it and its files without a word."""
     with os.scandir(folder) as entries:
         for entry in entries:
             if entry.name.startswith((".", "~$")):

@@ -14,8 +14,9 @@ new_files as (
     where source = 'orders' and outcome = 'loaded' and loaded_at > (select passed_at from last_pass)
 )
 
--- Joined on the batch date as well (a file's rows have its date): DuckDB filters the scan by the
--- few dates instead of comparing the file name of every row.
+-- Joined on the batch date as well (a file's rows have its date, here as in audit.loads; `is not
+-- distinct from` keeps a null one): DuckDB filters the scan by the few dates instead of comparing
+-- the file name of every row.
 select o.*
 from staging.orders as o
-semi join new_files as n on n.file_name = o.file_name and n.batch_date = o.batch_date
+semi join new_files as n on n.file_name = o.file_name and n.batch_date is not distinct from o.batch_date
