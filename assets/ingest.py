@@ -87,7 +87,10 @@ def _raw_asset(source: str):
             f"{summary['files_unchanged']} unchanged, {summary['files_failed']} quarantined"
         )
         checks = [batch_check_result(source, results, sum(r.rows for r in results))] if suite else []
-        metadata = {**summary, **timings.as_metadata(), "dagster/column_schema": _column_schema(source)}
+        # The column schema is the definition's (a lake file's columns do not depend on the run): a
+        # range run repeats its result for every batch date, and 552 copies of the schema were 0.45 s
+        # of the sample run.
+        metadata = {**summary, **timings.as_metadata()}
         return MaterializeResult(metadata=metadata, check_results=checks)
 
     return raw_source
