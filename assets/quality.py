@@ -162,8 +162,10 @@ def _run_suites(con, suites: list[str], tables: list[str]) -> list[SuiteResult]:
 
 
 def _drop_check_tables(con, tables: list[str]) -> None:
+    from .lib.gx_sql import judged_view
+
     for table in tables:  # names built above from CHECK_ROWS: no user text
-        con.execute(f"drop view if exists {table}_judged")
+        con.execute(f"drop view if exists {judged_view(table)}")
         con.execute(f"drop table if exists {table}")
 
 

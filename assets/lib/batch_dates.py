@@ -44,16 +44,21 @@ def _key_of_text(text: str) -> str:
 
 def last_key() -> str:
     """Today in China: with end_offset=1 today's partition exists."""
-    return key_of(dt.datetime.now(ZoneInfo(TIMEZONE)).date())
+    return key_of(_today())
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(ZoneInfo(TIMEZONE)).date()
 
 
 def key_of(day: dt.date) -> str:
     return day.strftime(KEY_FORMAT)
 
 
-def clamp(key: str) -> str:
-    """A batch date's key, or the first or last partition when it lies outside them."""
-    return min(max(key, first_key()), last_key())
+def clamp(key: str, first: str | None = None, last: str | None = None) -> str:
+    """A batch date's key, or the first or last partition (`first_key`, `last_key` unless given)
+    when it lies outside them."""
+    return min(max(key, first or first_key()), last or last_key())
 
 
 def partition_of(file_name: str) -> str | None:
@@ -66,7 +71,7 @@ def _partition_between(file_name: str, first: str, last: str) -> str | None:
         day = batch_date(file_name)
     except FileError:
         return None
-    return min(max(key_of(day), first), last)
+    return clamp(key_of(day), first, last)
 
 
 def covers(key_range: PartitionKeyRange, file_name: str) -> bool:
@@ -78,7 +83,7 @@ def covers(key_range: PartitionKeyRange, file_name: str) -> bool:
 
 def covering(key_range: PartitionKeyRange) -> Callable[[str], bool]:
     """`covers` for one range, the clock read once: a run asks about every file of the history."""
-    today = dt.datetime.now(ZoneInfo(TIMEZONE)).date()
+    today = _today()
     first, last = first_key(), key_of(today)  # last_key(), from the same reading of the clock
     yesterday = key_of(today - dt.timedelta(days=1))
     reaches_latest = key_range.end >= yesterday

@@ -99,12 +99,17 @@ def sha256(path: Path) -> str:
 
 def decode(data: bytes, name: str) -> str:
     """UTF-8 (with or without BOM) or, failing that, GB18030 (a superset of GBK)."""
+    return _decoded(data, name)[0]
+
+
+def _decoded(data: bytes, name: str) -> tuple[str, bool]:
+    """`decode`, and whether the bytes were UTF-8."""
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), True
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("gb18030")
+        return data.decode("gb18030"), False
     except UnicodeDecodeError as exc:
         raise FileError(
             f"{name}: undecodable bytes at offset {exc.start}: neither UTF-8 nor GBK/GB18030"
@@ -133,38 +138,43 @@ def read_grid(raw: RawFile) -> Grid:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as exc:
             raise FileError(f"{raw.name}: not a readable gzip file ({exc})") from None
-    grid = _utf8_csv_grid(data)
-    if grid is not None:
-        return grid
-    text = decode(data, raw.name)
+    # UTF-8 bytes go to Polars' reader as they are (decoding to Python text and encoding it back
+    # took two thirds of reading a file); it refuses other bytes, and those, like anything it cannot
+    # take as one record per line, go the way of decoded text.
+    body = _fast_body(data)
+    if body is not None:
+        grid = _fast_csv_grid(body)
+        if grid is not None:
+            return _below_lines(grid, data[: len(data) - len(body)].count(b"\n"))
+    text, utf8 = _decoded(data, raw.name)
     if "\x00" in text:
         raise FileError(f"{raw.name}: contains NUL bytes; not a text CSV file")
-    return csv_grid(text, raw.name)
+    # the same bytes Polars' reader already refused would be refused again
+    return csv_grid(text, raw.name, fast=body is None or not utf8)
 
 
-def _utf8_csv_grid(data: bytes) -> Grid | None:
-    """`csv_grid(decode(data))` without decoding: for UTF-8 the bytes Polars' reader gets are the
-    file's own (decoding to Python text and encoding it back took two thirds of reading a file).
-    Polars refuses bytes that are not UTF-8; those, NULs, blank files and anything its reader
-    cannot take as one record per line go the way of decoded text (None)."""
+def _fast_body(data: bytes) -> bytes | None:
+    """The bytes below the BOM and any blank lines above the header, for Polars' reader; None for
+    text with NULs or that may be blank (blank files are read as decoded text)."""
     body = data[len(_BOM):] if data.startswith(_BOM) else data
     body = body.lstrip(b"\r\n")
     if b"\x00" in body or not body[:1024].decode("utf-8", errors="ignore").strip():
         return None
-    grid = _fast_csv_grid(body)
-    if grid is not None:
-        skipped = data[: len(data) - len(body)].count(b"\n")
-        if skipped:
-            grid.rows = grid.rows.with_columns(pl.col("line") + skipped)
-    return grid
+    return body
 
 
-def csv_grid(text: str, name: str) -> Grid:
+def csv_grid(text: str, name: str, fast: bool = True) -> Grid:
+    """The grid of decoded text: Polars' reader first (unless `fast` is off), else the careful one."""
     if not text.strip():
         return Grid([], pl.DataFrame())
     body = text.lstrip("\r\n")  # blank lines above the header: skipped, but still counted
-    skipped = text[: len(text) - len(body)].count("\n")
-    grid = _fast_csv_grid(body.encode("utf-8")) or _careful_csv_grid(body, name)
+    grid = (_fast_csv_grid(body.encode("utf-8")) if fast else None) or _careful_csv_grid(body, name)
+    return _below_lines(grid, text[: len(text) - len(body)].count("\n"))
+
+
+def _below_lines(grid: Grid, skipped: int) -> Grid:
+    """The grid of a text whose first `skipped` (blank) lines were cut off: its rows' line numbers
+    count them."""
     if skipped:
         grid.rows = grid.rows.with_columns(pl.col("line") + skipped)
     return grid

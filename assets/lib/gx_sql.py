@@ -328,6 +328,11 @@ def exempt_view(con: duckdb.DuckDBPyConnection, suite_name: str, relation: str) 
         return relation
     if not _RELATION.match(relation) or not re.fullmatch(r"[a-z_][a-z0-9_]*", column):
         raise ValueError(f"not an identifier: {relation!r}, {column!r}")
-    view = f"{relation}_judged"
+    view = judged_view(relation)
     con.execute(f"create or replace view {view} as select * from {relation} where not {column}")  # noqa: S608 - checked identifiers
     return view
+
+
+def judged_view(relation: str) -> str:
+    """The name `exempt_view` gives its view of `relation`."""
+    return f"{relation}_judged"
