@@ -124,6 +124,7 @@ class Deployment:
         for path in (self.root / "state", self.home):
             shutil.rmtree(path, ignore_errors=True)
         self.warehouse.unlink(missing_ok=True)
+        self.warehouse.with_name(f"{self.warehouse.name}.previous").unlink(missing_ok=True)
         self.home.mkdir(parents=True)
         shutil.copy(PROJECT / "dagster.yaml", self.home / "dagster.yaml")
 
