@@ -122,7 +122,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 if None in ids:
                     raise DagsterInvariantViolationError("Cannot store asset event tags for null event id.")
                 self._store_asset_event_tags(conn, events, ids)
-                for event, event_id in zip(events, ids):
+                for event, event_id in _latest_per_asset(events, ids):
                     self._store_asset_event(conn, event, event_id)
         except BaseException:
             # Dagster stores a failed batch again one event at a time: take the run file's rows
@@ -150,6 +150,24 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def dispose(self) -> None:
         self._close_all()
         super().dispose()
+
+
+def _latest_per_asset(events: Sequence[EventLogEntry], ids: Sequence[int]) -> list[tuple[EventLogEntry, int]]:
+    """The events whose `_store_asset_event` leaves a trace. That row of the asset index holds the
+    asset's last materialization, last run and last event time: a step materialization writes all
+    three, so one followed in the batch by another of the same asset is overwritten whole (a range
+    run's batch holds a materialization per batch date: 184 upserts of one row, 1.5 ms each)."""
+    last: dict[str, int] = {}
+    for position, event in enumerate(events):
+        dagster_event = event.get_dagster_event()
+        if dagster_event.is_step_materialization:
+            last[dagster_event.asset_key.to_string()] = position
+    return [
+        (event, event_id)
+        for position, (event, event_id) in enumerate(zip(events, ids))
+        if not event.get_dagster_event().is_step_materialization
+        or last[event.get_dagster_event().asset_key.to_string()] == position
+    ]
 
 
 def _batchable(event: EventLogEntry) -> bool:

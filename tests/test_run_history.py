@@ -16,6 +16,8 @@ from dagster import (
     asset,
     materialize,
 )
+from dagster._core.event_api import EventLogRecord
+from dagster._serdes import deserialize_value
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
@@ -118,6 +120,11 @@ def _index_rows(home: Path) -> dict[str, list[tuple]]:
                 "from asset_event_tags order by value, key"
             ).fetchall(),
             "assets": index.execute("select asset_key from asset_keys").fetchall(),
+            # the asset's latest materialization, as the index row keeps it (the last day of the range)
+            "latest": [
+                (key, deserialize_value(last, EventLogRecord).event_log_entry.get_dagster_event().partition)
+                for key, last in index.execute("select asset_key, last_materialization from asset_keys")
+            ],
         }
     finally:
         index.close()
@@ -157,6 +164,7 @@ def test_a_range_runs_materializations_are_written_as_one_batch_with_dagsters_ro
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "0")  # Dagster's own storage, one event at a time
     _range_run(tmp_path / "plain", "telemetry:\n  enabled: false\n")
     assert _index_rows(tmp_path / "project") == _index_rows(tmp_path / "plain")
+    assert _index_rows(tmp_path / "project")["latest"] == [('["days_at_once"]', "2024-07-03")]
     assert [row[2] for row in _index_rows(tmp_path / "project")["events"] if row[0] == "ASSET_MATERIALIZATION"] == [
         "2024-07-01", "2024-07-02", "2024-07-03"
     ]
