@@ -215,16 +215,16 @@ def _write_chunk(chunk: list[_Read], parsed, lake_dir: Path) -> list[FileOutcome
     rejects_by_file = parsed.rejects.partition_by("file_name", as_dict=True)
     notes = {row["file_name"]: row for row in parsed.notes_by_file.iter_rows(named=True)}
     empty = parsed.rows.clear()
-    return [
-        _outcome(
-            r,
-            by_file.get((r.raw.name,), empty),
-            rejects_by_file.get((r.raw.name,)),
-            notes.get(r.raw.name),
-            lake_dir,
+
+    def outcome(r: _Read) -> FileOutcome:
+        return _outcome(
+            r, by_file.get((r.raw.name,), empty), rejects_by_file.get((r.raw.name,)), notes.get(r.raw.name), lake_dir
         )
-        for r in chunk
-    ]
+
+    # A file each: Polars writes Parquet without Python's lock, and a chunk of many small files
+    # (a backfill of daily exports) spent its time in each file's fixed cost, one after another.
+    with ThreadPoolExecutor(max_workers=min(len(chunk), os.cpu_count() or 1)) as pool:
+        return list(pool.map(outcome, chunk))
 
 
 def _failed(read: _Read, error: str) -> FileOutcome:
