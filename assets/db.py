@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 import hashlib
-import re
 from pathlib import Path
 
 import duckdb
@@ -49,29 +48,35 @@ def working_db(settings: PipelineSettings, database: DuckDBResource) -> Iterator
 # concurrency pool). Temporary tables and registered frames stay each step's own: they belong to
 # the step's connection (a cursor of the instance), which closes with it.
 _instance: duckdb.DuckDBPyConnection | None = None
+_configured: dict[str, str] = {}
 
 
 def _attach(database: DuckDBResource) -> duckdb.DuckDBPyConnection:
     """A connection with `database`'s file attached under its usual name (the file's stem, as a
-    direct connection names it) and in use, with the resource's configuration."""
-    global _instance
-    if _instance is None:
-        _instance = duckdb.connect(":memory:", config={"custom_user_agent": "dagster"})
-    con = _instance.cursor()
+    direct connection names it) and in use."""
     path = Path(database.database)
+    # The resource's configuration, and the file's spill folder beside it as when the file is the
+    # database a connection opened. They are the instance's own: DuckDB refuses to move its spill
+    # folder once used, so a step of another deployment (another folder) gets a new instance.
+    config = {**{k: str(v) for k, v in database.connection_config.items()}, "temp_directory": f"{path}.tmp"}
+    con = _engine(config).cursor()
     try:
-        # the instance's settings, set again for each file: a file's spill folder is beside it, as
-        # when the file is the database a connection opened
-        for name, value in {**database.connection_config, "temp_directory": f"{path}.tmp"}.items():
-            if not re.fullmatch(r"[a-z_]+", name):
-                raise ValueError(f"not a DuckDB setting: {name!r}")
-            con.execute(f"set {name} = {_literal(value)}")
-        con.execute(f'attach {_literal(path)} as "{path.stem}"')
+        con.execute(f"attach {_literal(path)} as \"{path.stem}\"")
         con.execute(f'use "{path.stem}"')
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _engine(config: dict[str, str]) -> duckdb.DuckDBPyConnection:
+    global _instance, _configured
+    if _instance is None or config != _configured:
+        if _instance is not None:
+            _instance.close()  # between steps: nothing is attached to it
+        _instance = duckdb.connect(":memory:", config={"custom_user_agent": "dagster", **config})
+        _configured = config
+    return _instance
 
 
 def _detach(con: duckdb.DuckDBPyConnection) -> None:

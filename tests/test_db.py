@@ -3,6 +3,7 @@ length of the step, released when it ends, whatever the step did."""
 
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -73,8 +74,23 @@ def test_two_deployments_in_one_process_never_meet(tmp_path, settings):
     assert other_process_reads(other.working_db) == "[(2,)]"
 
 
-def test_a_setting_name_is_checked_before_it_reaches_sql(settings):
-    with pytest.raises(ValueError, match="not a DuckDB setting"):
-        with working_db(settings, resource(settings, **{"memory_limit = '1GB'; drop table t; --": "x"})):
+def test_an_unknown_setting_stops_the_step_and_leaves_nothing_attached(settings):
+    with pytest.raises(duckdb.Error, match="no_such_setting"):
+        with working_db(settings, resource(settings, no_such_setting="x")):
             pass
-    duckdb.connect(str(settings.working_db)).close()  # nothing left attached
+    duckdb.connect(str(settings.working_db)).close()  # the file is free
+
+
+def test_after_spilling_the_next_steps_and_another_deployment_still_open(tmp_path, settings):
+    # DuckDB refuses to move its spill folder once it was used: a step after a spill must not
+    # try to set it again, and a deployment with another folder gets a DuckDB of its own.
+    small = resource(settings, memory_limit="32MB", threads=1)
+    with working_db(settings, small) as con:
+        con.execute("create table t as select range as v from range(3000000) order by hash(range)")
+        spilled = Path(f"{settings.working_db}.tmp")
+        assert con.execute("select count(*) from duckdb_temporary_files()").fetchone()[0] > 0 or spilled.exists()
+    with working_db(settings, small) as con:
+        assert con.execute("select count(*) from t").fetchone() == (3000000,)
+    other = settings.model_copy(update={"state_dir": str(tmp_path / "other")})
+    with working_db(other, resource(other, memory_limit="32MB", threads=1)) as con:
+        assert con.execute("select current_setting('temp_directory')").fetchone() == (f"{other.working_db}.tmp",)
