@@ -32,13 +32,14 @@ from .sql import fetch_sql, row_count, run_sql, sql_text, table_exists, transact
 REFERENCE = "reference"
 SETUP_SQL = ("setup/create_schemas", "setup/create_macros", "setup/create_metrics")
 COURIER_NAMES_SQL = ("staging/courier_names_mapped", "staging/courier_names", "staging/courier_names_merge")
-ORDERS_SQL = ("staging/orders_current", "staging/orders", "staging/orders_new", "staging/orders_replaced",
-              "staging/orders_merge_delete", "staging/orders_added", "staging/orders_merge_insert")
+ORDERS_SQL = ("staging/orders_current", "staging/orders", "staging/orders_new", "staging/orders_matches",
+              "staging/orders_replaced", "staging/orders_merge_delete", "staging/orders_added",
+              "staging/orders_merge_insert")
 # staging.paid_orders, the buyers' keys and the buyer state built with it (MAINTAINED_WITH)
 PAID_SQL = ("staging/buyers", "staging/buyers_insert", "staging/buyers_without_key",
             "staging/paid_order_rows", "staging/paid_orders", "staging/orders_of_touched_files",
-            "staging/paid_orders_replaced", "staging/paid_orders_merge_delete", "staging/paid_orders_added",
-            "staging/paid_orders_merge_insert", "staging/buyer_quarter_rows", "staging/buyer_quarters",
+            "staging/paid_orders_matches", "staging/paid_orders_replaced", "staging/paid_orders_merge_delete",
+            "staging/paid_orders_added", "staging/paid_orders_merge_insert", "staging/buyer_quarter_rows", "staging/buyer_quarters",
             "staging/buyer_quarters_touched", "staging/buyer_quarters_merge_delete",
             "staging/buyer_quarters_merge_insert")
 # Tables kept up to date together with another one, in the same transaction: the marts reading them
@@ -263,14 +264,14 @@ def build_orders(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
                 _record(con, "orders", p.inputs)
         else:
             with vacuum_when_due(con, "staging.orders"), transaction(con):
-                for step in ("orders_new", "orders_replaced", "orders_merge_delete", "orders_added",
-                             "orders_merge_insert"):
+                for step in ("orders_new", "orders_matches", "orders_replaced", "orders_merge_delete",
+                             "orders_added", "orders_merge_insert"):
                     run_sql(con, f"staging/{step}")
                 merge_digests(con, "orders", "orders_added", "orders_replaced")
                 _record(con, "orders", p.inputs)
     finally:
         con.execute("drop view if exists orders_current")
-        for temp in ("orders_new", "orders_replaced", "orders_added"):
+        for temp in ("orders_new", "orders_matches", "orders_replaced", "orders_added"):
             con.execute(f"drop table if exists {temp}")
         con.unregister("orders_source")
     return p
@@ -313,7 +314,8 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
                 con.register("touched_files", touched)
                 run_sql(con, "staging/orders_of_touched_files")
                 run_sql(con, "staging/buyers_insert", {"orders": "orders_of_touched_files"})
-                for step in ("paid_orders_replaced", "paid_orders_merge_delete", "paid_orders_added"):
+                for step in ("paid_orders_matches", "paid_orders_replaced", "paid_orders_merge_delete",
+                             "paid_orders_added"):
                     run_sql(con, f"staging/{step}", params)
                 _require_buyer_keys(con, "paid_orders_added")
                 for step in ("paid_orders_merge_insert", "buyer_quarters_touched", "buyer_quarters_merge_delete",
@@ -323,7 +325,8 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
                 _record(con, "paid_orders", p.inputs)
     finally:
         con.execute("drop view if exists paid_orders_of_buyers_touched")
-        for temp in ("orders_of_touched_files", "paid_orders_replaced", "paid_orders_added", "buyers_touched"):
+        for temp in ("orders_of_touched_files", "paid_orders_matches", "paid_orders_replaced", "paid_orders_added",
+                     "buyers_touched"):
             con.execute(f"drop table if exists {temp}")
         if touched is not None:
             con.unregister("touched_files")

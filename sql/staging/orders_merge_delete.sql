@@ -1,5 +1,4 @@
--- A merge of new files into staging.orders, step 2: drop the rows step 1 found replaced.
-delete from staging.orders as o
-using orders_replaced as r
-where o.shop_id = r.shop_id
-    and o.order_id = r.order_id
+-- A merge of new files into staging.orders, step 3: drop the rows step 2 found replaced (by row id:
+-- the same transaction, nothing moved since step 1).
+delete from staging.orders
+where rowid in (select old_row from orders_matches where replaces)

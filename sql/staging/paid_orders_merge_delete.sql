@@ -1,5 +1,4 @@
--- A merge into staging.paid_orders, step 2: drop the rows of step 1.
-delete from staging.paid_orders as p
-using paid_orders_replaced as r
-where p.shop_id = r.shop_id
-    and p.order_id = r.order_id
+-- A merge into staging.paid_orders, step 3: drop the rows of step 2 (by row id: the same
+-- transaction, nothing moved since step 1).
+delete from staging.paid_orders
+where rowid in (select old_row from paid_orders_matches)
