@@ -1,14 +1,24 @@
 -- The shop table's gmv against the sum over staging orders paid in the quarter, per (quarter, shop).
 with
 
-source as (
+-- Grouped by the quarter's first day, labelled after: a label per order row (text built from the
+-- date) made it 0.62 s over 10 M orders, against 0.28 s.
+by_quarter as (
     select
-        quarter_label(quarter_start(paid_at, $fiscal_start_month), $fiscal_start_month) as quarter,
+        quarter_start(paid_at, $fiscal_start_month) as quarter_start,
         shop_id,
         sum(paid_amount) as gmv
     from staging.orders
     where paid_at is not null
     group by all
+),
+
+source as (
+    select
+        quarter_label(quarter_start, $fiscal_start_month) as quarter,
+        shop_id,
+        gmv
+    from by_quarter
 ),
 
 final as (

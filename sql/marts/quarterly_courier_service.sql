@@ -13,6 +13,9 @@ shipped as (
     from staging.orders
     where shipped_at is not null
         and courier is not null
+        -- the span of the quarters first, a plain comparison, before each row's quarter is computed
+        and shipped_at >= (select min(quarter_start) from build_quarters)
+        and shipped_at < (select max(quarter_start) + interval 3 month from build_quarters)
         and quarter_start(shipped_at, $fiscal_start_month) in (select quarter_start from build_quarters)
 ),
 
