@@ -38,6 +38,7 @@ ORDERS_SQL = ("staging/orders_current", "staging/orders", "staging/orders_new", 
 # staging.paid_orders, the buyers' keys and the buyer state built with it (MAINTAINED_WITH)
 PAID_SQL = ("staging/buyers", "staging/buyers_insert", "staging/buyers_without_key",
             "staging/paid_order_rows", "staging/paid_orders", "staging/orders_of_touched_files",
+            "staging/buyers_of_touched_files",
             "staging/paid_orders_matches", "staging/paid_orders_replaced", "staging/paid_orders_merge_delete",
             "staging/paid_orders_added", "staging/paid_orders_merge_insert", "staging/buyer_quarter_rows", "staging/buyer_quarters",
             "staging/buyer_quarters_touched", "staging/buyer_quarters_merge_delete",
@@ -313,7 +314,7 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
             with vacuum_when_due(con, "staging.paid_orders"), transaction(con):
                 con.register("touched_files", touched)
                 run_sql(con, "staging/orders_of_touched_files")
-                run_sql(con, "staging/buyers_insert", {"orders": "orders_of_touched_files"})
+                run_sql(con, "staging/buyers_of_touched_files")
                 for step in ("paid_orders_matches", "paid_orders_replaced", "paid_orders_merge_delete",
                              "paid_orders_added"):
                     run_sql(con, f"staging/{step}", params)
@@ -325,8 +326,8 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
                 _record(con, "paid_orders", p.inputs)
     finally:
         con.execute("drop view if exists paid_orders_of_buyers_touched")
-        for temp in ("orders_of_touched_files", "paid_orders_matches", "paid_orders_replaced", "paid_orders_added",
-                     "buyers_touched"):
+        for temp in ("orders_of_touched_files", "buyers_of_touched_files", "paid_orders_matches",
+                     "paid_orders_replaced", "paid_orders_added", "buyers_touched"):
             con.execute(f"drop table if exists {temp}")
         if touched is not None:
             con.unregister("touched_files")

@@ -1,10 +1,10 @@
--- paid_order_rows(orders, fiscal_start_month): the paid orders (paid_at set) among the rows of
--- `orders` (staging.orders, or the view of its rows from some files) with the day and (fiscal)
--- quarter of payment, the grain every order metric of the marts is aggregated from. The buyer is
--- the buyer's key in staging.buyers, which must hold every buyer of a paid order of `orders` (the
--- build checks that no key is missing); the pseudonym itself stays in staging.orders and
+-- paid_order_rows(orders, buyers, fiscal_start_month): the paid orders (paid_at set) among the rows
+-- of `orders` (staging.orders, or its rows from some files) with the day and (fiscal) quarter of
+-- payment, the grain every order metric of the marts is aggregated from. The buyer is the buyer's
+-- key in `buyers` (staging.buyers, or the keys of those files' buyers), which must hold every buyer
+-- of a paid order of `orders` (the build checks that no key is missing); the pseudonym itself stays in staging.orders and
 -- staging.buyers (at 10 M paid orders it took 328 of the table's 563 MB).
-create or replace temp macro paid_order_rows(orders, fiscal_start_month) as table
+create or replace temp macro paid_order_rows(orders, buyers, fiscal_start_month) as table
 select
     shop_id,
     order_id,
@@ -25,5 +25,5 @@ select
     district,
     rural_station_id
 from query_table(orders) as o
-left join staging.buyers as b on b.buyer_id = o.buyer_id
+left join query_table(buyers) as b on b.buyer_id = o.buyer_id
 where paid_at is not null
