@@ -136,3 +136,11 @@ def test_unreadable_digests_mean_a_full_rewrite(tmp_path):
     assert (tmp_path / "out" / "w.duckdb").read_bytes() == b"o" * 16
     entries = json.loads((tmp_path / "state" / "digests.json").read_text())
     assert len(entries) == 1  # the new file's; the replaced one's were lost with the file
+
+
+def test_without_open_file_description_locks_every_publish_is_a_full_copy(tmp_path, monkeypatch):
+    monkeypatch.delattr(pf.fcntl, "F_OFD_SETLK")
+    for content in (b"r" * 16, b"s" * 16, b"t" * 16):
+        result = publish(tmp_path, content)
+        assert result.reused is False
+        assert (tmp_path / "out" / "w.duckdb").read_bytes() == content

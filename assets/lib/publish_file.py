@@ -154,7 +154,10 @@ def _kernel_copy(source: Path, fd: int, size: int) -> None:
 
 def _try_lock(fd: int) -> bool:
     """An exclusive open-file-description lock on the whole file, if nobody holds any lock on it
-    (DuckDB's readers hold a shared POSIX lock, which conflicts with it even in this process)."""
+    (DuckDB's readers hold a shared POSIX lock, which conflicts with it even in this process).
+    Where the system has no such locks (they are Linux's), nothing is ever reused: a full copy."""
+    if not hasattr(fcntl, "F_OFD_SETLK"):
+        return False
     try:
         fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack("hhqqixxxx", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0))
     except OSError:
