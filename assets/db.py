@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 from dagster import TableColumn, TableSchema
+from dagster._utils.backoff import backoff
 from filelock import FileLock
 from dagster_duckdb import DuckDBResource
 
@@ -61,7 +62,12 @@ def _attach(database: DuckDBResource) -> duckdb.DuckDBPyConnection:
     config = {**{k: str(v) for k, v in database.connection_config.items()}, "temp_directory": f"{path}.tmp"}
     con = _engine(config).cursor()
     try:
-        con.execute(f"attach {_literal(path)} as \"{path.stem}\"")
+        # Another process may hold the file for a moment without the lock file: a run planning
+        # reads it read-only (sql.connect_read_only). Retried as DuckDBResource retries a connect.
+        backoff(
+            con.execute, retry_on=(duckdb.IOException,), args=[f"attach {_literal(path)} as \"{path.stem}\""],
+            max_retries=10,
+        )
         con.execute(f'use "{path.stem}"')
     except BaseException:
         con.close()

@@ -94,3 +94,23 @@ def test_after_spilling_the_next_steps_and_another_deployment_still_open(tmp_pat
     other = settings.model_copy(update={"state_dir": str(tmp_path / "other")})
     with working_db(other, resource(other, memory_limit="32MB", threads=1)) as con:
         assert con.execute("select current_setting('temp_directory')").fetchone() == (f"{other.working_db}.tmp",)
+
+
+def test_a_step_waits_for_a_reader_of_another_process(settings):
+    # A run that plans reads the working database read-only, without the lock file; a step of
+    # another run starting meanwhile waits for it (as DuckDBResource's connect did), not fails.
+    with working_db(settings, resource(settings)) as con:
+        con.execute("create table t as select 1 as v")
+    code = (
+        f"import duckdb, sys, time; c = duckdb.connect({str(settings.working_db)!r}, read_only=True); "
+        "print('open', flush=True); sys.stdin.readline(); time.sleep(0.5)"
+    )
+    reader = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "open"
+        reader.stdin.write("go\n")
+        reader.stdin.flush()  # the reader closes half a second from now, while the step tries
+        with working_db(settings, resource(settings)) as con:
+            assert con.execute("select v from t").fetchall() == [(1,)]
+    finally:
+        reader.wait(timeout=60)
