@@ -14,7 +14,7 @@ from filelock import FileLock
 from dagster_duckdb import DuckDBResource
 
 from .lib.incremental import defer_vacuum
-from .lib.sql import fetch_sql, row_count, run_script, sql_text, table_exists
+from .lib.sql import fetch_sql, row_count, run_script, sql_text, string_literal, table_exists
 from .resources import PipelineSettings
 
 # Every step that opens the working database is in this concurrency pool; dagster.yaml limits it to
@@ -38,7 +38,7 @@ def working_db(settings: PipelineSettings, database: DuckDBResource) -> Iterator
             _set_up(con)
             yield con
         finally:
-            _detach(con)
+            _detach(con, Path(database.database).stem)
 
 
 # One DuckDB instance per process, the working database attached to it for the length of a step.
@@ -65,7 +65,7 @@ def _attach(database: DuckDBResource) -> duckdb.DuckDBPyConnection:
         # Another process may hold the file for a moment without the lock file: a run planning
         # reads it read-only (sql.connect_read_only). Retried as DuckDBResource retries a connect.
         backoff(
-            con.execute, retry_on=(duckdb.IOException,), args=[f"attach {_literal(path)} as \"{path.stem}\""],
+            con.execute, retry_on=(duckdb.IOException,), args=[f"attach {string_literal(path)} as \"{path.stem}\""],
             max_retries=10,
         )
         con.execute(f'use "{path.stem}"')
@@ -85,11 +85,10 @@ def _engine(config: dict[str, str]) -> duckdb.DuckDBPyConnection:
     return _instance
 
 
-def _detach(con: duckdb.DuckDBPyConnection) -> None:
-    """End the step's use of the file: what it left uncommitted is rolled back, the file is
-    checkpointed and released (DETACH), and the step's connection closed."""
+def _detach(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """End the step's use of the file attached as `name`: what it left uncommitted is rolled back,
+    the file is checkpointed and released (DETACH), and the step's connection closed."""
     try:
-        ((name,),) = con.execute("select current_database()").fetchall()
         try:
             con.execute("rollback")
         except duckdb.Error:  # no transaction open: the usual case
@@ -98,10 +97,6 @@ def _detach(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f'detach "{name}"')
     finally:
         con.close()
-
-
-def _literal(value) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 SETUP_SCRIPTS = ("setup/create_schemas", "setup/create_macros", "setup/create_metrics")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-from .sql import fetch_sql
+from .sql import fetch_sql, string_literal
 
 TABLES: dict[str, tuple[str, str]] = {
     "marts.quarterly_shop_kpis": (
@@ -158,11 +158,6 @@ def comment_text(zh: str, en: str) -> str:
     return f"{zh} — {en}"
 
 
-def _literal(text: str) -> str:
-    # COMMENT ON takes no bound parameters; the text is ours, quoted as a SQL string literal.
-    return "'" + text.replace("'", "''") + "'"
-
-
 def apply_comments(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
     """Comment a table and every column the glossary defines; returns the columns it does not.
 
@@ -188,13 +183,13 @@ def apply_all_comments(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dic
             if column is None:
                 text = comment_text(*TABLES[qualified])
                 if comment != text:
-                    con.execute(f'comment on table "{schema}"."{table}" is {_literal(text)}')
+                    con.execute(f'comment on table "{schema}"."{table}" is {string_literal(text)}')
             elif column not in COLUMNS:
                 undefined[qualified].append(column)
             else:
                 text = comment_text(*COLUMNS[column])
                 if comment != text:
-                    con.execute(f'comment on column "{schema}"."{table}"."{column}" is {_literal(text)}')
+                    con.execute(f'comment on column "{schema}"."{table}"."{column}" is {string_literal(text)}')
     return undefined
 
 

@@ -60,7 +60,6 @@ def publish_file(source: Path, target: Path, digests: Path) -> Published:
         building_ino = str(os.fstat(fd).st_ino)
         _write_digests(digests, {ino: entry for ino, entry in known.items() if ino != building_ino})
         chunks, written = _copy_changed(source, fd, held)
-        size = os.fstat(fd).st_size
         os.fsync(fd)
         stat = os.fstat(fd)
         Path(f"{target}.wal").unlink(missing_ok=True)  # a stale log must not be replayed onto the new file
@@ -75,7 +74,7 @@ def publish_file(source: Path, target: Path, digests: Path) -> Published:
     if replaced is not None and str(replaced) in known:
         keep[str(replaced)] = known[str(replaced)]
     _write_digests(digests, keep)
-    return Published(size, written, reused=held is not None)
+    return Published(stat.st_size, written, reused=held is not None)
 
 
 def _claim(previous: Path, target: Path, building: Path, known: dict) -> tuple[int, list[str] | None]:

@@ -35,6 +35,12 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = Non
     _execute(con, name, params)
 
 
+def string_literal(value) -> str:
+    """`value` as a SQL string literal, each quote doubled: for the few statements DuckDB cannot
+    take a bound parameter in (COMMENT ON, ATTACH, a list of paths in CREATE VIEW)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 # A table or view the pipeline names in SQL text, where DuckDB cannot bind it: schema.name only.
 _QUALIFIED_NAME = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 
@@ -67,7 +73,7 @@ def create_parquet_view(con: duckdb.DuckDBPyConnection, view: str, files: list[s
     list of string literals, each quote doubled."""
     if not _QUALIFIED_NAME.match(view):
         raise ValueError(f"not a schema-qualified view name: {view!r}")
-    paths = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
+    paths = ", ".join(string_literal(path) for path in files)
     rows = f"read_parquet([{paths}])"
     if copy:
         con.execute(f"create or replace table {view}_copy as select * from {rows}")  # noqa: S608 - checked name, quoted paths
