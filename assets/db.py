@@ -14,7 +14,7 @@ from filelock import FileLock
 from dagster_duckdb import DuckDBResource
 
 from .lib.incremental import defer_vacuum
-from .lib.sql import fetch_sql, row_count, run_script, sql_text, string_literal, table_exists
+from .lib.sql import fetch_sql, identifier, row_count, run_script, sql_text, string_literal, table_exists
 from .resources import PipelineSettings
 
 # Every step that opens the working database is in this concurrency pool; dagster.yaml limits it to
@@ -65,10 +65,10 @@ def _attach(database: DuckDBResource) -> duckdb.DuckDBPyConnection:
         # Another process may hold the file for a moment without the lock file: a run planning
         # reads it read-only (sql.connect_read_only). Retried as DuckDBResource retries a connect.
         backoff(
-            con.execute, retry_on=(duckdb.IOException,), args=[f"attach {string_literal(path)} as \"{path.stem}\""],
+            con.execute, retry_on=(duckdb.IOException,), args=[f"attach {string_literal(path)} as {identifier(path.stem)}"],
             max_retries=10,
         )
-        con.execute(f'use "{path.stem}"')
+        con.execute(f"use {identifier(path.stem)}")
     except BaseException:
         con.close()
         raise
@@ -94,7 +94,7 @@ def _detach(con: duckdb.DuckDBPyConnection, name: str) -> None:
         except duckdb.Error:  # no transaction open: the usual case
             pass
         con.execute("use memory")
-        con.execute(f'detach "{name}"')
+        con.execute(f"detach {identifier(name)}")
     finally:
         con.close()
 

@@ -275,9 +275,12 @@ def test_a_parser_crash_fails_those_files_and_records_them(tiny, monkeypatch):
     assert _working(tiny, "select outcome from audit.loads where source = 'traffic'") == [("loaded",)]
 
 
-def test_a_failing_staging_suite_blocks_publishing_until_its_batch_passes(tiny, monkeypatch):
+@pytest.mark.parametrize("copy_rows", [1_000_000, 0], ids=["copied", "through-a-view"])
+def test_a_failing_staging_suite_blocks_publishing_until_its_batch_passes(tiny, monkeypatch, copy_rows):
+    from assets import quality
     from assets.lib import expectations
 
+    monkeypatch.setattr(quality, "COPY_JUDGED_ROWS", copy_rows)
     assert tiny.run().success
     tiny.drop("orders/orders_2024-07-20.csv", ORDER_ROW_HEADER + "o9,A,b9,paid,2024-07-20 09:00,2024-07-20 09:01,5,5\n")
 
@@ -290,7 +293,9 @@ def test_a_failing_staging_suite_blocks_publishing_until_its_batch_passes(tiny, 
     (check,) = [e for e in failed.get_asset_check_evaluations() if e.check_name == "staging_orders_expectations"]
     assert check.passed is False and "expect_column_values_to_be_in_set" in check.description
     assert gmv(tiny) == Decimal("430.00")  # not published
-    monkeypatch.undo()
+    # the views a check reads through are gone with it, failed or not
+    assert _working(tiny, "select count(*) from duckdb_schemas() where schema_name = 'check_views'") == [(0,)]
+    monkeypatch.setitem(expectations.SUITES, "staging_orders", expectations._staging_orders)
     again = tiny.run()  # the file is unchanged, but its batch has not passed yet: validated again
     assert again.success
     (check,) = [e for e in again.get_asset_check_evaluations() if e.check_name == "staging_orders_expectations"]

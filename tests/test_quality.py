@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import duckdb
 import polars as pl
 
 from assets.lib.expectations import validate
@@ -92,6 +93,23 @@ def test_a_phone_number_in_a_text_column_fails_in_duckdb_sql():
         "expect_column_values_to_not_match_regex", 1, ["杭州 13812345678"]
     )
     assert all(f["error"] is None for f in result.failed)
+
+
+def test_the_length_test_before_a_regex_search_never_hides_a_match():
+    # gx_sql searches only values at least as long as the pattern's shortest match
+    from assets.lib.gx_sql import min_match_length
+    from assets.lib.text import PHONE
+
+    assert [min_match_length(r) for r in (PHONE, r"^[0-9a-f]{64}$", r"a*", r"(?<=")] == [11, 64, 0, 0]
+    values = ["13812345678", "x13812345678y", "杭州13812345678", "电话：13812345678。", "1381234567", "杭州市", "", None]
+    con = duckdb.connect()
+    rows = con.execute(
+        "select regexp_matches(v, $p), case when length(v) < $w then false else regexp_matches(v, $p) end "
+        "from unnest($values) as t(v)",
+        {"p": PHONE, "w": min_match_length(PHONE), "values": values},
+    ).fetchall()
+    assert [searched for searched, _ in rows] == [True, True, True, True, False, False, False, None]
+    assert [guarded for _, guarded in rows] == [searched for searched, _ in rows]
 
 
 def test_a_reconciliation_off_by_one_cent_fails_with_its_count():

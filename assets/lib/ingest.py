@@ -23,6 +23,7 @@ import duckdb
 import polars as pl
 
 from .expectations import SuiteResult, schema_failures
+from .gx_sql import COPY_JUDGED_ROWS
 from .files import FileError, Grid, RawFile, batch_date, discover, read_grid, sha256
 from .lake import clear_pending, lake_path, pending_path, promote, write_pending
 from .parse import REJECT_SCHEMA, ParseOptions, empty_rows, parse_batches
@@ -41,9 +42,9 @@ CHUNK_ROWS = 250_000
 READ_WINDOW = 16
 READ_WINDOW_BYTES = 128 * 2**20
 GZIP_RATIO = 5
-# A batch suite judges a copy in memory of up to this many new rows (about 200 MB of orders), and a
-# view over the pending Parquet files beyond it.
-COPY_BATCH_ROWS = 1_000_000
+# A batch suite judges a copy in memory of up to this many new rows, and a view over the pending
+# Parquet files beyond it.
+COPY_BATCH_ROWS = COPY_JUDGED_ROWS
 
 
 @dataclass

@@ -41,27 +41,59 @@ def string_literal(value) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def identifier(name: str) -> str:
+    """`name` as a quoted SQL identifier, each double quote doubled (a database's name in USE)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 # A table or view the pipeline names in SQL text, where DuckDB cannot bind it: schema.name only.
 _QUALIFIED_NAME = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 
 
-def create_table_from_query(con: duckdb.DuckDBPyConnection, name: str, params: dict | None, table: str) -> None:
-    """Run a query file once into `table` (schema.name), so that checks read its rows many times
-    without running the query again; DuckDB spills it within its memory limit."""
-    if not _QUALIFIED_NAME.match(table):
-        raise ValueError(f"not a schema-qualified table name: {table!r}")
-    text = sql_text(name)
-    con.execute(f"create or replace table {table} as select * from ({text}) as q", _bound(text, params))  # noqa: S608 - checked name
-
-
-def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """Rows and an order-independent hash of a table's rows (schema.name), computed in the database."""
-    if not _QUALIFIED_NAME.match(table):
-        raise ValueError(f"not a schema-qualified table name: {table!r}")
+def table_fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """Rows and an order-independent hash of the rows of a table or view (schema.name), computed
+    in the database."""
+    if not _QUALIFIED_NAME.match(relation):
+        raise ValueError(f"not a schema-qualified name: {relation!r}")
     ((rows, digest),) = con.execute(
-        f"select count(*), coalesce(sum(hash(q)::hugeint), 0) from {table} as q"  # noqa: S608 - checked name
+        f"select count(*), coalesce(sum(hash(q)::hugeint), 0) from {relation} as q"  # noqa: S608 - checked name
     ).fetchall()
     return f"{rows}:{digest}"
+
+
+# Where a check reads a query's rows through a view: a schema of the working database (a view
+# of the in-memory `scratch` database cannot name the working database's tables), dropped with
+# its views after the check.
+CHECK_VIEWS = "check_views"
+
+
+def create_check_relation(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict | None, table: str, copy_rows: int
+) -> str:
+    """A relation of a query file's rows for checks that read them many times, returned as
+    schema.name: `scratch.<table>`, a table of the in-memory scratch database the query ran into
+    once, when it has at most `copy_rows` rows; beyond that, `check_views.<table>`, a view that
+    runs the query on each read, where a copy would spill to disk. The query runs once into the
+    table, stopped after `copy_rows + 1` rows (then it is the view). A view cannot hold bound
+    parameters (DuckDB does not prepare a CREATE VIEW): a query that takes some is always copied.
+    `drop_check_views` removes the views' schema."""
+    relation = f"scratch.{table}"
+    if not _QUALIFIED_NAME.match(relation):
+        raise ValueError(f"not a table name: {table!r}")
+    text = sql_text(name)
+    bound = _bound(text, params)
+    limit = "" if bound else f" limit {int(copy_rows) + 1}"
+    con.execute(f"create or replace table {relation} as select * from ({text}) as q{limit}", bound)  # noqa: S608 - checked name
+    if bound or row_count(con, "scratch", table) <= copy_rows:
+        return relation
+    con.execute(f"drop table {relation}")
+    con.execute(f"create schema if not exists {CHECK_VIEWS}")
+    con.execute(f"create or replace view {CHECK_VIEWS}.{table} as select * from ({text}) as q")  # noqa: S608 - checked name
+    return f"{CHECK_VIEWS}.{table}"
+
+
+def drop_check_views(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"drop schema if exists {CHECK_VIEWS} cascade")
 
 
 def create_parquet_view(con: duckdb.DuckDBPyConnection, view: str, files: list[str], *, copy: bool = False) -> None:
