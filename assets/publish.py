@@ -17,7 +17,7 @@ from .db import POOL, working_db
 from .lib import publication
 from .lib.glossary import TABLES, apply_all_comments
 from .lib.publish_file import Published, publish_file
-from .lib.sql import fetch_sql, row_count
+from .lib.sql import drop_check_views, fetch_sql, row_count
 from .marts import MART_KEYS
 from .resources import PipelineSettings
 
@@ -47,6 +47,7 @@ def publish_copy(con, target: Path, digests: Path) -> Published:
 )
 def warehouse(context: AssetExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource) -> MaterializeResult:
     with working_db(settings, duckdb) as con:
+        drop_check_views(con)  # what a check killed while it ran left behind is not published
         apply_all_comments(con, list(TABLES))
         published = publish_copy(con, settings.warehouse, Path(settings.state_dir) / DIGESTS)
         publication.record(settings, con, context.run_id)

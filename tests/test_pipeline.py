@@ -190,6 +190,24 @@ def _working(deployment, sql):
         return con.execute(sql).fetchall()
 
 
+def test_views_a_killed_check_left_are_not_published(tiny):
+    from dagster import AssetKey, DagsterInstance
+    from dagster_duckdb import DuckDBResource
+
+    from pipelines.definitions import build_defs
+
+    assert tiny.run().success
+    with duckdb.connect(str(tiny.state / "pipeline.duckdb")) as con:  # a check killed mid-way
+        con.execute("create schema check_views")
+        con.execute("create view check_views.check_rows_0 as select * from staging.orders")
+    defs = build_defs(tiny.settings(), DuckDBResource(database=str(tiny.state / "pipeline.duckdb")))
+    publish_only = defs.resolve_job_def("pipeline").execute_in_process(
+        instance=DagsterInstance.ephemeral(), asset_selection=[AssetKey(["publish", "warehouse"])]
+    )
+    assert publish_only.success
+    assert tiny.query("select count(*) from duckdb_schemas() where schema_name = 'check_views'") == [(0,)]
+
+
 def test_two_deployments_never_see_each_others_data(tiny, tmp_path_factory):
     from conftest import Deployment
 
