@@ -203,6 +203,21 @@ def test_a_csv_file_reads_as_its_decoded_text_does(tmp_path, data):
     assert outcome(lambda: read_grid(RawFile("orders", path, path.name))) == outcome(decoded)
 
 
+@pytest.mark.parametrize("join_rows", [100_000, 0], ids=["joined fields", "each field"])
+def test_a_line_with_no_value_in_any_field_is_not_a_record(tmp_path, monkeypatch, join_rows):
+    # both ways of finding blank lines (small files join the fields, large ones test each) agree
+    from assets.lib import files
+
+    monkeypatch.setattr(files, "JOIN_BLANK_TEST_ROWS", join_rows)
+    monkeypatch.setattr(files, "_careful_csv_grid", None)  # one record per line: Polars' reader only
+    path = tmp_path / "o_2024-07-01.csv"
+    path.write_bytes(b'order_id,status,note\n1,paid,\n,,\n"","",""\n, ,\n,,x\n2\n3,paid,n\n')
+    grid = read_grid(RawFile("orders", path, path.name))
+    assert [(r["line"], r["c0"], r["c1"], r["c2"]) for r in grid.rows.to_dicts()] == [
+        (2, "1", "paid", ""), (5, "", " ", ""), (6, "", "", "x"), (7, "2", "", ""), (8, "3", "paid", "n"),
+    ]
+
+
 def test_parquet_files_are_read_like_csv(tmp_path):
     path = tmp_path / "orders_2024-07-01.parquet"
     pl.DataFrame(

@@ -207,12 +207,24 @@ def _trailing_newlines(data: bytes) -> int:
     return data.count(b"\n", end)
 
 
-def _drop_blank(body: pl.DataFrame) -> pl.DataFrame:
-    """A line with no value in any field is not a record."""
-    fields = [c for c in body.columns if c.startswith("c")]
+# Up to this many rows, blank lines are found by joining each row's fields (one expression; on
+# the sample's small daily files 0.3 ms a file against 1.4 ms for a test of each field); beyond it,
+# by a test of each field, which needs no joined copy of the rows in memory.
+JOIN_BLANK_TEST_ROWS = 100_000
+
+
+def _not_blank(columns: list[str], rows: int) -> pl.Expr:
+    """A line with no value in any field is not a record: its fields are all null or empty."""
+    fields = [c for c in columns if c.startswith("c")]
     if not fields:
-        return body
-    return body.filter(pl.any_horizontal([pl.col(c).fill_null("") != "" for c in fields]))
+        return pl.lit(True)
+    if rows <= JOIN_BLANK_TEST_ROWS:
+        return pl.concat_str([pl.col(c) for c in fields], ignore_nulls=True) != ""
+    return pl.any_horizontal([pl.col(c).fill_null("") != "" for c in fields])
+
+
+def _drop_blank(body: pl.DataFrame) -> pl.DataFrame:
+    return body.filter(_not_blank(body.columns, body.height))
 
 
 def _careful_csv_grid(text: str, name: str) -> Grid:
