@@ -120,11 +120,11 @@ def _layer_check(
     asset_key: AssetKey, name: str, suites: tuple[tuple[str, str], ...], description: str, batch: bool
 ):
     """A blocking check running GX suites over query files, each query's rows judged by one suite
-    run; skipped when the content is what it last passed on (told by a hash of the rows). The
-    rows are copied into a scratch table when few (the suite
-    scans them several times) and read through a view of the query beyond COPY_JUDGED_ROWS: a full
-    rebuild's 10.2 M staging orders took 10.0 s to copy (spilling to disk) and 7.8 s to hash from
-    the copy, where hashing the query's rows takes 1.3 s."""
+    run; skipped when the content is what it last passed on (told by a hash of the rows). The rows
+    are copied into a scratch table when few (the suite scans them several times) and read through
+    a view of the query beyond COPY_JUDGED_ROWS (sql.create_check_relation): a full rebuild's
+    10.2 M staging orders took 10.0 s to copy (spilling to disk) and 7.8 s to hash from the copy,
+    where hashing the query's rows takes 1.3 s."""
     @asset_check(asset=asset_key, name=name, blocking=True, description=description, pool=POOL)
     def layer_check(
         context: AssetCheckExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource

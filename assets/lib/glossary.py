@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-from .sql import fetch_sql, string_literal
+from .sql import fetch_sql, identifier, string_literal
 
 TABLES: dict[str, tuple[str, str]] = {
     "marts.quarterly_shop_kpis": (
@@ -183,13 +183,15 @@ def apply_all_comments(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dic
             if column is None:
                 text = comment_text(*TABLES[qualified])
                 if comment != text:
-                    con.execute(f'comment on table "{schema}"."{table}" is {string_literal(text)}')
+                    con.execute(f"comment on table {identifier(schema)}.{identifier(table)} is {string_literal(text)}")
             elif column not in COLUMNS:
                 undefined[qualified].append(column)
             else:
                 text = comment_text(*COLUMNS[column])
                 if comment != text:
-                    con.execute(f'comment on column "{schema}"."{table}"."{column}" is {string_literal(text)}')
+                    con.execute(
+                        f"comment on column {identifier(schema)}.{identifier(table)}.{identifier(column)} is {string_literal(text)}"
+                    )
     return undefined
 
 

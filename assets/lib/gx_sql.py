@@ -227,9 +227,9 @@ class _Definition:
 
 
 # What a session may be asked to validate: a table or view of the scratch database, or a view of
-# the working database's check_views schema (sql.create_relation_from_query), named in SQL text
-# because DuckDB cannot bind an identifier.
-_RELATION = re.compile(r"^(?:scratch|check_views)\.[a-z_][a-z0-9_]*$")
+# the working database's check views (sql.create_check_relation), named in SQL text because
+# DuckDB cannot bind an identifier.
+_RELATION = re.compile(rf"^(?:scratch|{CHECK_VIEWS})\.[a-z_][a-z0-9_]*$")
 
 
 class GxSession:

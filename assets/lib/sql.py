@@ -82,8 +82,13 @@ def create_check_relation(
         raise ValueError(f"not a table name: {table!r}")
     text = sql_text(name)
     bound = _bound(text, params)
-    limit = "" if bound else f" limit {int(copy_rows) + 1}"
-    con.execute(f"create or replace table {relation} as select * from ({text}) as q{limit}", bound)  # noqa: S608 - checked name
+    if bound:
+        con.execute(f"create or replace table {relation} as select * from ({text}) as q", bound)  # noqa: S608 - checked name
+    else:
+        con.execute(
+            f"create or replace table {relation} as select * from ({text}) as q limit $copy_limit",  # noqa: S608 - checked name
+            {"copy_limit": copy_rows + 1},
+        )
     if bound or row_count(con, "scratch", table) <= copy_rows:
         return relation
     con.execute(f"drop table {relation}")
@@ -168,5 +173,5 @@ def connect_read_only(path, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnect
 
 
 def row_count(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
-    (rows,) = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()  # noqa: S608 - identifiers from the catalog
+    (rows,) = con.execute(f"select count(*) from {identifier(schema)}.{identifier(table)}").fetchone()  # noqa: S608 - identifiers from the catalog
     return rows
