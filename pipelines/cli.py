@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -226,3 +228,29 @@ def glossary(out: Path | None) -> None:
         out.write_text(markdown(), encoding="utf-8")
     else:
         click.echo(markdown(), nl=False)
+
+
+def entry() -> None:
+    """The `taobao-ops` command: `main`, then an exit that skips the interpreter's teardown.
+
+    Python frees every object of every module when it exits: with Dagster and GX imported that
+    took 0.9-1.0 s of a sample run of 11 s (and as much of a daily run), for memory the operating
+    system takes back anyway. Everything a normal exit does for others is done first: threads that
+    are not daemons are waited for, the atexit handlers run (logging's flush, DuckDB's and
+    SQLAlchemy's clean-ups) and the output is flushed; what a run writes (lake, databases, run
+    history) is committed or closed before its command returns."""
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)

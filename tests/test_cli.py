@@ -16,7 +16,7 @@ import pytest
 from conftest import FIXTURES, Deployment
 
 pytestmark = pytest.mark.slow
-CLI = [sys.executable, "-c", "from pipelines.cli import main; main()"]
+CLI = [sys.executable, "-c", "from pipelines.cli import entry; entry()"]
 
 
 def run_cli(tmp_path: Path, *args: str, cwd: Path | None = None, python: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
@@ -100,6 +100,32 @@ def test_a_missing_raw_folder_is_a_clear_error(tmp_path):
     done = run_cli(tmp_path, "run", "--raw-dir", str(tmp_path / "nope"))
     assert done.returncode != 0
     assert "raw folder" in done.stderr and "does not exist" in done.stderr
+
+
+def test_the_quick_exit_still_finishes_threads_atexit_handlers_and_output(tmp_path):
+    """`entry` leaves without the interpreter's teardown, but after what a normal exit does for
+    others: a thread still writing is waited for, atexit handlers run, buffered output is written,
+    and the command's exit code is kept."""
+    script = f"""
+import atexit, sys, threading, time
+from pathlib import Path
+out = Path({str(tmp_path)!r})
+def late():
+    time.sleep(0.2)
+    (out / "thread").write_text("done")
+threading.Thread(target=late).start()
+atexit.register(lambda: (out / "atexit").write_text("done"))
+sys.stdout.write("buffered, no newline")
+from pipelines.cli import entry
+sys.argv = ["taobao-ops"] + sys.argv[1:]
+entry()
+"""
+    ok = subprocess.run([sys.executable, "-c", script, "glossary"], capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("buffered, no newline") and "quarterly_shop_kpis" in ok.stdout
+    assert (tmp_path / "thread").read_text() == "done" and (tmp_path / "atexit").read_text() == "done"
+    bad = subprocess.run([sys.executable, "-c", script, "no-such-command"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "No such command" in bad.stderr
 
 
 def test_two_runs_started_together_take_turns_at_the_database(tmp_path):

@@ -52,7 +52,7 @@ def webserver(tmp_path_factory):
     shutil.copytree(FIXTURES / "tiny", root / "raw")
     env = Deployment(root).environment()
     done = subprocess.run(
-        [sys.executable, "-c", "from pipelines.cli import main; main()", "run", "--quiet"],
+        [sys.executable, "-c", "from pipelines.cli import entry; entry()", "run", "--quiet"],
         cwd=PROJECT, env=env, capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
