@@ -10,7 +10,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster
 # Dagster, GX and the rest again, half of a run with nothing new and ~5 s of the sample run.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test ui report sample bench lock install clean
+.PHONY: run test ui report sample bench bench-bounds lock install clean
 
 # A virtual environment with exactly the locked versions, the project installed editable, in one
 # uv sync. The venv gets no pip of its own (ensurepip alone took 8 s of a first `make run`): uv is
@@ -54,6 +54,10 @@ ORDERS ?= 10000000
 REPEAT ?= 3
 bench: $(STAMP)
 	@$(BIN)/python bench/run.py --orders $(ORDERS) --repeat $(REPEAT)
+
+## bench-bounds: after `make bench`, the least each kept part of a run costs here (bench/bounds.py)
+bench-bounds: $(STAMP)
+	@$(BIN)/python bench/bounds.py
 
 ## lock: re-resolve requirements.lock after changing dependencies in pyproject.toml
 lock: $(STAMP)

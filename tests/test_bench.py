@@ -77,3 +77,26 @@ def test_one_file_a_day_holds_the_same_orders_in_a_file_per_day(published, tmp_p
     floor_duckdb.main(raw, tmp_path / "kpis.parquet")
     assert compare.differences(compare.published_kpis(published.warehouse), compare.read(tmp_path / "kpis.parquet")) == []
     assert sorted(p.name for p in (raw / "traffic").iterdir()) == sorted(p.name for p in (published.raw / "traffic").iterdir())
+
+
+def test_the_bounds_measure_every_part_and_leave_the_working_database_alone(published, tmp_path):
+    import hashlib
+
+    import bounds
+    from click.testing import CliRunner
+
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "raw").symlink_to(published.raw)
+    (tmp_path / "full" / "state").symlink_to(published.state)
+    database = published.state / "pipeline.duckdb"
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
+    done = CliRunner().invoke(bounds.main, ["--work", str(tmp_path), "--repeat", "2"])
+    assert done.exit_code == 0, done.output
+    table = [line for line in done.stdout.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(table) == 10
+    for line in table:
+        name, median, runs = (cell.strip() for cell in line.strip("|").split("|"))
+        assert float(median) > 0 and len(runs.split(", ")) == 2, line
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+    missing = CliRunner().invoke(bounds.main, ["--work", str(tmp_path / "nothing")])
+    assert missing.exit_code != 0 and "run `make bench` first" in missing.output

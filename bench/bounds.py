@@ -1,0 +1,163 @@
+"""What parts of a run cost at the least on this machine, measured without the pipeline: the lower
+bounds that the rebuild and daily-run targets are read against (docs/benchmarks.md).
+
+    make bench-bounds            # after `make bench`, on its full deployment
+    python bench/bounds.py [--work bench/out] [--repeat N]
+
+It reads the full deployment `make bench` leaves in its work folder: the raw folder (`full/raw`)
+and the working database the pipeline built from it (`full/state/pipeline.duckdb`), copied before
+use so that nothing here writes to it. Prints one line per bound (the median of N runs) and a Markdown
+table. Each bound is a part the issue's design keeps, done with no rule, check or bookkeeping:
+
+- the per-file lake: every orders file read and written as its own Parquet file, by Polars (cells
+  as text, as the pipeline reads them) and by DuckDB (typed, as the floor reads them);
+- the current version of every order: DuckDB copying the built staging.orders and
+  staging.paid_orders into new tables, at the pipeline's DuckDB memory limit (1 GB);
+- the current quarter's distinct counts: the region, channel and courier-service marts' SQL on the
+  built working database (a daily run recomputes the quarter it touches);
+- fixed costs of a process: importing Dagster and the project's definitions, and GX as the
+  pipeline imports it (gx_sql.install first), each a whole `python -c` from start to exit.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+
+# The pipeline's DuckDB configuration (pipelines/settings.py's default memory limit; DuckDB's
+# default threads, one per core).
+PIPELINE_DUCKDB = {"memory_limit": "1GB"}
+FLOOR_COLUMNS = {
+    "order_id": "varchar", "shop_id": "varchar", "buyer_id": "varchar", "status": "varchar",
+    "created_at": "varchar", "paid_at": "timestamptz", "shipped_at": "varchar", "completed_at": "varchar",
+    "total_amount": "decimal(18,2)", "paid_amount": "decimal(18,2)", "refund_amount": "decimal(18,2)",
+    "item_count": "varchar", "category": "varchar", "channel": "varchar", "is_mobile": "boolean",
+    "province": "varchar", "city": "varchar", "district": "varchar", "courier": "varchar",
+    "tracking_no": "varchar", "rural_station_id": "varchar",
+}
+
+
+def _orders_files(raw: Path) -> list[Path]:
+    return sorted(p for p in (raw / "orders").iterdir() if p.name.endswith((".csv", ".csv.gz")))
+
+
+def lake_polars(raw: Path, out: Path) -> float:
+    import polars as pl
+
+    started = time.perf_counter()
+    for i, path in enumerate(_orders_files(raw)):
+        pl.read_csv(path, infer_schema=False).write_parquet(out / f"{i}.parquet")
+    return time.perf_counter() - started
+
+
+def lake_duckdb(raw: Path, out: Path) -> float:
+    import duckdb
+
+    con = duckdb.connect(config={"preserve_insertion_order": False})
+    files = [str(p) for p in _orders_files(raw)]
+    started = time.perf_counter()
+    con.execute(
+        "copy (select * from read_csv($files, filename = true, header = true, auto_detect = false, "
+        "columns = $columns)) to $out (format parquet, partition_by (filename), overwrite_or_ignore)",
+        {"files": files, "columns": FLOOR_COLUMNS, "out": str(out)},
+    )
+    return time.perf_counter() - started
+
+
+def copy_table(database: Path, table: str) -> float:
+    import duckdb
+
+    con = duckdb.connect(str(database), config=PIPELINE_DUCKDB)
+    try:
+        started = time.perf_counter()
+        con.execute(f"create or replace table bound_copy as select * from {table}")  # noqa: S608 - fixed names
+        con.execute("checkpoint")
+        seconds = time.perf_counter() - started
+        con.execute("drop table bound_copy")
+        con.execute("checkpoint")
+        return seconds
+    finally:
+        con.close()
+
+
+def mart_query(database: Path, mart: str) -> float:
+    import duckdb
+
+    from assets.lib.sql import sql_text
+
+    con = duckdb.connect(str(database), config=PIPELINE_DUCKDB)
+    try:
+        con.execute(
+            "create or replace temp table build_quarters as "
+            "select distinct quarter_start, quarter from staging.paid_orders "
+            "where quarter_start = (select max(quarter_start) from staging.paid_orders)"
+        )
+        sql = sql_text(f"marts/{mart}")
+        params = {"fiscal_start_month": 1} if "$fiscal_start_month" in sql else None
+        started = time.perf_counter()
+        con.execute(sql, params)
+        return time.perf_counter() - started
+    finally:
+        con.close()
+
+
+def python_seconds(code: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=PROJECT)
+    return time.perf_counter() - started
+
+
+@click.command()
+@click.option("--work", type=click.Path(file_okay=False, path_type=Path), default=PROJECT / "bench" / "out",
+              show_default=True, help="The work folder of a finished `make bench`.")
+@click.option("--repeat", type=int, default=1, show_default=True, help="Runs per bound (the median is reported).")
+def main(work: Path, repeat: int) -> None:
+    raw, working_db = work / "full" / "raw", work / "full" / "state" / "pipeline.duckdb"
+    if not (raw / "orders").is_dir() or not working_db.is_file():
+        raise click.ClickException(f"no full deployment in {work}: run `make bench` first")
+    with tempfile.TemporaryDirectory(prefix="bounds-") as tmp:
+        database = Path(tmp) / "working.duckdb"
+        shutil.copyfile(working_db, database)
+        lake = Path(tmp) / "lake"
+
+        def fresh_lake() -> Path:
+            shutil.rmtree(lake, ignore_errors=True)
+            lake.mkdir()
+            return lake
+
+        bounds = {
+            "per-file lake, Polars (text cells, no rule)": lambda: lake_polars(raw, fresh_lake()),
+            "per-file lake, DuckDB (typed, no rule)": lambda: lake_duckdb(raw, fresh_lake()),
+            "staging.orders copied": lambda: copy_table(database, "staging.orders"),
+            "staging.paid_orders copied": lambda: copy_table(database, "staging.paid_orders"),
+            "region mart SQL, current quarter": lambda: mart_query(database, "quarterly_region_kpis"),
+            "channel mart SQL, current quarter": lambda: mart_query(database, "quarterly_channel_kpis"),
+            "courier-service mart SQL, current quarter": lambda: mart_query(database, "quarterly_courier_service"),
+            "process: Dagster + the definitions": lambda: python_seconds("import pipelines.definitions"),
+            "process: GX as the pipeline imports it": lambda: python_seconds(
+                "from assets.lib import gx_sql; gx_sql.install(); import great_expectations"
+            ),
+            "process: Python alone": lambda: python_seconds("pass"),
+        }
+        rows = []
+        for name, bound in bounds.items():
+            runs = [bound() for _ in range(repeat)]
+            rows.append((name, statistics.median(runs), runs))
+            click.echo(f"{statistics.median(runs):8.2f} s  {name}", err=True)
+    click.echo("| bound | seconds (median) | runs |\n| --- | ---: | --- |")
+    for name, seconds, runs in rows:
+        click.echo(f"| {name} | {seconds:.2f} | {', '.join(f'{r:.2f}' for r in runs)} |")
+
+
+if __name__ == "__main__":
+    main()
