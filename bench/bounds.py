@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,28 +33,23 @@ import click
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
-# The pipeline's DuckDB configuration (pipelines/settings.py's default memory limit; DuckDB's
-# default threads, one per core).
-PIPELINE_DUCKDB = {"memory_limit": "1GB"}
-FLOOR_COLUMNS = {
-    "order_id": "varchar", "shop_id": "varchar", "buyer_id": "varchar", "status": "varchar",
-    "created_at": "varchar", "paid_at": "timestamptz", "shipped_at": "varchar", "completed_at": "varchar",
-    "total_amount": "decimal(18,2)", "paid_amount": "decimal(18,2)", "refund_amount": "decimal(18,2)",
-    "item_count": "varchar", "category": "varchar", "channel": "varchar", "is_mobile": "boolean",
-    "province": "varchar", "city": "varchar", "district": "varchar", "courier": "varchar",
-    "tracking_no": "varchar", "rural_station_id": "varchar",
-}
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
 
+from floor_duckdb import ORDER_COLUMNS, files  # noqa: E402
+from run import PIPELINE_DUCKDB_LIMIT, measure  # noqa: E402
 
-def _orders_files(raw: Path) -> list[Path]:
-    return sorted(p for p in (raw / "orders").iterdir() if p.name.endswith((".csv", ".csv.gz")))
+from pipelines.settings import VALUE_DEFAULTS  # noqa: E402
+
+# The pipeline's DuckDB configuration: its default memory limit, DuckDB's default threads.
+PIPELINE_DUCKDB = {"memory_limit": PIPELINE_DUCKDB_LIMIT}
 
 
 def lake_polars(raw: Path, out: Path) -> float:
     import polars as pl
 
     started = time.perf_counter()
-    for i, path in enumerate(_orders_files(raw)):
+    for i, path in enumerate(files(raw / "orders")):
         pl.read_csv(path, infer_schema=False).write_parquet(out / f"{i}.parquet")
     return time.perf_counter() - started
 
@@ -64,12 +58,11 @@ def lake_duckdb(raw: Path, out: Path) -> float:
     import duckdb
 
     con = duckdb.connect(config={"preserve_insertion_order": False})
-    files = [str(p) for p in _orders_files(raw)]
     started = time.perf_counter()
     con.execute(
         "copy (select * from read_csv($files, filename = true, header = true, auto_detect = false, "
         "columns = $columns)) to $out (format parquet, partition_by (filename), overwrite_or_ignore)",
-        {"files": files, "columns": FLOOR_COLUMNS, "out": str(out)},
+        {"files": files(raw / "orders"), "columns": ORDER_COLUMNS, "out": str(out)},
     )
     return time.perf_counter() - started
 
@@ -103,7 +96,8 @@ def mart_query(database: Path, mart: str) -> float:
             "where quarter_start = (select max(quarter_start) from staging.paid_orders)"
         )
         sql = sql_text(f"marts/{mart}")
-        params = {"fiscal_start_month": 1} if "$fiscal_start_month" in sql else None
+        fiscal = int(VALUE_DEFAULTS["TAOBAO_OPS_FISCAL_YEAR_START_MONTH"])  # as `make bench` runs
+        params = {"fiscal_start_month": fiscal} if "$fiscal_start_month" in sql else None
         started = time.perf_counter()
         con.execute(sql, params)
         return time.perf_counter() - started
@@ -112,9 +106,7 @@ def mart_query(database: Path, mart: str) -> float:
 
 
 def python_seconds(code: str) -> float:
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=PROJECT)
-    return time.perf_counter() - started
+    return measure([sys.executable, "-c", code], cwd=PROJECT).seconds
 
 
 @click.command()

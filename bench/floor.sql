@@ -1,6 +1,7 @@
 -- The floor: quarterly_shop_kpis straight from the raw canonical CSVs, in one DuckDB statement.
 -- No lake, no audit, no checks, no orchestration: what the pipeline cannot beat, only approach.
--- $orders / $traffic are lists of files, $targets and $shops one file each.
+-- $orders / $traffic are lists of files, $targets and $shops one file each; $order_columns the
+-- orders columns and their types (floor_duckdb.ORDER_COLUMNS).
 create or replace table floor_kpis as
 with
 
@@ -10,16 +11,7 @@ orders as (
         regexp_extract(filename, '(\d{4}-\d{2}-\d{2})', 1)::date as batch_date,
         filename
     from read_csv(
-        $orders, filename = true, header = true, auto_detect = false,
-        columns = {
-            'order_id': 'varchar', 'shop_id': 'varchar', 'buyer_id': 'varchar', 'status': 'varchar',
-            'created_at': 'varchar', 'paid_at': 'timestamptz', 'shipped_at': 'varchar',
-            'completed_at': 'varchar', 'total_amount': 'decimal(18,2)', 'paid_amount': 'decimal(18,2)',
-            'refund_amount': 'decimal(18,2)', 'item_count': 'varchar', 'category': 'varchar',
-            'channel': 'varchar', 'is_mobile': 'boolean', 'province': 'varchar', 'city': 'varchar',
-            'district': 'varchar', 'courier': 'varchar', 'tracking_no': 'varchar',
-            'rural_station_id': 'varchar'
-        }
+        $orders, filename = true, header = true, auto_detect = false, columns = $order_columns
     )
 ),
 

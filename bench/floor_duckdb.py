@@ -14,6 +14,15 @@ from pathlib import Path
 import duckdb
 
 SQL = Path(__file__).with_name("floor.sql")
+# The canonical orders columns, typed as the floor reads them (bound into floor.sql).
+ORDER_COLUMNS = {
+    "order_id": "varchar", "shop_id": "varchar", "buyer_id": "varchar", "status": "varchar",
+    "created_at": "varchar", "paid_at": "timestamptz", "shipped_at": "varchar", "completed_at": "varchar",
+    "total_amount": "decimal(18,2)", "paid_amount": "decimal(18,2)", "refund_amount": "decimal(18,2)",
+    "item_count": "varchar", "category": "varchar", "channel": "varchar", "is_mobile": "boolean",
+    "province": "varchar", "city": "varchar", "district": "varchar", "courier": "varchar",
+    "tracking_no": "varchar", "rural_station_id": "varchar",
+}
 
 
 def files(folder: Path) -> list[str]:
@@ -26,6 +35,7 @@ def main(raw: Path, out: Path, memory_limit: str | None = None) -> None:
         SQL.read_text(encoding="utf-8"),
         {
             "orders": files(raw / "orders"),
+            "order_columns": ORDER_COLUMNS,
             "traffic": files(raw / "traffic"),
             "targets": str(raw / "reference" / "targets.csv"),
             "shops": str(raw / "reference" / "shops.csv"),

@@ -214,18 +214,14 @@ def _trailing_newlines(data: bytes) -> int:
 JOIN_BLANK_TEST_ROWS = 2_000
 
 
-def _not_blank(columns: list[str], rows: int) -> pl.Expr:
-    """A line with no value in any field is not a record: its fields are all null or empty."""
-    fields = [c for c in columns if c.startswith("c")]
-    if not fields:
-        return pl.lit(True)
-    if rows <= JOIN_BLANK_TEST_ROWS:
-        return pl.concat_str([pl.col(c) for c in fields], ignore_nulls=True) != ""
-    return pl.any_horizontal([pl.col(c).fill_null("") != "" for c in fields])
-
-
 def _drop_blank(body: pl.DataFrame) -> pl.DataFrame:
-    return body.filter(_not_blank(body.columns, body.height))
+    """A line with no value in any field is not a record: its fields are all null or empty."""
+    fields = [c for c in body.columns if c.startswith("c")]
+    if not fields:
+        return body
+    if body.height <= JOIN_BLANK_TEST_ROWS:
+        return body.filter(pl.concat_str([pl.col(c) for c in fields], ignore_nulls=True) != "")
+    return body.filter(pl.any_horizontal([pl.col(c).fill_null("") != "" for c in fields]))
 
 
 def _careful_csv_grid(text: str, name: str) -> Grid:

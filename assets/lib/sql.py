@@ -82,13 +82,11 @@ def create_check_relation(
         raise ValueError(f"not a table name: {table!r}")
     text = sql_text(name)
     bound = _bound(text, params)
-    if bound:
-        con.execute(f"create or replace table {relation} as select * from ({text}) as q", bound)  # noqa: S608 - checked name
-    else:
-        con.execute(
-            f"create or replace table {relation} as select * from ({text}) as q limit $copy_limit",  # noqa: S608 - checked name
-            {"copy_limit": copy_rows + 1},
-        )
+    limit = "" if bound else " limit $copy_limit"  # a query with parameters is copied whole
+    con.execute(
+        f"create or replace table {relation} as select * from ({text}) as q{limit}",  # noqa: S608 - checked name
+        bound or {"copy_limit": copy_rows + 1},
+    )
     if bound or row_count(con, "scratch", table) <= copy_rows:
         return relation
     con.execute(f"drop table {relation}")
