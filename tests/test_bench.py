@@ -90,13 +90,16 @@ def test_the_bounds_measure_every_part_and_leave_the_working_database_alone(publ
     (tmp_path / "full" / "state").symlink_to(published.state)
     database = published.state / "pipeline.duckdb"
     before = hashlib.sha256(database.read_bytes()).hexdigest()
-    done = CliRunner().invoke(bounds.main, ["--work", str(tmp_path), "--repeat", "2"])
+    done = CliRunner().invoke(bounds.main, ["--work", str(tmp_path), "--repeat", "3"])
     assert done.exit_code == 0, done.output
     table = [line for line in done.stdout.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert len(table) == 10
     for line in table:
+        # a part of a tiny fixture may take less than the table's last digit: the median is checked,
+        # not the size of a time
         name, median, runs = (cell.strip() for cell in line.strip("|").split("|"))
-        assert float(median) > 0 and len(runs.split(", ")) == 2, line
+        seconds = sorted(runs.split(", "), key=float)
+        assert len(seconds) == 3 and median == seconds[1] and float(seconds[0]) >= 0, line
     assert hashlib.sha256(database.read_bytes()).hexdigest() == before
     missing = CliRunner().invoke(bounds.main, ["--work", str(tmp_path / "nothing")])
     assert missing.exit_code != 0 and "run `make bench` first" in missing.output

@@ -48,15 +48,22 @@ def test_a_rate_over_zero_or_null_is_null(con):
 
 
 def test_hash_grouped_marts_stop_rather_than_merge_two_groups(con):
-    # the region and channel marts group by a hash of their text columns; fewer hash groups than
+    # the region and channel states group by a hash of their text columns; fewer hash groups than
     # groups means two shared a hash, and their counts would have been added together
     assert con.execute("select hash_groups_apart(280, 280)").fetchone() == (True,)
     with pytest.raises(duckdb.Error, match=r"share a 64-bit hash \(279 hashes for 280 groups\)"):
         con.execute("select hash_groups_apart(279, 280)").fetchone()
 
 
-@pytest.mark.parametrize("mart", ["quarterly_region_kpis", "quarterly_channel_kpis"])
-def test_the_hash_grouped_marts_check_their_groups(mart):
+@pytest.mark.parametrize("state", ["region_quarters", "channel_quarters"])
+def test_the_hash_grouped_states_check_their_groups(state):
     from assets.lib.sql import sql_text
 
-    assert "hash_groups_apart(" in sql_text(f"marts/{mart}")
+    assert "hash_groups_apart(" in sql_text(f"staging/{state}")
+
+
+def test_a_distinct_count_moves_only_when_a_thing_appears_or_goes(con):
+    # (rows now, rows added less removed) -> move of the count
+    cases = {(1, 1): 1, (None, -1): -1, (0, -2): -1, (2, 1): 0, (1, -1): 0, (3, 3): 1, (None, 1): 0}
+    for (now, delta), move in cases.items():
+        assert con.execute("select distinct_move(?, ?)", [now, delta]).fetchone() == (move,), (now, delta)

@@ -19,14 +19,17 @@ from pathlib import Path
 
 import pytest
 from dagster_duckdb import DuckDBResource
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Deployment
 
 pytestmark = pytest.mark.slow
 
-HEADER = "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount,refund_amount\n"
+HEADER = (
+    "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount,refund_amount,"
+    "channel,province,city,district,rural_station_id\n"
+)
 PAID_AT = (
     None, "2023-12-31 23:30", "2024-01-02 10:00", "2024-03-31 23:59", "2024-04-01 00:00", "2024-06-15 12:00",
     "2024-06-18 09:00", "2024-11-11 10:00", "2024-11-20 08:00", "2024-12-31 23:00", "2025-01-01 00:30",
@@ -42,6 +45,11 @@ order_rows = st.lists(
         st.sampled_from(PAID_AT),
         st.sampled_from((10, 25, 40)),
         st.sampled_from((0, 0, 5, 10)),  # refund, at most what was paid
+        # where it was sold and delivered: a later row of an order may move it to another channel,
+        # region or rural station (the channel and region marts' groups)
+        st.sampled_from(("", "直通车", "手淘搜索")),
+        st.sampled_from((("", "", ""), ("浙江省", "杭州市", "西湖区"), ("广东省", "深圳市", "南山区"))),
+        st.sampled_from(("", "村淘1号站", "村淘2号站")),
     ),
     min_size=1,
     max_size=4,
@@ -60,11 +68,12 @@ steps = st.lists(
 
 def orders_csv(rows) -> str:
     lines = []
-    for order_id, shop, buyer, paid_at, amount, refund in rows:
+    for order_id, shop, buyer, paid_at, amount, refund, channel, region, station in rows:
+        where = f"{channel},{','.join(region)},{station}"
         if paid_at is None:
-            lines.append(f"{order_id},{shop},{buyer},pending,2023-12-01 08:00,,{amount},0,0")
+            lines.append(f"{order_id},{shop},{buyer},pending,2023-12-01 08:00,,{amount},0,0,{where}")
         else:
-            lines.append(f"{order_id},{shop},{buyer},paid,2023-12-01 08:00,{paid_at},{amount},{amount},{refund}")
+            lines.append(f"{order_id},{shop},{buyer},paid,2023-12-01 08:00,{paid_at},{amount},{amount},{refund},{where}")
     return HEADER + "\n".join(lines) + "\n"
 
 
@@ -143,6 +152,14 @@ def recorded_restatements(deployment: Deployment, run_id: str) -> set[tuple[str,
     phases=(Phase.explicit, Phase.generate), suppress_health_check=list(HealthCheck),
 )
 @given(first=order_rows, sequence=steps)
+# Two buyers' orders through one rural station, then one of them moved to another station: the
+# first station keeps its other buyer's order (the region state must look at the station's orders,
+# not only at the moved buyer's).
+@example(
+    first=[(o, "A", b, "2025-01-02 09:00", 10, 0, "直通车", ("浙江省", "杭州市", "西湖区"), "村淘1号站")
+           for o, b in (("o1", "b1"), ("o2", "b2"))],
+    sequence=[("batch", [("o2", "A", "b2", "2025-01-02 09:00", 10, 0, "直通车", ("浙江省", "杭州市", "西湖区"), "村淘2号站")])],
+)
 def test_marts_follow_the_new_data_as_a_build_from_scratch_would(tmp_path_factory, first, sequence):
     root = tmp_path_factory.mktemp("property")
     step = Deployment(root / "step")

@@ -57,6 +57,16 @@ TABLES: dict[str, tuple[str, str]] = {
         "One row per (shop_id, quarter_start, buyer_key) with a paid order: the distinct-buyer state the "
         "shop KPIs count buyers from, updated for the buyers whose paid orders changed.",
     ),
+    "staging.channel_quarters": (
+        "渠道季度销售状态",
+        "One row per (quarter_start, shop_id, channel_group, channel) with a paid order: its sales and "
+        "distinct buyers, kept with staging.paid_orders (moved by what each merge changed) for the channel KPIs.",
+    ),
+    "staging.region_quarters": (
+        "地区季度销售状态",
+        "One row per (quarter, shop_id, province, city, district) with a paid order: its sales, buyers and "
+        "rural stations, kept with staging.paid_orders (moved by what each merge changed) for the region KPIs.",
+    ),
     "staging.courier_days": ("快递日分摊", "Courier rows spread over their days in whole parcels."),
     "staging.channels": ("渠道分组", "Channel -> group: defaults replaced by reference/channels.csv."),
     "staging.couriers": ("快递别名", "Courier aliases in the order they are tried."),

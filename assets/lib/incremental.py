@@ -35,18 +35,25 @@ COURIER_NAMES_SQL = ("staging/courier_names_mapped", "staging/courier_names", "s
 ORDERS_SQL = ("staging/orders_current", "staging/orders", "staging/orders_new", "staging/orders_matches",
               "staging/orders_replaced", "staging/orders_merge_delete", "staging/orders_added",
               "staging/orders_merge_insert")
-# staging.paid_orders, the buyers' keys and the buyer state built with it (MAINTAINED_WITH)
+# The sales of each (quarter, shop, channel) and (quarter, shop, region), kept with staging.paid_orders:
+# built whole with it, and moved by what each merge into it changed (paid_orders_delta), so that the
+# channel and region marts do not count the distinct buyers of a quarter again every day.
+GROUP_STATES = ("channel_quarters", "region_quarters")
+GROUP_STATE_SQL = ("staging/paid_orders_delta",
+                   *(f"staging/{t}{step}" for t in GROUP_STATES for step in ("", "_changes", "_merge")))
+# staging.paid_orders, the buyers' keys and the states built with it (MAINTAINED_WITH)
 PAID_SQL = ("staging/buyers", "staging/buyers_insert", "staging/buyers_without_key",
             "staging/paid_order_rows", "staging/paid_orders", "staging/orders_of_touched_files",
             "staging/buyers_of_touched_files",
             "staging/paid_orders_matches", "staging/paid_orders_replaced", "staging/paid_orders_merge_delete",
             "staging/paid_orders_added", "staging/paid_orders_merge_insert", "staging/buyer_quarter_rows", "staging/buyer_quarters",
             "staging/buyer_quarters_touched", "staging/buyer_quarters_merge_delete",
-            "staging/buyer_quarters_merge_insert")
+            "staging/buyer_quarters_merge_insert", *GROUP_STATE_SQL)
 # Tables kept up to date together with another one, in the same transaction: the marts reading them
 # follow that table's changes (staging.buyer_quarters, the distinct-buyer state, follows every merge
 # of staging.paid_orders: only the buyers whose paid orders changed are counted again).
-MAINTAINED_WITH = {"buyer_quarters": "paid_orders", "buyers": "paid_orders"}
+MAINTAINED_WITH = {"buyer_quarters": "paid_orders", "buyers": "paid_orders",
+                   **dict.fromkeys(GROUP_STATES, "paid_orders")}
 # The staging tables the marts read by quarter, each with the date column whose month files a row
 # (a quarter of a mart is computed from the rows of its months); audit.month_digests follows them.
 DIGESTED = {"orders": "shipped_at", "paid_orders": "paid_day", "traffic": "date", "courier_days": "day",
@@ -305,6 +312,8 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
                 run_sql(con, "staging/paid_orders", params)
                 _require_buyer_keys(con, "staging.paid_orders")
                 run_sql(con, "staging/buyer_quarters")
+                for state in GROUP_STATES:
+                    run_sql(con, f"staging/{state}")
                 digest_months(con, "paid_orders")
                 record_vacuum_baseline(con, "staging.paid_orders", deleted_rows=0)
                 _record(con, "paid_orders", p.inputs)
@@ -322,12 +331,17 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
                 for step in ("paid_orders_merge_insert", "buyer_quarters_touched", "buyer_quarters_merge_delete",
                              "buyer_quarters_merge_insert"):
                     run_sql(con, f"staging/{step}", params)
+                run_sql(con, "staging/paid_orders_delta")
+                for state in GROUP_STATES:
+                    run_sql(con, f"staging/{state}_changes")
+                    run_sql(con, f"staging/{state}_merge")
                 merge_digests(con, "paid_orders", "paid_orders_added", "paid_orders_replaced")
                 _record(con, "paid_orders", p.inputs)
     finally:
         con.execute("drop view if exists paid_orders_of_buyers_touched")
         for temp in ("orders_of_touched_files", "buyers_of_touched_files", "paid_orders_matches",
-                     "paid_orders_replaced", "paid_orders_added", "buyers_touched"):
+                     "paid_orders_replaced", "paid_orders_added", "buyers_touched", "paid_orders_delta",
+                     *(f"{state}_{part}" for state in GROUP_STATES for part in ("changes", "next"))):
             con.execute(f"drop table if exists {temp}")
         if touched is not None:
             con.unregister("touched_files")

@@ -18,31 +18,11 @@ traffic as (
     group by all
 ),
 
-paid as (
-    select
-        *,
-        hash(quarter_start, shop_id, channel_group, channel) as group_hash
-    from staging.paid_orders
-    where quarter_start in (select quarter_start from build_quarters)
-),
-
--- Grouped by the hash of the group's columns, as in quarterly_region_kpis (and guarded the same way).
+-- The sales side, kept per quarter, shop and channel with staging.paid_orders (channel_quarters.sql).
 orders as (
-    select
-        any_value(quarter_start) as quarter_start,
-        any_value(shop_id) as shop_id,
-        any_value(channel_group) as channel_group,
-        any_value(channel) as channel,
-        metric_gmv(paid_amount) as gmv,
-        metric_paid_buyers(buyer_key) as paid_buyers,
-        metric_buyer_days(buyer_key, paid_day) as buyer_days
-    from paid
-    group by group_hash
-),
-
-order_groups as (
-    select count(*) as n
-    from (select distinct quarter_start, shop_id, channel_group, channel from paid)
+    select quarter_start, shop_id, channel_group, channel, gmv, paid_buyers, buyer_days
+    from staging.channel_quarters
+    where quarter_start in (select quarter_start from build_quarters)
 ),
 
 shop_traffic as (
@@ -76,7 +56,6 @@ final as (
     left join traffic as t using (quarter_start, shop_id, channel_group, channel)
     left join orders as o using (quarter_start, shop_id, channel_group, channel)
     left join shop_traffic as s using (quarter_start, shop_id)
-    where hash_groups_apart((select count(*) from orders), (select n from order_groups))
     order by k.quarter_start, k.shop_id, k.channel_group, k.channel
 )
 

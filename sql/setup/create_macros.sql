@@ -39,3 +39,9 @@ create or replace macro hash_groups_apart(hash_groups, groups) as
         when hash_groups = groups then true
         else error('two groups of a mart share a 64-bit hash (' || hash_groups || ' hashes for ' || groups || ' groups); report this as a bug')
     end;
+
+-- How a distinct count moves when one of the things it counts (a buyer of a group, a buyer-day, a
+-- station) has `now_rows` rows now after a change of `delta_rows` (added less removed): +1 when it
+-- has rows now and had none before, -1 for the reverse, else 0.
+create or replace macro distinct_move(now_rows, delta_rows) as
+    (coalesce(now_rows, 0) > 0)::int - (coalesce(now_rows, 0) - delta_rows > 0)::int;
