@@ -440,3 +440,26 @@ def test_a_buyer_keeps_its_key_when_paid_orders_is_rebuilt(source, tmp_path):
     after = dict(deployment.query("select buyer_id, buyer_key from staging.buyers"))
     assert {buyer: after.get(buyer) for buyer in keys} == keys
     assert len(set(after.values())) == len(after)
+
+
+def test_a_mart_follows_the_sql_of_the_state_it_reads(source, tmp_path, monkeypatch):
+    # The channel mart reads staging.channel_quarters, kept with staging.paid_orders: the month
+    # digests follow paid_orders' rows, which a change to the state's SQL leaves as they are, so the
+    # mart must see that SQL itself (else it would keep the numbers of the old SQL).
+    import duckdb
+
+    from assets.lib import incremental
+    from assets.lib.sql import sql_text
+    from assets.marts import MARTS
+
+    deployment = Deployment(tmp_path / "d")
+    copy(source, deployment.raw)
+    assert deployment.run().success
+    params = deployment.settings().sql_params()
+    mart = MARTS["quarterly_channel_kpis"]
+    with duckdb.connect(str(deployment.state / "pipeline.duckdb"), read_only=True) as con:
+        assert incremental.mart_plan(con, "quarterly_channel_kpis", mart.upstream, params).mode == "unchanged"
+        changed = {"staging/channel_quarters": sql_text("staging/channel_quarters") + "\n-- another version\n"}
+        monkeypatch.setattr(incremental, "sql_text", lambda name: changed.get(name) or sql_text(name))
+        plan = incremental.mart_plan(con, "quarterly_channel_kpis", mart.upstream, params)
+    assert plan.mode == "rebuild", plan.reason

@@ -54,6 +54,9 @@ PAID_SQL = ("staging/buyers", "staging/buyers_insert", "staging/buyers_without_k
 # of staging.paid_orders: only the buyers whose paid orders changed are counted again).
 MAINTAINED_WITH = {"buyer_quarters": "paid_orders", "buyers": "paid_orders",
                    **dict.fromkeys(GROUP_STATES, "paid_orders")}
+# The SQL those tables are kept with: a mart reading one follows its month digests of the table it
+# is kept with, and this SQL (the digests follow the rows of staging.paid_orders, not the states).
+MAINTAINED_SQL = {"paid_orders": PAID_SQL}
 # The staging tables the marts read by quarter, each with the date column whose month files a row
 # (a quarter of a mart is computed from the rows of its months); audit.month_digests follows them.
 DIGESTED = {"orders": "shipped_at", "paid_orders": "paid_day", "traffic": "date", "courier_days": "day",
@@ -406,7 +409,8 @@ def mart_plan(con: duckdb.DuckDBPyConnection, mart: str, upstream: tuple[str, ..
     digested = tuple(u for u in upstream if u in DIGESTED)
     whole = tuple(u for u in upstream if u not in DIGESTED)
     sql = (f"marts/{mart}", "marts/build_quarters")
-    inputs = {REFERENCE: f"{reference(con, sql, whole, params)}/{','.join(digested)}"}
+    states = [_sql_fingerprint(MAINTAINED_SQL[u]) for u in digested if u in MAINTAINED_SQL]
+    inputs = {REFERENCE: f"{reference(con, sql, whole, params)}/{','.join(digested)}/{','.join(states)}"}
     for table, month, rows, digest in fetch_sql(con, "staging/month_digests", {"table_names": list(digested)}):
         inputs[f"{table}:{month}"] = f"{rows}:{digest}"
     before = dict(fetch_sql(con, "audit/staging_inputs", {"table_name": recorded_as("marts", mart)}))
