@@ -344,7 +344,7 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
         con.execute("drop view if exists paid_orders_of_buyers_touched")
         for temp in ("orders_of_touched_files", "buyers_of_touched_files", "paid_orders_matches",
                      "paid_orders_replaced", "paid_orders_added", "buyers_touched", "paid_orders_delta",
-                     *(f"{state}_{part}" for state in GROUP_STATES for part in ("changes", "next"))):
+                     "paid_orders_of_delta_buyers", *(f"{state}_changes" for state in GROUP_STATES)):
             con.execute(f"drop table if exists {temp}")
         if touched is not None:
             con.unregister("touched_files")

@@ -1,8 +1,8 @@
 -- A merge into staging.channel_quarters, step 1: how each (quarter, shop, channel) the merge into
 -- staging.paid_orders touched moves. Sums move by the delta's rows. A distinct count moves by the
 -- pairs (group, buyer) or (group, buyer, day) the delta names: +1 for one that has paid orders now
--- and had none before, -1 for the reverse; "before" is "now" less the delta. "Now" reads only the
--- paid orders of the delta's buyers in the delta's quarters, not the quarter.
+-- and had none before, -1 for the reverse; "before" is "now" less the delta. "Now" is only the paid
+-- orders of the delta's buyers in its quarters (paid_orders_of_delta_buyers), not the quarter.
 create or replace temp table channel_quarters_changes as
 with
 
@@ -13,9 +13,7 @@ delta as (
 
 now as (
     select quarter_start, shop_id, channel_group, channel, buyer_key, paid_day
-    from staging.paid_orders
-    where buyer_key in (select buyer_key from delta)
-        and quarter_start in (select quarter_start from delta)
+    from paid_orders_of_delta_buyers
 ),
 
 day_moves as (
@@ -39,7 +37,7 @@ buyer_moves as (
 ),
 
 sums as (
-    select quarter_start, shop_id, channel_group, channel, sum(n) as paid_orders, coalesce(sum(n * paid_amount), 0) as gmv
+    select quarter_start, shop_id, channel_group, channel, sum(n) as paid_orders, metric_gmv(n * paid_amount) as gmv
     from delta
     group by all
 ),

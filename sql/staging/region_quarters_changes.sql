@@ -1,8 +1,8 @@
 -- A merge into staging.region_quarters, step 1: how each (quarter, shop, region) the merge into
 -- staging.paid_orders touched moves, as in channel_quarters_changes: sums by the delta's rows,
 -- distinct buyers (all, and rural) and stations by the pairs the delta names, +1 for a pair with
--- paid orders now and none before, -1 for the reverse. "Now" reads the paid orders of the delta's
--- buyers, and of its stations, in the delta's quarters.
+-- paid orders now and none before, -1 for the reverse. "Now" is the paid orders of the delta's
+-- buyers (paid_orders_of_delta_buyers), and of its stations, in the delta's quarters.
 create or replace temp table region_quarters_changes as
 with
 
@@ -17,9 +17,7 @@ buyers_now as (
     select quarter_start, shop_id, province, city, district, buyer_key,
         count(*) as n,
         count(rural_station_id) as rural_n
-    from staging.paid_orders
-    where buyer_key in (select buyer_key from delta)
-        and quarter_start in (select quarter_start from delta)
+    from paid_orders_of_delta_buyers
     group by all
 ),
 
@@ -66,9 +64,9 @@ station_moves as (
 sums as (
     select quarter_start, quarter, shop_id, province, city, district,
         sum(n) as paid_orders,
-        coalesce(sum(n * paid_amount), 0) as gmv,
+        metric_gmv(n * paid_amount) as gmv,
         sum(rural_n) as rural_paid_orders,
-        coalesce(sum(rural_n * paid_amount), 0) as rural_gmv
+        metric_gmv(rural_n * paid_amount) as rural_gmv
     from delta
     group by all
 )
