@@ -341,7 +341,7 @@ def machine() -> dict[str, str]:
               help="Orders per quarter in the 30- and 365-day incremental deployments.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=PROJECT / "docs" / "benchmarks.md",
               show_default=True)
-@click.option("--work", type=click.Path(file_okay=False, path_type=Path), default=BENCH / "out", show_default=True,
+@click.option("--work", type=click.Path(file_okay=False, path_type=Path, resolve_path=True), default=BENCH / "out", show_default=True,
               help="Cached workloads and deployments (large).")
 def main(orders: int, repeat: int, history_orders: int, out: Path, work: Path) -> None:
     """Measure, check equality, and write the results table."""

@@ -103,3 +103,13 @@ def test_the_bounds_measure_every_part_and_leave_the_working_database_alone(publ
     assert hashlib.sha256(database.read_bytes()).hexdigest() == before
     missing = CliRunner().invoke(bounds.main, ["--work", str(tmp_path / "nothing")])
     assert missing.exit_code != 0 and "run `make bench` first" in missing.output
+
+
+def test_a_relative_work_folder_is_made_absolute(tmp_path, monkeypatch):
+    # the fresh-clone figures run commands inside the clone (cwd), so a relative --work folder
+    # would name a path that does not exist from there
+    import run as bench_run
+
+    monkeypatch.chdir(tmp_path)
+    ctx = bench_run.main.make_context("run.py", ["--work", "out1m"])
+    assert ctx.params["work"] == tmp_path / "out1m"
