@@ -144,3 +144,20 @@ def test_without_open_file_description_locks_every_publish_is_a_full_copy(tmp_pa
         result = publish(tmp_path, content)
         assert result.reused is False
         assert (tmp_path / "out" / "w.duckdb").read_bytes() == content
+
+
+def test_digests_recorded_by_another_hash_are_not_trusted(tmp_path):
+    """Digests written by an earlier version (SHA-256, no `hash` key) can never match the chunks'
+    XXH3 digests, so the first publish after the change rewrites the reused file in full."""
+    publish(tmp_path, b"u" * 16)
+    publish(tmp_path, b"v" * 16)
+    digests = tmp_path / "state" / "digests.json"
+    entries = json.loads(digests.read_text())
+    assert {e["hash"] for e in entries.values()} == {"xxh3_128"}
+    for entry in entries.values():
+        del entry["hash"]
+        entry["chunks"] = [pf.xxhash.xxh3_128_hexdigest(b"u" * 8)] * 2  # would say: nothing changed
+    digests.write_text(json.dumps(entries))
+    result = publish(tmp_path, b"u" * 16)
+    assert result == pf.Published(size=16, written=16, reused=True)
+    assert (tmp_path / "out" / "w.duckdb").read_bytes() == b"u" * 16

@@ -7,12 +7,18 @@ ever sees half a write (stack-notes §3). Building it by a full copy costs a cop
 the whole database (1.33 + 0.70 s for 1.3 GB, most of a 10 M-order daily run's publish) while a
 day changes ~4 % of its 1 MiB chunks. So the file replaced by a publish is kept as
 `<name>.previous`, and the next publish turns it into the new file in place: each chunk of the
-source is hashed (SHA-256, in parallel threads) and written only where it differs from what that
+source is hashed (XXH3-128, in parallel threads) and written only where it differs from what that
 file holds, known from the digests recorded when it was written (`digests`, a JSON file in the
 state folder). The result is the source byte for byte: the digests are trusted only for a file
-unchanged since they were recorded (same inode, size and modification time), and a file's entry
-is dropped before the file is touched, so a crash half-way leaves none to trust; without them,
-every chunk is written.
+unchanged since they were recorded (same inode, size and modification time) and hashed the same
+way, and a file's entry is dropped before the file is touched, so a crash half-way leaves none to
+trust; without them, every chunk is written.
+
+Every publish hashes the whole working database, history included, so the hash is chosen for
+speed: XXH3-128, the checksum rsync uses by default to decide which blocks to send, hashes a 2.2 GB
+database in 0.08 s on one core against 1.14 s for SHA-256 (with SHA extensions; reading it from
+the page cache takes 0.26 s either way). It guards against chunks that changed by accident, not by
+design: the file is the pipeline's own, written by DuckDB.
 
 The previous file may still be open in an analyst's client (DuckDB holds a shared lock on a file
 for as long as a connection has it open). It is reused only under an exclusive open-file-
@@ -26,7 +32,6 @@ being a full copy.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import struct
@@ -34,8 +39,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import xxhash
+
 CHUNK = 1 << 20  # DuckDB writes 256 KiB blocks; 1 MiB chunks: 1,300 digests for 1.3 GB
-WORKERS = max(1, min(4, os.cpu_count() or 1))  # pread, pwrite and SHA-256 release the GIL
+WORKERS = max(1, min(4, os.cpu_count() or 1))  # pread, pwrite and the hash release the GIL
+HASH = "xxh3_128"  # recorded with the digests: digests of another hash are not trusted
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,7 @@ def publish_file(source: Path, target: Path, digests: Path) -> Published:
         os.replace(building, target)
     finally:
         os.close(fd)  # releases the lock
-    keep = {str(stat.st_ino): {"stamp": _stamp(stat), "chunks": chunks}}
+    keep = {str(stat.st_ino): {"stamp": _stamp(stat), "hash": HASH, "chunks": chunks}}
     if replaced is not None and str(replaced) in known:
         keep[str(replaced)] = known[str(replaced)]
     _write_digests(digests, keep)
@@ -91,7 +99,7 @@ def _claim(previous: Path, target: Path, building: Path, known: dict) -> tuple[i
         if _try_lock(fd):
             os.rename(previous, building)
             entry = known.get(str(stat.st_ino))
-            usable = entry is not None and entry["stamp"] == _stamp(stat)
+            usable = entry is not None and entry["stamp"] == _stamp(stat) and entry.get("hash") == HASH
             return fd, entry["chunks"] if usable else []
         os.close(fd)  # a reader still has it open: it stays theirs until they close it
     previous.unlink(missing_ok=True)
@@ -115,7 +123,7 @@ def _copy_changed(source: Path, fd: int, held: list[str] | None) -> tuple[list[s
         try:
             for index in range(first, min(first + step, count)):
                 data = os.pread(src, CHUNK, index * CHUNK)
-                digest = hashlib.sha256(data).hexdigest()
+                digest = xxhash.xxh3_128_hexdigest(data)
                 digests.append(digest)
                 if not whole and (index >= len(held) or held[index] != digest):
                     os.pwrite(fd, data, index * CHUNK)
