@@ -41,6 +41,29 @@ def test_quarter_start_and_label(con, day, start_month, start, label):
     assert got == (start, label)
 
 
+def _first_day_of_quarter(day: dt.date, start_month: int) -> dt.date:
+    """The quarter's first day by counting back: months since the fiscal year began, mod 3."""
+    back = (day.month - start_month) % 3
+    month, year = day.month - back, day.year
+    if month < 1:
+        month, year = month + 12, year - 1
+    return dt.date(year, month, 1)
+
+
+@pytest.mark.parametrize("start_month", range(1, 13))
+def test_quarter_start_of_every_day_and_time_for_every_fiscal_start(con, start_month):
+    days = [dt.date(1990, 1, 1) + dt.timedelta(days=n) for n in range((dt.date(2060, 12, 31) - dt.date(1990, 1, 1)).days + 1)]
+    got = con.execute(
+        "select d, quarter_start(d, $m), quarter_start(d + interval 23 hour + interval 59 minute, $m) "
+        "from unnest($days::date[]) as t(d) order by d",
+        {"days": days, "m": start_month},
+    ).fetchall()
+    assert len(got) == len(days)
+    wrong = [(d, a, b) for d, a, b in got if a != _first_day_of_quarter(d, start_month) or b != a]
+    assert wrong == []
+    assert con.execute("select quarter_start(null::date, $m)", {"m": start_month}).fetchone() == (None,)
+
+
 def test_a_rate_over_zero_or_null_is_null(con):
     assert con.execute("select safe_div(1, 0), safe_div(1, null), safe_div(0, 5), safe_div(1, 4)").fetchone() == (
         None, None, 0.0, 0.25,

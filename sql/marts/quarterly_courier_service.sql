@@ -16,7 +16,6 @@ shipped as (
         -- the span of the quarters first, a plain comparison, before each row's quarter is computed
         and shipped_at >= (select min(quarter_start) from build_quarters)
         and shipped_at < (select max(quarter_start) + interval 3 month from build_quarters)
-        and quarter_start(shipped_at, $fiscal_start_month) in (select quarter_start from build_quarters)
 ),
 
 final as (
@@ -26,7 +25,10 @@ final as (
         count(*) as shipped_orders,
         median(hours_paid_to_shipped) as median_hours_paid_to_shipped,
         median(hours_shipped_to_completed) as median_hours_shipped_to_completed
+    -- the quarters asked for, by the quarter computed once per order (in the filter of `shipped`
+    -- too, it was computed twice: 0.74 against 0.51 s on 10.2 M orders)
     from shipped
+    semi join build_quarters using (quarter_start)
     group by quarter_start, courier
     order by quarter_start, courier
 )
