@@ -262,7 +262,8 @@ def test_a_lake_file_the_courier_names_have_not_seen_yet_is_mapped_once_they_hav
 def test_an_orders_current_row_is_the_greatest_version_with_a_null_batch_date_lowest():
     # Versions of three orders (batch date, file, line), worked by hand: x1's greatest batch date
     # wins over a greater file name; x2's null batch date loses to any date; x3 has only null
-    # batch dates, so the greater (file name, line) wins, here line 9 of the same file.
+    # batch dates, so the greater (file name, line) wins, here line 9 of the same file. The files'
+    # places in the list read (file_index) are the reverse of their rank: they do not decide.
     import duckdb
 
     from assets.lib.sql import run_script, run_sql
@@ -285,7 +286,10 @@ def test_an_orders_current_row_is_the_greatest_version_with_a_null_batch_date_lo
         "1 as item_count, null::varchar as category, null::varchar as channel, null::boolean as is_mobile, "
         "null::varchar as province, null::varchar as city, null::varchar as district, null::varchar as courier, "
         "null::varchar as tracking_no, null::varchar as rural_station_id, batch_date::date as batch_date, "
-        "file_name, line::bigint as line, row_number() over () as row_id "
+        "file_name, line::bigint as line, row_number() over () as row_id, "
+        # a lake file holds one raw file (one batch date and file name), at any place in the list
+        # of files read: here numbered in the reverse of the order versions rank by
+        "dense_rank() over (order by file_name desc, batch_date desc nulls last) as file_index "
         "from (values " + ", ".join("(?, ?, ?, ?, ?)" for _ in versions) + ") "
         "as v(order_id, batch_date, file_name, line, status)",
         [value for version in versions for value in version],

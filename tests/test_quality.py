@@ -36,7 +36,8 @@ def test_a_clear_text_buyer_and_shipping_before_payment_fail_with_samples():
     failed = {(f["expectation"], str(f["column"])): f for f in result.failed}
     assert not result.success
     assert failed[("expect_column_values_to_match_regex", "buyer_id")]["sample"] == ["tb_小明"]
-    assert ("expect_column_pair_values_a_to_be_greater_than_b", "shipped_at") in failed
+    pair = failed[("expect_column_pair_values_a_to_be_not_below_b", "shipped_at")]
+    assert (pair["unexpected_count"], pair["sample"]) == (1, ["2024-07-01 08:00:00 < 2024-07-01 09:05:00"])
 
 
 def test_a_repeated_key_in_a_file_only_warns():

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from .gx_sql import unique_key
+from .gx_sql import not_below, unique_key
 from .parse import LAKE_SCHEMAS, PHONE, lake_schema
 from .reference import STATUSES
 from .sql import run_sql
@@ -43,12 +43,6 @@ def _at_least_zero(E, *columns: str) -> list:
     return [E.ExpectColumnValuesToBeBetween(column=c, min_value=0) for c in columns]
 
 
-def _a_not_below_b(E, a: str, b: str) -> object:
-    return E.ExpectColumnPairValuesAToBeGreaterThanB(
-        column_A=a, column_B=b, or_equal=True, ignore_row_if="either_value_is_missing"
-    )
-
-
 def _unique(*columns: str, **options) -> object:
     return unique_key(list(columns), **options)
 
@@ -60,10 +54,10 @@ def _orders_batch(gx) -> list:
         E.ExpectColumnValuesToBeInSet(column="status", value_set=list(STATUSES)),
         E.ExpectColumnValuesToMatchRegex(column="buyer_id", regex=r"^[0-9a-f]{64}$"),
         *_at_least_zero(E, "total_amount", "paid_amount", "refund_amount", "item_count"),
-        _a_not_below_b(E, "paid_amount", "refund_amount"),
-        _a_not_below_b(E, "paid_at", "created_at"),
-        _a_not_below_b(E, "shipped_at", "paid_at"),
-        _a_not_below_b(E, "completed_at", "shipped_at"),
+        not_below("paid_amount", "refund_amount"),
+        not_below("paid_at", "created_at"),
+        not_below("shipped_at", "paid_at"),
+        not_below("completed_at", "shipped_at"),
         _unique("file_name", "line"),
         _unique("file_name", "shop_id", "order_id", meta=WARNING),
     ]
@@ -75,8 +69,8 @@ def _traffic_batch(gx) -> list:
         *_not_null(E, "date", "shop_id", "channel", "device", "pv", "uv", "visits", "ad_spend"),
         E.ExpectColumnValuesToBeInSet(column="device", value_set=["mobile", "pc", "all"]),
         *_at_least_zero(E, "pv", "uv", "visits", "bounced_visits", "ad_spend", "cart_users", "fav_users"),
-        _a_not_below_b(E, "pv", "uv"),
-        _a_not_below_b(E, "visits", "bounced_visits"),
+        not_below("pv", "uv"),
+        not_below("visits", "bounced_visits"),
         _unique("file_name", "date", "shop_id", "channel", "device", meta=WARNING),
     ]
 
@@ -86,7 +80,7 @@ def _courier_batch(gx) -> list:
     return [
         *_not_null(E, "period_start", "period_end", "courier", "region", "collected"),
         *_at_least_zero(E, "collected", "delivered", "returned", "late", "complaints"),
-        _a_not_below_b(E, "period_end", "period_start"),
+        not_below("period_end", "period_start"),
         _unique("file_name", "period_start", "period_end", "courier", "region", meta=WARNING),
     ]
 

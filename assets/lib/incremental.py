@@ -250,12 +250,12 @@ def _record(con: duckdb.DuckDBPyConnection, table: str, inputs: dict[str, str]) 
 
 
 def _with_row_ids(con: duckdb.DuckDBPyConnection, files: list[str], source: str):
-    """The rows of these lake files, each with `row_id`: the file's place in `files` and the row's in
-    the file, as one integer (the same in every scan of the relation)."""
+    """The rows of these lake files, each with `file_index` (the file's place in `files`) and `row_id`:
+    that and the row's place in the file, as one integer (the same in every scan of the relation)."""
     if not files:
-        return empty_rows(source).with_columns(row_id=pl.lit(None, pl.Int64))
+        return empty_rows(source).with_columns(file_index=pl.lit(None, pl.Int64), row_id=pl.lit(None, pl.Int64))
     rows = con.read_parquet(files, union_by_name=True)
-    return rows.select("*, (file_index::bigint << 32) | file_row_number as row_id")
+    return rows.select("*, file_index::bigint as file_index, (file_index::bigint << 32) | file_row_number as row_id")
 
 
 def build_orders(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:

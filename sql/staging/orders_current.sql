@@ -31,21 +31,36 @@ mapped as not materialized (
         o.batch_date,
         o.file_name,
         o.line,
+        o.file_index,
         o.row_id
     from orders_source as o
     left join staging.shops as s on s.alias = o.shop_id
 ),
 
--- The latest version of each order by a hash aggregate over the version columns alone, then its
--- row, found by its integer row id: a window would sort every version of every order with all its
--- columns, and a join on (file name, line) hashes text. A null batch date ranks lowest (as in
--- orders_replaced); (file name, line) is unique, so there are no ties.
+-- Each lake file's place in the order versions rank by: its batch date (a null one lowest, as in
+-- orders_matches), then its file name. A lake file holds one raw file, so both are the same on
+-- every row of it.
+file_ranks as (
+    select
+        file_index,
+        rank() over (order by coalesce(batch_date, date '0001-01-01'), file_name) as file_rank
+    from (
+        select file_index, min(batch_date) as batch_date, min(file_name) as file_name
+        from orders_source
+        group by file_index
+    )
+),
+
+-- The latest version of each order by a hash aggregate over one integer, (file rank, line), then
+-- its row, found by its integer row id: a window would sort every version of every order with all
+-- its columns, a join on (file name, line) hashes text, and the same arg_max keyed by the struct
+-- (batch date, file name, line) took 10.3 against 5.7 s over the 27.9 M versions of 10.2 M orders.
+-- (file name, line) is unique, so there are no ties.
 latest as (
-    select arg_max(row_id, {
-        'batch_date': coalesce(batch_date, date '0001-01-01'), 'file_name': file_name, 'line': line
-    }) as row_id
-    from mapped
-    group by shop_id, order_id
+    select arg_max(m.row_id, (f.file_rank::hugeint << 64) + m.line) as row_id
+    from mapped as m
+    join file_ranks as f using (file_index)
+    group by m.shop_id, m.order_id
 ),
 
 current_rows as (
