@@ -136,7 +136,7 @@ def install() -> None:
     for name, module in list(sys.modules.items()):
         if name.startswith("great_expectations.") and getattr(module, "get_dialect_regex_expression", None) is original:
             module.get_dialect_regex_expression = regex_expression
-    _define_unique_key()
+    _define_expectations()
     _installed = True
 
 
@@ -157,7 +157,7 @@ SAMPLE_METRIC = "unexpected_rows_query.table"
 SAMPLE_KEYS = 20
 
 
-def _define_unique_key() -> None:
+def _define_expectations() -> None:
     """Two expectations that GX answers with one query each, as DuckDB runs it best. A custom SQL
     expectation is GX's own extension point (UnexpectedRowsExpectation); asked only pass or fail,
     these run the count of unexpected rows alone, and when it failed, list up to 20 of them.
@@ -171,7 +171,7 @@ def _define_unique_key() -> None:
     `ExpectColumnPairValuesAToBeNotBelowB`: A >= B wherever both are present. GX's
     ExpectColumnPairValuesAToBeGreaterThanB (or_equal, either value missing ignored) counts the
     rows it ignores and the unexpected ones in two scans each: 4.5 s for the four pairs of a
-    27.6 M-row orders batch, where one scan of each pair takes ~0.3 s."""
+    27.9 M-row orders batch, against 0.4-0.6 s for one scan of each pair."""
     global _UniqueKey, _PairNotBelow
     from great_expectations.expectations import UnexpectedRowsExpectation
     from great_expectations.validator.metric_configuration import MetricConfiguration
