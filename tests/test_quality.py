@@ -154,3 +154,43 @@ def test_a_passing_suite_asks_only_pass_or_fail_and_a_failing_one_lists_only_its
     finally:
         event.remove(sqlalchemy.engine.Engine, "before_cursor_execute", record)
     assert [f["sample"] for f in result.failed] == [["tb_小明"]]
+
+
+def test_gx_is_imported_with_the_collector_paused_and_its_objects_frozen(monkeypatch):
+    import gc
+
+    from assets.lib import gx_sql
+
+    seen = {}
+
+    def fake_install():
+        seen["enabled during the import"] = gc.isenabled()
+        seen["made"] = [[] for _ in range(1000)]  # objects the collector tracks, made by the "import"
+
+    monkeypatch.setattr(gx_sql, "_installed", False)
+    monkeypatch.setattr(gx_sql, "_install", fake_install)
+    gc.unfreeze()
+    assert gc.isenabled()
+    try:
+        gx_sql.install()
+        assert seen["enabled during the import"] is False
+        assert gc.isenabled()  # on again after it
+        assert gc.get_freeze_count() >= 1000  # what the import made is out of later collections
+        assert gx_sql._installed
+    finally:
+        gc.unfreeze()
+
+
+def test_the_collector_stays_off_after_a_pause_when_it_was_off():
+    import gc
+
+    from assets.lib.gx_sql import collector_paused
+
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()
