@@ -43,7 +43,7 @@ def run(
     All the batch dates asked for run as one run (a backfill), recorded in Dagster's run history
     (DAGSTER_HOME). Exit code 0 on success; 1 when a check failed or a file was quarantined (the
     rest is still published when checks allow)."""
-    from .settings import apply_defaults, open_instance, run_tags
+    from .settings import apply_defaults, run_tags
 
     apply_defaults(TAOBAO_OPS_RAW_DIR=raw_dir, TAOBAO_OPS_STATE_DIR=state_dir, TAOBAO_OPS_WAREHOUSE=warehouse)
     raw = Path(os.environ["TAOBAO_OPS_RAW_DIR"])
@@ -75,9 +75,7 @@ def run(
         )
         sys.exit(0)
 
-    from .definitions import defs
-
-    instance = open_instance()
+    defs, instance = _definitions_and_instance()
     label = plan.label
     started = time.perf_counter()
     with console.status(f"Running the pipeline, {label} (load → staging → marts → checks → publish)…"):
@@ -115,6 +113,19 @@ def run(
         + (f"; published {warehouse_path}" if warehouse_path.exists() else "")
     )
     sys.exit(0 if result.success else 1)
+
+
+def _definitions_and_instance():
+    """The Dagster definitions and instance a run needs, loaded with the cyclic collector paused and
+    then frozen out of its collections (collector.collector_paused): they live as long as the run."""
+    from assets.lib.collector import collector_paused
+
+    from .settings import open_instance
+
+    with collector_paused():
+        from .definitions import defs
+
+        return defs, open_instance()
 
 
 class _Unpartitioned:

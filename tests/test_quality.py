@@ -180,17 +180,3 @@ def test_gx_is_imported_with_the_collector_paused_and_its_objects_frozen(monkeyp
     finally:
         gc.unfreeze()
 
-
-def test_the_collector_stays_off_after_a_pause_when_it_was_off():
-    import gc
-
-    from assets.lib.gx_sql import collector_paused
-
-    gc.disable()
-    try:
-        with collector_paused():
-            assert not gc.isenabled()
-        assert not gc.isenabled()
-    finally:
-        gc.unfreeze()
-        gc.enable()

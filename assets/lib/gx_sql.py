@@ -16,17 +16,15 @@ new to validate must not pay for it.
 from __future__ import annotations
 
 import copy
-import gc
 import importlib
 import importlib.util
 import re
 import sys
 import types
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .collector import collector_paused
 from .sql import CHECK_VIEWS, identifier, string_literal
 
 if TYPE_CHECKING:
@@ -97,25 +95,6 @@ def install() -> None:
     with collector_paused():
         _install()
     _installed = True
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off for the block, and what exists at its end kept out of
-    every later collection (`gc.freeze`). Importing GX creates ~285,000 objects the collector
-    tracks, nearly all living as long as the process (modules, classes, pydantic models); with the
-    collector on, every collection the import triggers walks what it created so far again: GX's
-    import took 1.67-2.11 s with it and 1.19-1.53 s without (three runs each, alternating). Frozen,
-    they are not walked by the collections of the rest of the run either; the few cycles the
-    import leaves stay unreclaimed (~30 MB more peak memory in a 10 M-order daily run)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 def _install() -> None:
