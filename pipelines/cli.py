@@ -13,6 +13,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from assets.lib.collector import collector_paused
+
 # Wide enough for the quarterly table when output goes to a file or a CI log.
 console = Console(width=None if sys.stdout.isatty() else 200)
 
@@ -43,7 +45,7 @@ def run(
     All the batch dates asked for run as one run (a backfill), recorded in Dagster's run history
     (DAGSTER_HOME). Exit code 0 on success; 1 when a check failed or a file was quarantined (the
     rest is still published when checks allow)."""
-    from .settings import apply_defaults, run_tags
+    from .settings import apply_defaults, open_instance, run_tags
 
     apply_defaults(TAOBAO_OPS_RAW_DIR=raw_dir, TAOBAO_OPS_STATE_DIR=state_dir, TAOBAO_OPS_WAREHOUSE=warehouse)
     raw = Path(os.environ["TAOBAO_OPS_RAW_DIR"])
@@ -55,9 +57,7 @@ def run(
     from .summary import load_report, mart_sizes, print_tables, shop_table
 
     def fed_by(sources: list[str]):
-        from .definitions import fed_by
-
-        return fed_by(sources)
+        return _definitions().fed_by(sources)
 
     started = time.perf_counter()
     try:
@@ -75,7 +75,9 @@ def run(
         )
         sys.exit(0)
 
-    defs, instance = _definitions_and_instance()
+    defs = _definitions().defs
+    with collector_paused():
+        instance = open_instance()
     label = plan.label
     started = time.perf_counter()
     with console.status(f"Running the pipeline, {label} (load → staging → marts → checks → publish)…"):
@@ -115,26 +117,20 @@ def run(
     sys.exit(0 if result.success else 1)
 
 
-def _definitions_and_instance():
-    """The Dagster definitions and instance a run needs, loaded with the cyclic collector paused and
-    then frozen out of its collections (collector.collector_paused): they live as long as the run."""
-    from assets.lib.collector import collector_paused
-
-    from .settings import open_instance
-
+def _definitions():
+    """The Dagster definitions module, imported with the cyclic collector paused and what it built
+    then frozen out of its collections (collector.collector_paused): it lives as long as the run."""
     with collector_paused():
-        from .definitions import defs
+        from . import definitions
 
-        return defs, open_instance()
+    return definitions
 
 
 class _Unpartitioned:
     """The unpartitioned assets' keys, imported from the definitions only when a run needs them."""
 
     def __iter__(self):
-        from .definitions import UNPARTITIONED
-
-        return iter(UNPARTITIONED)
+        return iter(_definitions().UNPARTITIONED)
 
 
 _unpartitioned = _Unpartitioned()
