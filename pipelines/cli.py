@@ -118,12 +118,14 @@ def run(
 
 
 def _definitions():
-    """The Dagster definitions module, imported with the cyclic collector paused and what it built
-    then frozen out of its collections (collector.collector_paused): it lives as long as the run."""
-    with collector_paused():
-        from . import definitions
-
-    return definitions
+    """The Dagster definitions module. Its first import runs with the cyclic collector paused and
+    what it built then frozen out of its collections (collector.collector_paused): it lives as long
+    as the run. Later calls only return it, freezing nothing the run made meanwhile."""
+    module = sys.modules.get(f"{__package__}.definitions")
+    if module is None:
+        with collector_paused():
+            from . import definitions as module
+    return module
 
 
 class _Unpartitioned:
