@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import functools
 import os
 import sys
 import threading
@@ -117,15 +118,14 @@ def run(
     sys.exit(0 if result.success else 1)
 
 
+@functools.cache
 def _definitions():
-    """The Dagster definitions module. Its first import runs with the cyclic collector paused and
-    what it built then frozen out of its collections (collector.collector_paused): it lives as long
-    as the run. Later calls only return it, freezing nothing the run made meanwhile."""
-    module = sys.modules.get(f"{__package__}.definitions")
-    if module is None:
-        with collector_paused():
-            from . import definitions as module
-    return module
+    """The Dagster definitions module, imported once with the cyclic collector paused and what it
+    built then frozen out of its collections (collector.collector_paused): it lives as long as the
+    run. Later calls return it, freezing nothing the run made meanwhile."""
+    with collector_paused():
+        from . import definitions
+    return definitions
 
 
 class _Unpartitioned:
