@@ -265,7 +265,8 @@ def test_files_are_read_ahead_a_bounded_number_of_bytes_at_a_time(tmp_path, monk
     for name, size in sizes.items():
         (tmp_path / name).write_bytes(b"x" * size)
         todo.append((RawFile("orders", tmp_path / name, name), "digest"))
-    windows = [[raw.name for raw, _ in window] for window in _read_windows(todo)]
+    windows = [[raw.name for raw, _ in window] for window, _ in _read_windows(todo)]
+    assert [size for _, size in _read_windows(todo)] == [80, 90, 250, 3, 1]
     assert windows == [
         ["a.csv", "b.csv"],  # 80 bytes; c would make 120
         ["c.csv", "d.csv.gz"],  # 40 + 50: the .gz counts 5 x 10
@@ -273,3 +274,59 @@ def test_files_are_read_ahead_a_bounded_number_of_bytes_at_a_time(tmp_path, monk
         ["f.csv", "g.csv", "h.csv"],  # 3 bytes, but READ_WINDOW files
         ["i.csv"],
     ]
+
+
+def _windows_of_two(tmp_path, monkeypatch, ahead_bytes: int):
+    """Four one-row files of 20 bytes in windows of two (40 bytes), a chunk per file."""
+    from assets.lib.files import RawFile
+
+    monkeypatch.setattr(ingest_module, "READ_WINDOW", 2)
+    monkeypatch.setattr(ingest_module, "READ_AHEAD_BYTES", ahead_bytes)
+    monkeypatch.setattr(ingest_module, "CHUNK_ROWS", 1)
+    monkeypatch.setitem(ingest_module.DATED, "orders", False)
+    todo = []
+    for name in ("a.csv", "b.csv", "c.csv", "d.csv"):
+        (tmp_path / name).write_text("order_id\n" + "x" * 10 + "\n")  # no batch date: read, not parsed
+        todo.append((RawFile("orders", tmp_path / name, name), "digest"))
+    return todo
+
+
+def test_the_next_window_is_not_read_while_one_parses_when_both_would_exceed_the_bound(tmp_path, monkeypatch):
+    """Reading ahead never holds more than READ_AHEAD_BYTES of text: with a bound below two
+    windows, no file of the next window is read before the last chunk of this one was taken."""
+    from assets.lib.ingest import Timings, _chunks
+
+    todo = _windows_of_two(tmp_path, monkeypatch, ahead_bytes=79)
+    events = []
+    real_read = ingest_module._read
+    monkeypatch.setattr(ingest_module, "_read", lambda raw, digest: events.append(f"read {raw.name}") or real_read(raw, digest))
+    for ready in _chunks(todo, 2, Timings()):
+        events.append("parse " + ",".join(r.raw.name for r in ready))
+    reads_of_window = [sorted(events[0:2]), sorted(events[3:5])]
+    assert reads_of_window == [["read a.csv", "read b.csv"], ["read c.csv", "read d.csv"]]
+    assert events[2] == "parse a.csv" and events[5:] == ["parse b.csv", "parse c.csv", "parse d.csv"]
+
+
+def test_the_next_window_is_read_while_one_parses_within_the_bound(tmp_path, monkeypatch):
+    """With room for two windows, the next window's files are read while the first chunk is still
+    being parsed (the parse here waits until they are), and every chunk comes out, in order."""
+    import threading
+
+    from assets.lib.ingest import Timings, _chunks
+
+    todo = _windows_of_two(tmp_path, monkeypatch, ahead_bytes=80)
+    started = {name: threading.Event() for name in ("c.csv", "d.csv")}
+    real_read = ingest_module._read
+
+    def read(raw, digest):
+        if raw.name in started:
+            started[raw.name].set()
+        return real_read(raw, digest)
+
+    monkeypatch.setattr(ingest_module, "_read", read)
+    chunks = []
+    for ready in _chunks(todo, 2, Timings()):
+        if not chunks:  # parsing the first chunk: the next window is being read meanwhile
+            assert all(event.wait(timeout=60) for event in started.values())
+        chunks.append([r.raw.name for r in ready])
+    assert chunks == [["a.csv"], ["b.csv"], ["c.csv"], ["d.csv"]]

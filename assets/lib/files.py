@@ -215,9 +215,13 @@ JOIN_BLANK_TEST_ROWS = 2_000
 
 
 def _drop_blank(body: pl.DataFrame) -> pl.DataFrame:
-    """A line with no value in any field is not a record: its fields are all null or empty."""
+    """A line with no value in any field is not a record: its fields are all null or empty.
+
+    Only a line whose first field is empty can be blank: when none is (an export's first column is
+    its key), one test of that column settles it (a million rows of orders: 0.29 s for a test of
+    every field, most of reading them)."""
     fields = [c for c in body.columns if c.startswith("c")]
-    if not fields:
+    if not fields or not (body[fields[0]].fill_null("") == "").any():
         return body
     if body.height <= JOIN_BLANK_TEST_ROWS:
         return body.filter(pl.concat_str([pl.col(c) for c in fields], ignore_nulls=True) != "")
