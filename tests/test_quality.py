@@ -180,3 +180,29 @@ def test_gx_is_imported_with_the_collector_paused_and_its_objects_frozen(monkeyp
     finally:
         gc.unfreeze()
 
+
+
+def test_gx_installs_once_when_a_thread_is_installing_it_ahead_of_need(monkeypatch):
+    # ingest starts GX's import in a thread while files parse; the suite's own install() must wait
+    # for it, not patch GX a second time
+    import threading
+    import time
+
+    from assets.lib import gx_sql
+
+    inside = threading.Event()
+    calls = []
+
+    def slow_install():
+        calls.append(threading.current_thread().name)
+        inside.set()
+        time.sleep(0.3)
+
+    monkeypatch.setattr(gx_sql, "_installed", False)
+    monkeypatch.setattr(gx_sql, "_install", slow_install)
+    ahead = gx_sql.install_meanwhile()
+    assert inside.wait(timeout=60)
+    gx_sql.install()  # while the thread is still inside
+    ahead.result(timeout=60)
+    assert len(calls) == 1 and calls[0].startswith("gx-import")
+    assert gx_sql._installed

@@ -20,7 +20,9 @@ import importlib
 import importlib.util
 import re
 import sys
+import threading
 import types
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from .expectations import SuiteResult
 
 _installed = False
+_installing = threading.RLock()
 
 # The rows a suite judges from a copy in memory (about 200 MB of orders): every scan of a view runs
 # its query again, which costs more than the copy for small batches (a batch of many small files
@@ -90,11 +93,22 @@ def install() -> None:
        pandas engine does (`str.contains`), so a pattern means the same on both engines; values
        shorter than the pattern's shortest match are not searched (`min_match_length`)."""
     global _installed
-    if _installed:
-        return
-    with collector_paused():
-        _install()
-    _installed = True
+    with _installing:  # a thread may be installing it ahead of need (install_meanwhile)
+        if _installed:
+            return
+        with collector_paused():
+            _install()
+        _installed = True
+
+
+def install_meanwhile() -> Future:
+    """`install` (GX's import, ~1.3 s of Python) in another thread, for a caller with work of its
+    own that leaves the interpreter free (Polars parsing files); `install` waits for it."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gx-import")
+    try:
+        return pool.submit(install)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _install() -> None:

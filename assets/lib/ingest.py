@@ -23,7 +23,7 @@ import duckdb
 import polars as pl
 
 from .expectations import SuiteResult, schema_failures
-from .gx_sql import COPY_JUDGED_ROWS
+from .gx_sql import COPY_JUDGED_ROWS, install_meanwhile
 from .files import FileError, Grid, RawFile, batch_date, discover, read_grid, sha256
 from .lake import clear_pending, lake_path, pending_path, promote, write_pending
 from .parse import REJECT_SCHEMA, ParseOptions, empty_rows, parse_batches
@@ -381,11 +381,17 @@ def ingest_source(
             todo.append((raw, digest))
     workers = max(1, min(len(todo), os.cpu_count() or 1))
     fresh: list[FileOutcome] = []
+    gx_importing = suite is None
     for ready in _chunks(todo, workers, timings):
         if isinstance(ready, _Read):
             fresh.append(FileOutcome(source, ready.raw.name, ready.digest, ready.batch, "failed", error=ready.error))
-        else:
-            fresh.extend(_parse_chunk(ready, lake_dir, options, timings))
+            continue
+        if not gx_importing and any(r.grid.rows.height for r in ready):
+            # rows to judge, most likely: GX imports for the batch suite while they parse (a daily
+            # run's orders step, 305,000 rows: 3.56-4.80 s against 3.86-5.26 s)
+            install_meanwhile()
+            gx_importing = True
+        fresh.extend(_parse_chunk(ready, lake_dir, options, timings))
     results = _judge_and_promote(con, suite, fresh, lake_dir, timings)
     for outcome in sorted(fresh, key=lambda o: o.file_name):
         before = previous.get(outcome.file_name)
