@@ -68,10 +68,10 @@ class FileOutcome:
 
 @dataclass
 class Timings:
-    """Seconds spent in each stage of a source's load, summed over its chunks (threads overlap
-    reading, so `read` is wall time of the reading windows)."""
+    """Seconds spent in each stage of a source's load, summed over its chunks (files are read in
+    threads while the last ones parse, so `read` is the time parsing waited for them)."""
 
-    read: float = 0.0  # bytes -> decoded grid of strings
+    read: float = 0.0  # bytes -> decoded grid of strings, not overlapped with parsing
     parse: float = 0.0  # grid -> typed, cleaned rows and rejects
     validate: float = 0.0  # the batch suite on the new rows (loading them into DuckDB included)
     write: float = 0.0  # pending lake Parquet files, their renaming, and audit rows
@@ -151,9 +151,8 @@ def _chunks(todo: list[tuple[RawFile, str]], workers: int, timings: Timings) -> 
     two windows together hold at most READ_AHEAD_BYTES of text (a parse keeps ~1.6 of 2 cores busy
     and reading ~1.4: 320 daily exports of the 10 M-order bench, 4.9 M rows, read, parsed and
     written in 14.7–15.4 s against 16.5–16.6 s one window after the other); a larger next window
-    waits. So at most READ_AHEAD_BYTES of text, or one
-    window, and one open chunk per header are held in memory at once. `read` times the waits
-    for a window, not the reading behind a parse."""
+    waits. So at most READ_AHEAD_BYTES of text, or one window, and one open chunk per header are
+    held in memory at once. `read` times the waits for a window, not the reading behind a parse."""
     open_chunks: dict[tuple[str, ...], list[_Read]] = {}
     windows = list(_read_windows(todo))
     with ThreadPoolExecutor(max_workers=workers) as pool:
