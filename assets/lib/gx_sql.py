@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .expectations import SuiteResult
 
 _installed = False
-_installing = threading.RLock()
+_installing = threading.Lock()
 
 # The rows a suite judges from a copy in memory (about 200 MB of orders): every scan of a view runs
 # its query again, which costs more than the copy for small batches (a batch of many small files

@@ -156,15 +156,14 @@ def _chunks(todo: list[tuple[RawFile, str]], workers: int, timings: Timings) -> 
     open_chunks: dict[tuple[str, ...], list[_Read]] = {}
     windows = list(_read_windows(todo))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        ahead = None
+        ahead = None  # the next window's reads, when started early
         for i, (jobs, size) in enumerate(windows):
             reading = ahead or [pool.submit(_read, *job) for job in jobs]
             with timings.measure("read"):
                 window = [future.result() for future in reading]
             following = windows[i + 1] if i + 1 < len(windows) else None
-            ahead = None
-            if following and size + following[1] <= READ_AHEAD_BYTES:
-                ahead = [pool.submit(_read, *job) for job in following[0]]
+            fits = following is not None and size + following[1] <= READ_AHEAD_BYTES
+            ahead = [pool.submit(_read, *job) for job in following[0]] if fits else None
             for read in window:
                 if read.error:
                     yield read
@@ -175,6 +174,7 @@ def _chunks(todo: list[tuple[RawFile, str]], workers: int, timings: Timings) -> 
                     yield chunk
                     chunk = open_chunks[header] = []
                 chunk.append(read)
+            # the chunks yielded are parsed: nothing here may keep their text while the next window reads
             del window, reading
     yield from (chunk for chunk in open_chunks.values() if chunk)
 
@@ -283,7 +283,7 @@ def _validate_pending(
             judged.append(outcome)
     rows = sum(o.rows_loaded for o in judged)
     if not rows:
-        return held_back, results  # nothing to judge: GX is not even imported
+        return held_back, results  # nothing to judge: no suite runs (GX is imported only if a file had rows)
 
     from .gx_sql import GxSession, exempt_view
 
@@ -380,16 +380,16 @@ def ingest_source(
             todo.append((raw, digest))
     workers = max(1, min(len(todo), os.cpu_count() or 1))
     fresh: list[FileOutcome] = []
-    gx_importing = suite is None
+    gx_wanted = suite is not None
     for ready in _chunks(todo, workers, timings):
         if isinstance(ready, _Read):
             fresh.append(FileOutcome(source, ready.raw.name, ready.digest, ready.batch, "failed", error=ready.error))
             continue
-        if not gx_importing and any(r.grid.rows.height for r in ready):
+        if gx_wanted and any(r.grid.rows.height for r in ready):
             # rows to judge, most likely: GX imports for the batch suite while they parse (a daily
             # run's orders step, 305,000 rows: 3.56-4.80 s against 3.86-5.26 s)
             install_meanwhile()
-            gx_importing = True
+            gx_wanted = False
         fresh.extend(_parse_chunk(ready, lake_dir, options, timings))
     results = _judge_and_promote(con, suite, fresh, lake_dir, timings)
     for outcome in sorted(fresh, key=lambda o: o.file_name):
