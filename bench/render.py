@@ -32,7 +32,7 @@ def markdown(report: dict) -> str:
         f"channels × 2 devices); courier volume of 12 companies × 300 regions daily for the year. "
         f"{w['files']:,} files, {w['bytes_on_disk'] / 1e9:.2f} GB of canonical UTF-8 CSV (a third of the shops gzipped).",
         f"- **Method:** every time is the median of {report['repeat']} runs, each a fresh process measured with "
-        "`wait4` (wall time and peak resident memory; the memory shown is the highest of the runs). Before any time is reported, the floor's and the pandas "
+        "`wait4` (wall time and peak resident memory: the process's, or the sum of its process tree sampled every 0.1 s when higher, as when the GX worker runs beside it; the memory shown is the highest of the runs). Before any time is reported, the floor's and the pandas "
         "script's `quarterly_shop_kpis` are compared with the table the pipeline published, every column of every "
         "row (money to the cent, counts exactly, rates to a relative 1e-9), after the full rebuild and after every daily run.",
         "",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable
 
 from assets.lib import publication
 from assets.lib.batch_dates import clamp, key_of, last_key, partition_of
+from assets.lib.expectations import SUITES
 from assets.lib.files import sha256, source_files
 from assets.lib.lake import lake_name, lake_names
 from assets.lib.schema import DATED, SOURCES
@@ -187,11 +188,18 @@ def run_requests(files: list[RawFileState], refresh_keys, run_key_prefix: str | 
     return [RunRequest(run_key=run_key, job_name=JOB, tags=range_tags(key_range))]
 
 
+# The sources whose new rows a batch suite judges (expectations.SUITES: `<source>_batch`).
+JUDGED_SOURCES = frozenset(name.removesuffix("_batch") for name in SUITES if name.endswith("_batch"))
+
+
 @dataclass(frozen=True)
 class RunPlan:
     label: str
     arguments: dict  # for JobDefinition.execute_in_process
     current: publication.Publication | None = None  # nothing to do: the published file is current
+    # bytes of the new files of the sources with a batch suite, when the plan looked (None: a range
+    # given, loaded whatever it holds)
+    new_bytes: int | None = None
 
 
 def plan_run(
@@ -223,6 +231,7 @@ def plan_run(
         if state.publication and downstream is not None
         else {}
     )
+    new_bytes = sum(f.size for f in pending if f.source in JUDGED_SOURCES)
     key_range = batch_range(pending)
     extremes = (key_range.start, key_range.end) if key_range else ()
     keys = [k for k in extremes if (not start or k >= start) and (not end or k <= end)]
@@ -233,7 +242,9 @@ def plan_run(
     elif keys:
         start, end = keys[0], keys[-1]
     else:
-        return RunPlan("no new batch dates", selection or {"asset_selection": list(unpartitioned)})
+        return RunPlan("no new batch dates", selection or {"asset_selection": list(unpartitioned)}, new_bytes=new_bytes)
     from dagster import PartitionKeyRange
 
-    return RunPlan(f"batch dates {start} … {end}", {"tags": range_tags(PartitionKeyRange(start, end)), **selection})
+    return RunPlan(
+        f"batch dates {start} … {end}", {"tags": range_tags(PartitionKeyRange(start, end)), **selection}, new_bytes=new_bytes
+    )

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import click
+
+from assets.lib import gx_worker
 from rich.console import Console
 
 from assets.lib.collector import collector_paused
@@ -76,6 +78,8 @@ def run(
         )
         sys.exit(0)
 
+    if gx_worker.wanted(plan.new_bytes):  # GX imports in the worker meanwhile
+        gx_worker.start(gx_worker.config(Path(os.environ["TAOBAO_OPS_STATE_DIR"]), os.environ["TAOBAO_OPS_DUCKDB_MEMORY_LIMIT"]))
     defs = _definitions().defs
     with collector_paused():
         instance = open_instance()

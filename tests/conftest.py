@@ -95,6 +95,33 @@ class Deployment:
         return path
 
 
+_WORKER_MAX_BYTES: list[int] = []  # the module's own bound, while the session sets it to 0
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suites_in_process():
+    """Every suite runs in the test's own process (tests replace suites and thresholds there); the
+    tests of the GX worker turn it on (`gx_worker_on`)."""
+    from assets.lib import gx_worker
+
+    _WORKER_MAX_BYTES.append(gx_worker.WORKER_MAX_BYTES)
+    gx_worker.WORKER_MAX_BYTES = 0
+    yield
+    gx_worker.WORKER_MAX_BYTES = _WORKER_MAX_BYTES.pop()
+    gx_worker.stop()
+
+
+@pytest.fixture
+def gx_worker_on():
+    """Small batches and checks judged in the GX worker, stopped afterwards."""
+    from assets.lib import gx_worker
+
+    saved, gx_worker.WORKER_MAX_BYTES = gx_worker.WORKER_MAX_BYTES, _WORKER_MAX_BYTES[0]
+    yield gx_worker
+    gx_worker.stop()
+    gx_worker.WORKER_MAX_BYTES = saved
+
+
 def build_modes(result) -> dict[str, str]:
     """How a run built each incremental table: asset key -> rebuild, merge or unchanged."""
     return {

@@ -113,3 +113,17 @@ def test_a_relative_work_folder_is_made_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     ctx = bench_run.main.make_context("run.py", ["--work", "out1m"])
     assert ctx.params["work"] == tmp_path / "out1m"
+
+
+def test_peak_memory_counts_a_child_process_beside_its_parent(tmp_path):
+    # A run with the GX worker is two processes at once: wait4's peak is the larger one alone, the
+    # measured peak their sum. Parent and child each hold 200 MiB, together for a second.
+    import run
+
+    hold = "b = bytearray(200 * 2**20); b[::4096] = bytes(len(b[::4096])); "
+    child = tmp_path / "child.py"
+    child.write_text(hold.replace("bytes(", "b'\\x01' * (") + "import time; time.sleep(1.5)\n")
+    parent = tmp_path / "parent.py"
+    parent.write_text(hold.replace("bytes(", "b'\\x01' * (") + f"import subprocess, sys; subprocess.run([sys.executable, {str(child)!r}])\n")
+    sample = run.measure([sys.executable, str(parent)])
+    assert sample.peak_rss >= 390 * 2**20

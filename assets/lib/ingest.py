@@ -23,6 +23,7 @@ import duckdb
 import polars as pl
 
 from .expectations import SuiteResult, schema_failures
+from . import gx_worker
 from .gx_sql import COPY_JUDGED_ROWS, install_meanwhile
 from .files import FileError, Grid, RawFile, batch_date, discover, read_grid, sha256
 from .lake import clear_pending, lake_path, pending_path, promote, write_pending
@@ -284,9 +285,26 @@ def _validate_pending(
     rows = sum(o.rows_loaded for o in judged)
     if not rows:
         return held_back, results  # nothing to judge: no suite runs (GX is imported only if a file had rows)
+    paths = {o.file_name: str(pending_path(lake_dir, o.source, o.file_name)) for o in judged}
+    copy = rows <= COPY_BATCH_ROWS
+    if copy and gx_worker.running():
+        culprits, judged_results = gx_worker.call("judge_files", suite, paths, copy)
+    else:
+        culprits, judged_results = judge_pending(con, suite, paths, copy)
+    held_back.update(culprits)
+    return held_back, results + judged_results
 
+
+def judge_pending(
+    con: duckdb.DuckDBPyConnection, suite: str, paths: dict[str, str], copy: bool
+) -> tuple[dict[str, str], list[SuiteResult]]:
+    """The batch suite on the rows of the pending Parquet files `paths` (file name -> path), on
+    `con`: the pipeline's connection, or the GX worker's own (gx_worker.judge_files). Returns the
+    files to hold back, with why, and the suite results."""
     from .gx_sql import GxSession, exempt_view
 
+    held_back: dict[str, str] = {}
+    results: list[SuiteResult] = []
     run_sql(con, "checks/create_scratch_schema")
     try:
         # A large batch is judged through a view: the suite's few scans read the Parquet files
@@ -294,8 +312,7 @@ def _validate_pending(
         # scans, none). A small one is copied into memory first: each scan of a view opens every
         # file again, and a batch of many small files (a half-year backfill of daily exports)
         # spent more time opening them than judging the rows.
-        paths = {o.file_name: str(pending_path(lake_dir, o.source, o.file_name)) for o in judged}
-        create_parquet_view(con, "scratch.batch_rows", list(paths.values()), copy=rows <= COPY_BATCH_ROWS)
+        create_parquet_view(con, "scratch.batch_rows", list(paths.values()), copy=copy)
         with GxSession(con) as session:
             whole = session.run(suite, exempt_view(con, suite, "scratch.batch_rows"))
             results.append(whole)
@@ -305,7 +322,7 @@ def _validate_pending(
                     create_parquet_view(con, "scratch.batch_subset", [paths[n] for n in names])
                     return session.run(suite, exempt_view(con, suite, "scratch.batch_subset"))
 
-                held_back.update(_culprits(sorted(o.file_name for o in judged), whole, judge))
+                held_back.update(_culprits(sorted(paths), whole, judge))
     finally:
         run_script(con, "checks/drop_batch")
     return held_back, results
@@ -386,9 +403,15 @@ def ingest_source(
             fresh.append(FileOutcome(source, ready.raw.name, ready.digest, ready.batch, "failed", error=ready.error))
             continue
         if gx_wanted and any(r.grid.rows.height for r in ready):
-            # rows to judge, most likely: GX imports for the batch suite while they parse (a daily
-            # run's orders step, 305,000 rows: 3.56-4.80 s against 3.86-5.26 s)
-            install_meanwhile()
+            # rows to judge, most likely: GX imports for the batch suite while they parse, in the
+            # GX worker for a small batch (unless `taobao-ops run` started it already), else in a
+            # thread of this process (a daily run's orders step, 305,000 rows: 3.56-4.80 s against
+            # 3.86-5.26 s with neither)
+            if gx_worker.wanted(sum(raw.path.stat().st_size for raw, _ in todo)):
+                ((limit,),) = con.execute("select current_setting('memory_limit')").fetchall()
+                gx_worker.start(gx_worker.config(lake_dir.parent, limit))
+            else:
+                install_meanwhile()
             gx_wanted = False
         fresh.extend(_parse_chunk(ready, lake_dir, options, timings))
     results = _judge_and_promote(con, suite, fresh, lake_dir, timings)
