@@ -78,8 +78,8 @@ def run(
         )
         sys.exit(0)
 
-    if gx_worker.wanted(plan.new_bytes):  # GX imports in the worker meanwhile
-        gx_worker.start(gx_worker.config(Path(os.environ["TAOBAO_OPS_STATE_DIR"]), os.environ["TAOBAO_OPS_DUCKDB_MEMORY_LIMIT"]))
+    # a small run's suites are judged in the GX worker, which imports GX meanwhile
+    gx_worker.start_for(plan.new_bytes, Path(os.environ["TAOBAO_OPS_STATE_DIR"]), os.environ["TAOBAO_OPS_DUCKDB_MEMORY_LIMIT"])
     defs = _definitions().defs
     with collector_paused():
         instance = open_instance()

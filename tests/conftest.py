@@ -71,6 +71,9 @@ class Deployment:
         )
         if plan.current:  # nothing new: `taobao-ops run` starts no run either
             return None
+        from assets.lib import gx_worker
+
+        gx_worker.start_for(plan.new_bytes, self.state, os.environ.get("TAOBAO_OPS_DUCKDB_MEMORY_LIMIT", "1GB"))
         defs = build_defs(settings, DuckDBResource(database=str(self.state / "pipeline.duckdb")))
         return defs.resolve_job_def("pipeline").execute_in_process(
             instance=instance or DagsterInstance.ephemeral(), raise_on_error=False, **plan.arguments

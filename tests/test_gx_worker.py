@@ -114,3 +114,18 @@ def test_a_small_run_judges_every_suite_in_the_worker_with_the_results_of_one_in
     assert jobs == []
     assert in_worker == in_process and len(in_worker) >= 7
     assert all(passed for passed, _ in in_worker.values())
+
+
+def test_a_raw_step_never_starts_the_worker(gx_worker_on, tmp_path, monkeypatch):
+    # Only the whole run's size tells whether its suites fit the worker: a rebuild's small traffic
+    # files once started it from their step, and its ~260 MB stayed beside the orders step's peak.
+    from tests.conftest import Deployment
+
+    from assets.lib import gx_worker
+    from pipelines.sample import SampleSpec, write_sample
+
+    deployment = Deployment(tmp_path / "d")
+    write_sample(SampleSpec(seed=6, start=dt.date(2024, 9, 28), days=2, orders_per_day=3, shops=1), deployment.raw)
+    monkeypatch.setattr(gx_worker, "start_for", lambda *args: None)  # as for a run too large for it
+    assert deployment.run().success
+    assert not gx_worker.running()

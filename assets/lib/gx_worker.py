@@ -5,14 +5,16 @@ its time in single-threaded Python (Dagster, the steps' own code): an import thr
 install_meanwhile) competes with it for the interpreter, so the import stayed on the run's path (a
 10 M-order daily run: 15.7 s, 13.3 s with no suite at all). A second interpreter imports GX on the
 other core while the run goes on, and judges the rows when asked; the run's own process never
-imports GX.
+imports GX. `taobao-ops run` starts it when the run's new files are small (`wanted`): only the whole
+run's size tells, so a step never starts it (a rebuild's small traffic files would have, and the
+worker's ~260 MB would have stayed beside the orders step's peak: 2.11 GiB measured).
 
 What the worker judges it reads from Parquet files, with its own in-memory DuckDB: a batch suite
-the pending lake files of the new rows (as `ingest._validate_pending` does in process), a layer
+the pending lake files of the new rows (`ingest.judge_pending`, as the run's process does), a layer
 check a copy of its few rows written by the check. It never opens the working database, which the
-run's process holds. The rows a run judges there are bounded (`WORKER_MAX_BYTES` of new raw files
-for a run to start it, `COPY_JUDGED_ROWS` rows per check relation); beyond, the suites run in the
-run's process on its own connection, as they always can.
+run's process holds. A run starts it for at most `WORKER_MAX_BYTES` of new raw files; a layer
+check whose rows are not a copy in memory (beyond `COPY_JUDGED_ROWS`: a view of the working
+database) and every suite of a larger run are judged in the run's process, as they always can be.
 
 The worker lives as long as the process that started it (atexit, or the end of its stdin when
 that process dies; it then exits at once, as `taobao-ops run` does), and serves one request at a
@@ -52,6 +54,12 @@ def config(state_dir: Path, memory_limit: str) -> dict[str, str]:
 def wanted(new_bytes: int | None) -> bool:
     """Whether new raw files of this many bytes are judged in the worker."""
     return new_bytes is not None and 0 < new_bytes <= WORKER_MAX_BYTES
+
+
+def start_for(new_bytes: int | None, state_dir: Path, memory_limit: str) -> None:
+    """Start the worker for a run whose new files of judged sources hold `new_bytes`, if wanted."""
+    if wanted(new_bytes):
+        start(config(state_dir, memory_limit))
 
 
 def start(config: dict[str, str]) -> None:

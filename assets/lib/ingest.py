@@ -287,7 +287,7 @@ def _validate_pending(
         return held_back, results  # nothing to judge: no suite runs (GX is imported only if a file had rows)
     paths = {o.file_name: str(pending_path(lake_dir, o.source, o.file_name)) for o in judged}
     copy = rows <= COPY_BATCH_ROWS
-    if copy and gx_worker.running():
+    if gx_worker.running():
         culprits, judged_results = gx_worker.call("judge_files", suite, paths, copy)
     else:
         culprits, judged_results = judge_pending(con, suite, paths, copy)
@@ -403,14 +403,10 @@ def ingest_source(
             fresh.append(FileOutcome(source, ready.raw.name, ready.digest, ready.batch, "failed", error=ready.error))
             continue
         if gx_wanted and any(r.grid.rows.height for r in ready):
-            # rows to judge, most likely: GX imports for the batch suite while they parse, in the
-            # GX worker for a small batch (unless `taobao-ops run` started it already), else in a
-            # thread of this process (a daily run's orders step, 305,000 rows: 3.56-4.80 s against
-            # 3.86-5.26 s with neither)
-            if gx_worker.wanted(sum(raw.path.stat().st_size for raw, _ in todo)):
-                ((limit,),) = con.execute("select current_setting('memory_limit')").fetchall()
-                gx_worker.start(gx_worker.config(lake_dir.parent, limit))
-            else:
+            # rows to judge, most likely: unless the GX worker judges them (a small run, which
+            # `taobao-ops run` started it for), GX imports for the batch suite in a thread while
+            # they parse (a daily run's orders step, 305,000 rows: 3.56-4.80 s against 3.86-5.26 s)
+            if not gx_worker.running():
                 install_meanwhile()
             gx_wanted = False
         fresh.extend(_parse_chunk(ready, lake_dir, options, timings))
