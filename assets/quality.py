@@ -173,10 +173,9 @@ def _run_suites(con, suites: list[str], tables: list[str], state_dir: Path) -> l
                 paths.append(str(Path(folder) / f"{i}.parquet"))
                 con.execute(f"copy {table} to {string_literal(paths[-1])} (format parquet)")
             return gx_worker.call("judge_relations", suites, paths)
-    from .lib.gx_sql import GxSession, exempt_view
+    from .lib.gx_sql import run_suites
 
-    with GxSession(con) as session:
-        return [session.run(suite, exempt_view(con, suite, table)) for suite, table in zip(suites, tables)]
+    return run_suites(con, suites, tables)
 
 
 def _drop_check_relations(con, relations: list[str]) -> None:

@@ -3,9 +3,10 @@
     .venv/bin/python bench/run.py [--orders 10000000] [--repeat 3] [--out docs/benchmarks.md]
 
 Every figure is measured on this machine in fresh child processes (wall time from wait4, peak RSS
-from wait4 or the process tree's sampled sum): times are the median of `--repeat` runs, memory the highest of them. Before any time is
-reported, the floor's and the pandas script's quarterly_shop_kpis must equal the table the pipeline
-published (after the full rebuild and after every daily run).
+from wait4 or the process tree's sampled sum): times are the median of `--repeat` runs, memory the
+highest of them. Before any time is reported, the floor's and the pandas script's
+quarterly_shop_kpis must equal the table the pipeline published (after the full rebuild and after
+every daily run).
 """
 
 from __future__ import annotations

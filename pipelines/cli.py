@@ -12,10 +12,9 @@ import time
 from pathlib import Path
 
 import click
-
-from assets.lib import gx_worker
 from rich.console import Console
 
+from assets.lib import gx_worker
 from assets.lib.collector import collector_paused
 
 # Wide enough for the quarterly table when output goes to a file or a CI log.

@@ -418,6 +418,12 @@ def _error_message(info: dict | None) -> str | None:
     return next((v.get("exception_message") for v in info.values() if isinstance(v, dict)), None)
 
 
+def run_suites(con: duckdb.DuckDBPyConnection, suites: list[str], relations: list[str]) -> list[SuiteResult]:
+    """Each suite on its relation (without the suite's exempt rows), in one GX session on `con`."""
+    with GxSession(con) as session:
+        return [session.run(suite, exempt_view(con, suite, relation)) for suite, relation in zip(suites, relations)]
+
+
 def exempt_view(con: duckdb.DuckDBPyConnection, suite_name: str, relation: str) -> str:
     """The relation a suite judges: `relation` itself, or a view of it without the suite's exempt
     rows (expectations.EXEMPT). A view, not a TEMP one: GX's cursors must see it."""

@@ -5,7 +5,7 @@ its time in single-threaded Python (Dagster, the steps' own code): an import thr
 install_meanwhile) competes with it for the interpreter, so the import stayed on the run's path (a
 10 M-order daily run: 15.7 s, 13.3 s with no suite at all). A second interpreter imports GX on the
 other core while the run goes on, and judges the rows when asked; the run's own process never
-imports GX. `taobao-ops run` starts it when the run's new files are small (`wanted`): only the whole
+imports GX. `taobao-ops run` starts it when the run's new files are small (`start_for`): only the whole
 run's size tells, so a step never starts it (a rebuild's small traffic files would have, and the
 worker's ~260 MB would have stayed beside the orders step's peak: 2.11 GiB measured).
 
@@ -18,8 +18,7 @@ database) and every suite of a larger run are judged in the run's process, as th
 
 The worker lives as long as the process that started it (atexit, or the end of its stdin when
 that process dies; it then exits at once, as `taobao-ops run` does), and serves one request at a
-time: a request and its reply are pickles on the
-worker's stdin and stdout. A suite that fails is a result; an error inside the worker is raised
+time: a request and its reply are pickles on the worker's stdin and stdout. A suite that fails is a result; an error inside the worker is raised
 here with the worker's traceback.
 """
 
@@ -51,30 +50,26 @@ def config(state_dir: Path, memory_limit: str) -> dict[str, str]:
     return {"memory_limit": memory_limit, "temp_directory": str(Path(state_dir) / "gx_worker.tmp")}
 
 
-def wanted(new_bytes: int | None) -> bool:
-    """Whether new raw files of this many bytes are judged in the worker."""
-    return new_bytes is not None and 0 < new_bytes <= WORKER_MAX_BYTES
-
-
 def start_for(new_bytes: int | None, state_dir: Path, memory_limit: str) -> None:
-    """Start the worker for a run whose new files of judged sources hold `new_bytes`, if wanted."""
-    if wanted(new_bytes):
+    """Start the worker for a run whose new files of judged sources hold `new_bytes`, when they are
+    at most WORKER_MAX_BYTES."""
+    if new_bytes is not None and 0 < new_bytes <= WORKER_MAX_BYTES:
         start(config(state_dir, memory_limit))
 
 
-def start(config: dict[str, str]) -> None:
-    """Start the worker unless it runs: it imports GX at once. `config` is its DuckDB's (memory
-    limit, spill folder)."""
+def start(settings: dict[str, str]) -> None:
+    """Start the worker unless it runs: it imports GX at once. `settings` are its DuckDB's
+    (`config`: memory limit, spill folder)."""
     global _process, _config
     with _lock:
-        if _process is not None and _process.poll() is None:
+        if running():
             return
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         _process = subprocess.Popen(
             [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
             cwd=Path(__file__).resolve().parents[2],
         )
-        _config = dict(config)
+        _config = dict(settings)
 
 
 def running() -> bool:
@@ -104,7 +99,7 @@ def call(job: str, *args):
     """Run `job` (a name in JOBS) in the worker with `args`; its return value, or a RuntimeError
     carrying the worker's traceback."""
     with _lock:
-        if _process is None or _process.poll() is not None:
+        if not running():
             raise RuntimeError("the GX worker is not running")
         try:
             pickle.dump((job, (_config, *args)), _process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
@@ -136,7 +131,7 @@ def judge_files(config: dict[str, str], suite: str, paths: dict[str, str], copy:
 
 def judge_relations(config: dict[str, str], suites: list[str], paths: list[str]):
     """Each suite on the rows of its Parquet file (a layer check's copy of its relation)."""
-    from .gx_sql import GxSession, exempt_view
+    from .gx_sql import run_suites
     from .sql import create_parquet_view, run_sql
 
     con = _connect(config)
@@ -146,8 +141,7 @@ def judge_relations(config: dict[str, str], suites: list[str], paths: list[str])
         for i, path in enumerate(paths):
             create_parquet_view(con, f"scratch.judged_{i}", [path], copy=True)
             relations.append(f"scratch.judged_{i}")
-        with GxSession(con) as session:
-            return [session.run(suite, exempt_view(con, suite, relation)) for suite, relation in zip(suites, relations)]
+        return run_suites(con, suites, relations)
     finally:
         con.close()
 
