@@ -7,6 +7,8 @@ held-back files are validated again on the next run.
 """
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from dagster import (
@@ -18,7 +20,9 @@ from dagster_duckdb import DuckDBResource
 from .db import POOL, working_db
 from .lib.expectations import SuiteResult
 from .lib.gx_sql import COPY_JUDGED_ROWS
-from .lib.sql import create_check_relation, drop_check_views, fetch_sql, run_sql, string_literal, table_fingerprint
+from .lib.sql import (
+    create_check_relation, create_parquet_view, drop_check_views, export_check_rows, fetch_sql, run_sql, table_fingerprint,
+)
 from .resources import PipelineSettings
 
 # The suite that guards each raw source's new batches.
@@ -127,18 +131,19 @@ def _layer_check(
     are copied into a scratch table when few (the suite scans them several times) and read through
     a view of the query beyond COPY_JUDGED_ROWS (sql.create_check_relation): a full rebuild's
     10.2 M staging orders took 10.0 s to copy (spilling to disk) and 7.8 s to hash from the copy,
-    where hashing the query's rows takes 1.3 s."""
+    where hashing the query's rows takes 1.3 s. When the GX worker judges, few rows go from the
+    query straight into a Parquet file it reads (_check_relation)."""
     @asset_check(asset=asset_key, name=name, blocking=True, description=description, pool=POOL)
     def layer_check(
         context: AssetCheckExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource
     ) -> AssetCheckResult:
         params = {**settings.sql_params(), "run_id": context.run.run_id}
-        with working_db(settings, duckdb) as con:
+        with working_db(settings, duckdb) as con, _worker_folder(Path(settings.state_dir)) as folder:
             run_sql(con, "checks/create_scratch_schema")
             relations: list[str] = []
             try:
                 for i, (_, sql) in enumerate(suites):
-                    relations.append(create_check_relation(con, sql, params, f"{CHECK_ROWS}_{i}", COPY_JUDGED_ROWS))
+                    relations.append(_check_relation(con, sql, params, i, folder))
                 fingerprints = [table_fingerprint(con, relation) for relation in relations]
                 fingerprint = "|".join(fingerprints)
                 seen = fetch_sql(con, "audit/last_validation", {"check_name": name, "fingerprint": fingerprint})[0][0]
@@ -146,9 +151,9 @@ def _layer_check(
                 if (batch and empty) or seen:
                     note = "no rows loaded since it last passed" if batch and empty else "content unchanged since it last passed"
                     return AssetCheckResult(passed=True, metadata={"rows_validated": 0, "note": note})
-                results = _run_suites(con, [suite for suite, _ in suites], relations, Path(settings.state_dir))
+                results = _run_suites(con, [suite for suite, _ in suites], relations, folder)
             finally:
-                _drop_check_relations(con, relations)
+                _drop_check_relations(con, relations, folder)
             result = suite_check_result(
                 asset_key, name, "+".join(s for s, _ in suites), results, sum(r.rows for r in results),
                 "nothing was published",
@@ -161,30 +166,58 @@ def _layer_check(
     return layer_check
 
 
-def _run_suites(con, suites: list[str], tables: list[str], state_dir: Path) -> list[SuiteResult]:
-    """Each suite on its table, in the GX worker when it runs and every table is a copy in memory
-    (a few rows, written to Parquet for it), else on `con`."""
+@contextmanager
+def _worker_folder(state_dir: Path) -> Iterator[Path | None]:
+    """A scratch folder for the Parquet copies of a check's rows when the GX worker runs, else None."""
     from .lib import gx_worker
 
-    if gx_worker.running() and all(t.startswith("scratch.") for t in tables):
-        with tempfile.TemporaryDirectory(dir=state_dir, prefix="check_rows.") as folder:
-            paths = []
-            for i, table in enumerate(tables):  # names built from CHECK_ROWS: no user text
-                paths.append(str(Path(folder) / f"{i}.parquet"))
-                con.execute(f"copy {table} to {string_literal(paths[-1])} (format parquet)")
-            return gx_worker.call("judge_relations", suites, paths)
+    if not gx_worker.running():
+        yield None
+        return
+    with tempfile.TemporaryDirectory(dir=state_dir, prefix="check_rows.") as folder:
+        yield Path(folder)
+
+
+def _parquet_copy(folder: Path | None, index: int) -> Path | None:
+    """Where _check_relation writes the rows of a check's `index`-th query for the worker."""
+    return None if folder is None else folder / f"{index}.parquet"
+
+
+def _check_relation(con, sql: str, params: dict, index: int, folder: Path | None) -> str:
+    """The rows a suite judges, as a relation of `con` (sql.create_check_relation); with a worker
+    `folder`, when they are few, a view of their copy in a Parquet file there, which the worker
+    reads."""
+    table = f"{CHECK_ROWS}_{index}"
+    path = _parquet_copy(folder, index)
+    if path is not None and export_check_rows(con, sql, params, str(path), COPY_JUDGED_ROWS):
+        create_parquet_view(con, f"scratch.{table}", [str(path)])
+        return f"scratch.{table}"
+    return create_check_relation(con, sql, params, table, COPY_JUDGED_ROWS)
+
+
+def _run_suites(con, suites: list[str], relations: list[str], folder: Path | None) -> list[SuiteResult]:
+    """Each suite on its relation: in the GX worker when every relation is a view of its Parquet
+    copy (_check_relation), else on `con`. The staging check of a 10 M-order day (288,492 rows):
+    0.50 s from its query to the worker's reply, against 0.80 s through a scratch table copied to
+    Parquet and into the worker's memory again."""
+    from .lib import gx_worker
+
+    paths = [_parquet_copy(folder, i) for i in range(len(relations))]
+    if gx_worker.running() and all(p is not None and p.exists() for p in paths):
+        return gx_worker.call("judge_relations", suites, [str(p) for p in paths])
     from .lib.gx_sql import run_suites
 
-    return run_suites(con, suites, tables)
+    return run_suites(con, suites, relations)
 
 
-def _drop_check_relations(con, relations: list[str]) -> None:
+def _drop_check_relations(con, relations: list[str], folder: Path | None) -> None:
     from .lib.gx_sql import judged_view
 
-    for relation in relations:  # names built above from CHECK_ROWS: no user text
+    for index, relation in enumerate(relations):  # names built above from CHECK_ROWS: no user text
         con.execute(f"drop view if exists {judged_view(relation)}")
         if relation.startswith("scratch."):
-            con.execute(f"drop table if exists {relation}")
+            copy = _parquet_copy(folder, index)
+            con.execute(f"drop {'view' if copy and copy.exists() else 'table'} if exists {relation}")
     drop_check_views(con)
 
 

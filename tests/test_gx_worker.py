@@ -129,3 +129,30 @@ def test_a_raw_step_never_starts_the_worker(gx_worker_on, tmp_path, monkeypatch)
     monkeypatch.setattr(gx_worker, "start_for", lambda *args: None)  # as for a run too large for it
     assert deployment.run().success
     assert not gx_worker.running()
+
+
+def test_a_check_with_more_rows_than_a_copy_holds_is_judged_in_the_run_and_leaves_nothing_behind(
+    gx_worker_on, tmp_path, monkeypatch
+):
+    from tests.conftest import Deployment
+
+    from assets import quality
+    from assets.lib import gx_worker
+    from pipelines.sample import SampleSpec, write_sample
+
+    jobs = []
+    call = gx_worker.call
+    monkeypatch.setattr(gx_worker, "call", lambda job, *args: jobs.append(job) or call(job, *args))
+    monkeypatch.setattr(quality, "COPY_JUDGED_ROWS", 0)  # every check's rows too many for a copy
+    deployment = Deployment(tmp_path / "d")
+    write_sample(SampleSpec(seed=7, start=dt.date(2024, 9, 28), days=2, orders_per_day=3, shops=1), deployment.raw)
+    result = deployment.run()
+    assert result.success
+    assert gx_worker.running() and "judge_files" in jobs and "judge_relations" not in jobs
+    evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    staging = next(e for e in evaluations if e.check_name == "staging_orders_expectations")
+    assert not list(deployment.state.glob("check_rows.*"))
+    with duckdb.connect(str(deployment.state / "pipeline.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from duckdb_schemas() where schema_name = 'check_views'").fetchone() == (0,)
+        orders = con.execute("select count(*) from staging.orders").fetchone()[0]
+    assert staging.passed and staging.metadata["rows_validated"].value == orders > 0

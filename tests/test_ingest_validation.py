@@ -330,3 +330,17 @@ def test_the_next_window_is_read_while_one_parses_within_the_bound(tmp_path, mon
             assert all(event.wait(timeout=60) for event in started.values())
         chunks.append([r.raw.name for r in ready])
     assert chunks == [["a.csv"], ["b.csv"], ["c.csv"], ["d.csv"]]
+
+
+@pytest.mark.parametrize(
+    ("rows", "files", "copied"),
+    [
+        (17_260, 552, True),  # many small exports (the sample's backfill): a copy, each file opened once
+        (288_492, 20, False),  # one large day: a view, no copy to write
+        (999, 1, True),
+        (1_000, 1, False),
+        (ingest_module.COPY_BATCH_ROWS + 1, 10_000_000, False),  # beyond the copy's bound: always a view
+    ],
+)
+def test_a_batch_is_copied_to_be_judged_only_when_its_files_are_small(rows, files, copied):
+    assert ingest_module.copy_to_judge(rows, files) is copied

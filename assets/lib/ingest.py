@@ -45,9 +45,11 @@ READ_WINDOW = 16
 READ_WINDOW_BYTES = 64 * 2**20
 READ_AHEAD_BYTES = 128 * 2**20
 GZIP_RATIO = 5
-# A batch suite judges a copy in memory of up to this many new rows, and a view over the pending
-# Parquet files beyond it.
+# A batch suite judges a copy in memory of its new rows when they are at most COPY_BATCH_ROWS in
+# files of fewer than COPY_ROWS_PER_FILE rows on average, else a view over the pending Parquet files
+# (see copy_to_judge).
 COPY_BATCH_ROWS = COPY_JUDGED_ROWS
+COPY_ROWS_PER_FILE = 1_000
 
 
 @dataclass
@@ -286,13 +288,22 @@ def _validate_pending(
     if not rows:
         return held_back, results  # nothing to judge: no suite runs (GX is imported only if a file had rows)
     paths = {o.file_name: str(pending_path(lake_dir, o.source, o.file_name)) for o in judged}
-    copy = rows <= COPY_BATCH_ROWS
+    copy = copy_to_judge(rows, len(paths))
     if gx_worker.running():
         culprits, judged_results = gx_worker.call("judge_files", suite, paths, copy)
     else:
         culprits, judged_results = judge_pending(con, suite, paths, copy)
     held_back.update(culprits)
     return held_back, results + judged_results
+
+
+def copy_to_judge(rows: int, files: int) -> bool:
+    """Whether a batch suite judges a copy of the rows rather than a view of their files. Each of
+    the suite's ~14 scans of a view opens every file again (~0.5 ms a file), and a copy costs ~0.7 µs
+    a row, written in order: the sample's 552 small files (17,260 rows) are judged in 0.45 s from a
+    copy, 0.71 s through a view; a 10 M-order day's 20 files (288,492 rows) in 0.44 s from a copy,
+    0.30 s through a view, and five such days 1.46 against 0.91 s."""
+    return rows <= COPY_BATCH_ROWS and rows < files * COPY_ROWS_PER_FILE
 
 
 def judge_pending(
