@@ -67,6 +67,12 @@ TABLES: dict[str, tuple[str, str]] = {
         "One row per (quarter, shop_id, province, city, district) with a paid order: its sales, buyers and "
         "rural stations, kept with staging.paid_orders (moved by what each merge changed) for the region KPIs.",
     ),
+    "staging.paid_days": (
+        "日销售状态",
+        "One row per (paid_day, shop_id, category, is_mobile) with a paid order: its orders, items, gmv and "
+        "refunds summed, kept with staging.paid_orders (moved by what each merge changed) for the shop, "
+        "category, campaign and target marts.",
+    ),
     "staging.courier_days": ("快递日分摊", "Courier rows spread over their days in whole parcels."),
     "staging.channels": ("渠道分组", "Channel -> group: defaults replaced by reference/channels.csv."),
     "staging.couriers": ("快递别名", "Courier aliases in the order they are tried."),

@@ -35,10 +35,11 @@ COURIER_NAMES_SQL = ("staging/courier_names_mapped", "staging/courier_names", "s
 ORDERS_SQL = ("staging/orders_current", "staging/orders", "staging/orders_new", "staging/orders_matches",
               "staging/orders_replaced", "staging/orders_merge_delete", "staging/orders_added",
               "staging/orders_merge_insert")
-# The sales of each (quarter, shop, channel) and (quarter, shop, region), kept with staging.paid_orders:
-# built whole with it, and moved by what each merge into it changed (paid_orders_delta), so that the
-# channel and region marts do not count the distinct buyers of a quarter again every day.
-GROUP_STATES = ("channel_quarters", "region_quarters")
+# The sales of each (quarter, shop, channel), (quarter, shop, region) and (day, shop, category,
+# device), kept with staging.paid_orders: built whole with it, and moved by what each merge into it
+# changed (paid_orders_delta; its rows added and replaced), so that the marts neither count the
+# distinct buyers of a quarter again every day nor sum its paid orders again.
+GROUP_STATES = ("channel_quarters", "region_quarters", "paid_days")
 GROUP_STATE_SQL = ("staging/paid_orders_delta",
                    *(f"staging/{t}{step}" for t in GROUP_STATES for step in ("", "_changes", "_merge")))
 # staging.paid_orders, the buyers' keys and the states built with it (MAINTAINED_WITH)

@@ -10,9 +10,10 @@ first_month as (
     from build_quarters
 ),
 
+-- From the paid orders summed per day, shop, category and device (staging.paid_days).
 sales as (
-    select shop_id, date_trunc('month', paid_day)::date as month_start, metric_gmv(paid_amount) as gmv
-    from staging.paid_orders
+    select shop_id, date_trunc('month', paid_day)::date as month_start, metric_gmv(gmv) as gmv
+    from staging.paid_days
     where paid_day >= (select month_start from first_month)
     group by all
 ),

@@ -31,7 +31,7 @@ any_campaign_day as (
 -- The quarters in which each shop has any order, traffic or target data (contract §6).
 shop_quarters as (
     select distinct shop_id, quarter_start
-    from staging.paid_orders
+    from staging.paid_days
     where quarter_start in (select quarter_start from build_quarters)
     union
     select distinct shop_id, quarter_start(date, $fiscal_start_month)
@@ -55,9 +55,10 @@ baseline_days as (
     where (c.start_date - offset_days::integer)::date not in (select day from any_campaign_day)
 ),
 
+-- From the paid orders summed per day, shop, category and device (staging.paid_days).
 daily_sales as (
-    select shop_id, paid_day as day, metric_gmv(paid_amount) as gmv, metric_paid_orders(order_id) as paid_orders
-    from staging.paid_orders
+    select shop_id, paid_day as day, metric_gmv(gmv) as gmv, metric_state_paid_orders(paid_orders) as paid_orders
+    from staging.paid_days
     where paid_day in (select day from built_campaign_days union select day from baseline_days)
     group by all
 ),

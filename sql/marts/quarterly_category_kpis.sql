@@ -3,9 +3,10 @@
 create or replace temp table mart_rows as
 with
 
+-- The paid orders summed per day, shop, category and device, kept with staging.paid_orders (paid_days.sql).
 orders as (
     select *
-    from staging.paid_orders
+    from staging.paid_days
     where quarter_start in (select quarter_start from build_quarters)
 ),
 
@@ -14,10 +15,10 @@ final as (
         quarter,
         shop_id,
         category,
-        metric_paid_orders(order_id) as paid_orders,
-        coalesce(sum(item_count), 0) as items,
-        metric_gmv(paid_amount) as gmv,
-        rate_refund(metric_refund_amount(refund_amount), metric_gmv(paid_amount)) as refund_rate
+        metric_state_paid_orders(paid_orders) as paid_orders,
+        coalesce(sum(items), 0) as items,
+        metric_gmv(gmv) as gmv,
+        rate_refund(metric_refund_amount(refund_amount), metric_gmv(gmv)) as refund_rate
     from orders
     group by quarter_start, quarter, shop_id, category
     order by quarter_start, shop_id, category

@@ -30,16 +30,17 @@ buyer_kpis as (
     group by shop_id, quarter_start
 ),
 
+-- From the paid orders summed per day, shop, category and device (staging.paid_days).
 order_kpis as (
     select
         shop_id,
         quarter_start,
-        metric_gmv(paid_amount) as gmv,
+        metric_gmv(gmv) as gmv,
         metric_refund_amount(refund_amount) as refund_amount,
-        metric_paid_orders(order_id) as paid_orders,
-        metric_mobile_gmv(paid_amount, is_mobile) as mobile_gmv,
-        metric_device_known_gmv(paid_amount, is_mobile) as device_known_gmv
-    from staging.paid_orders
+        metric_state_paid_orders(paid_orders) as paid_orders,
+        metric_mobile_gmv(gmv, is_mobile) as mobile_gmv,
+        metric_device_known_gmv(gmv, is_mobile) as device_known_gmv
+    from staging.paid_days
     where quarter_start in (select quarter_start from read_quarters)
     group by shop_id, quarter_start
 ),

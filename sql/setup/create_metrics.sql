@@ -23,6 +23,8 @@ create or replace macro metric_buyer_days(buyer_key, paid_day) as count(distinct
 -- numbers as metric_paid_buyers and metric_buyer_days over the quarter's paid orders.
 create or replace macro metric_state_paid_buyers(buyer_key) as count(buyer_key);
 create or replace macro metric_state_buyer_days(paid_days) as coalesce(sum(paid_days), 0);
+-- 支付订单数 from staging.paid_days, the paid orders counted per day, shop, category and device.
+create or replace macro metric_state_paid_orders(paid_orders) as coalesce(sum(paid_orders), 0)::bigint;
 -- 复购买家: paid on two or more distinct days of the quarter.
 create or replace macro metric_repeat_buyers(paid_days) as count(*) filter (where paid_days >= 2);
 -- 老客: first paid at the shop before the quarter.
