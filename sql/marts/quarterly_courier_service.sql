@@ -6,7 +6,12 @@ with
 
 shipped as (
     select
-        quarter_start(shipped_at, $fiscal_start_month) as quarter_start,
+        -- one quarter asked for (a day's run): its start, every row below being in it; computed per row
+        -- it took 0.60 against 0.43 s over 9.6 M orders (0.07 s more with two quarters)
+        case
+            when (select count(*) from build_quarters) = 1 then (select min(quarter_start) from build_quarters)
+            else quarter_start(shipped_at, $fiscal_start_month)
+        end as quarter_start,
         courier,
         epoch(shipped_at - paid_at) / 3600 as hours_paid_to_shipped,
         epoch(completed_at - shipped_at) / 3600 as hours_shipped_to_completed
