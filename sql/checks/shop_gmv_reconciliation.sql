@@ -1,15 +1,18 @@
 -- The shop table's gmv against the sum over staging orders paid in the quarter, per (quarter, shop).
 with
 
--- Grouped by the quarter's first day, labelled after: a label per order row (text built from the
--- date) made it 0.62 s over 10 M orders, against 0.28 s.
-by_quarter as (
-    select
-        quarter_start(paid_at, $fiscal_start_month) as quarter_start,
-        shop_id,
-        sum(paid_amount) as gmv
+-- Summed per day first, the quarter computed for each day rather than each order: 0.07 against
+-- 0.19 s over 10 M orders (and a label per order row, text built from the date, took 0.62 s).
+by_day as (
+    select paid_at::date as paid_day, shop_id, sum(paid_amount) as gmv
     from staging.orders
     where paid_at is not null
+    group by all
+),
+
+by_quarter as (
+    select quarter_start(paid_day, $fiscal_start_month) as quarter_start, shop_id, sum(gmv) as gmv
+    from by_day
     group by all
 ),
 
