@@ -21,6 +21,20 @@ def write(path, frame: pl.DataFrame) -> str:
     return str(path)
 
 
+def scratch_objects() -> list[tuple]:
+    """Tables and views left in the in-memory `scratch` database of this process's DuckDB instance,
+    which lives as long as the process: a check's relation left there would clash with the next."""
+    from assets import db
+
+    if db._instance is None:
+        return []
+    with db._instance.cursor() as cursor:
+        return cursor.execute(
+            "select table_name from duckdb_tables() where database_name = 'scratch' "
+            "union all select view_name from duckdb_views() where database_name = 'scratch' and not internal"
+        ).fetchall()
+
+
 @pytest.fixture
 def bad_batch(tmp_path):
     """Three pending files of orders; the second's order refunds more than it was paid, the third
@@ -103,6 +117,7 @@ def test_a_small_run_judges_every_suite_in_the_worker_with_the_results_of_one_in
         }
 
     in_worker = checks(Deployment(tmp_path / "worker"))
+    assert scratch_objects() == []  # the checks' Parquet views dropped with their tables
     assert jobs.count("judge_files") == 3  # orders, traffic and courier batches
     assert jobs.count("judge_relations") == 4  # the staging and the three mart checks
     assert os.getpid() != gx_worker._process.pid
@@ -152,6 +167,7 @@ def test_a_check_with_more_rows_than_a_copy_holds_is_judged_in_the_run_and_leave
     evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     staging = next(e for e in evaluations if e.check_name == "staging_orders_expectations")
     assert not list(deployment.state.glob("check_rows.*"))
+    assert scratch_objects() == []
     with duckdb.connect(str(deployment.state / "pipeline.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from duckdb_schemas() where schema_name = 'check_views'").fetchone() == (0,)
         orders = con.execute("select count(*) from staging.orders").fetchone()[0]

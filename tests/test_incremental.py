@@ -19,8 +19,9 @@ LATE = SPEC.start + dt.timedelta(days=8)  # 09-28: a batch that arrives after la
 TABLES = (
     "staging.orders", "staging.paid_orders", "staging.buyer_quarters", "staging.courier_names", "staging.traffic",
     "staging.courier",
-    "staging.courier_days", "staging.targets", "marts.quarterly_shop_kpis", "marts.quarterly_region_kpis",
-    "marts.quarterly_courier_kpis",
+    "staging.courier_days", "staging.targets", "staging.paid_days", "marts.quarterly_shop_kpis",
+    "marts.quarterly_region_kpis", "marts.quarterly_courier_kpis", "marts.quarterly_category_kpis",
+    "marts.quarterly_campaign_kpis", "marts.monthly_target_tracking",
 )
 TRACKED = ("orders", "paid_orders", "courier_names", "traffic", "courier", "courier_days", "targets")
 
