@@ -21,7 +21,8 @@ from .db import POOL, working_db
 from .lib.expectations import SuiteResult
 from .lib.gx_sql import COPY_JUDGED_ROWS
 from .lib.sql import (
-    create_check_relation, create_parquet_view, drop_check_views, export_check_rows, fetch_sql, run_sql, table_fingerprint,
+    create_check_relation, create_check_view, create_parquet_view, drop_check_views, export_check_rows, fetch_sql,
+    run_sql, table_fingerprint,
 )
 from .resources import PipelineSettings
 
@@ -189,10 +190,14 @@ def _check_relation(con, sql: str, params: dict, index: int, folder: Path | None
     reads."""
     table = f"{CHECK_ROWS}_{index}"
     path = _parquet_copy(folder, index)
-    if path is not None and export_check_rows(con, sql, params, str(path), COPY_JUDGED_ROWS):
+    if path is None:
+        return create_check_relation(con, sql, params, table, COPY_JUDGED_ROWS)
+    if export_check_rows(con, sql, params, str(path), COPY_JUDGED_ROWS):
         create_parquet_view(con, f"scratch.{table}", [str(path)])
         return f"scratch.{table}"
-    return create_check_relation(con, sql, params, table, COPY_JUDGED_ROWS)
+    # more rows than a copy holds (a query with parameters is always copied): not run a second time
+    # to learn that again
+    return create_check_view(con, sql, table)
 
 
 def _run_suites(con, suites: list[str], relations: list[str], folder: Path | None) -> list[SuiteResult]:

@@ -159,11 +159,15 @@ def test_a_check_with_more_rows_than_a_copy_holds_is_judged_in_the_run_and_leave
     call = gx_worker.call
     monkeypatch.setattr(gx_worker, "call", lambda job, *args: jobs.append(job) or call(job, *args))
     monkeypatch.setattr(quality, "COPY_JUDGED_ROWS", 0)  # every check's rows too many for a copy
+    copied = []  # the rows written to Parquet already told there are too many: no copy tried again
+    create = quality.create_check_relation
+    monkeypatch.setattr(quality, "create_check_relation", lambda *args: copied.append(args) or create(*args))
     deployment = Deployment(tmp_path / "d")
     write_sample(SampleSpec(seed=7, start=dt.date(2024, 9, 28), days=2, orders_per_day=3, shops=1), deployment.raw)
     result = deployment.run()
     assert result.success
     assert gx_worker.running() and "judge_files" in jobs and "judge_relations" not in jobs
+    assert copied == []
     evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     staging = next(e for e in evaluations if e.check_name == "staging_orders_expectations")
     assert not list(deployment.state.glob("check_rows.*"))

@@ -90,8 +90,16 @@ def create_check_relation(
     if bound or row_count(con, "scratch", table) <= copy_rows:
         return relation
     con.execute(f"drop table {relation}")
+    return create_check_view(con, name, table)
+
+
+def create_check_view(con: duckdb.DuckDBPyConnection, name: str, table: str) -> str:
+    """`check_views.<table>`: a view of a query file (without parameters) that runs it on each read,
+    for more rows than a check copies (create_check_relation)."""
+    if not _QUALIFIED_NAME.match(f"{CHECK_VIEWS}.{table}"):
+        raise ValueError(f"not a table name: {table!r}")
     con.execute(f"create schema if not exists {CHECK_VIEWS}")
-    con.execute(f"create or replace view {CHECK_VIEWS}.{table} as select * from ({text}) as q")  # noqa: S608 - checked name
+    con.execute(f"create or replace view {CHECK_VIEWS}.{table} as select * from ({sql_text(name)}) as q")  # noqa: S608 - checked name
     return f"{CHECK_VIEWS}.{table}"
 
 
