@@ -276,14 +276,17 @@ def build_orders(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
                 _record(con, "orders", p.inputs)
         else:
             with vacuum_when_due(con, "staging.orders"), transaction(con):
-                for step in ("orders_new", "orders_matches", "orders_replaced", "orders_merge_delete",
-                             "orders_added", "orders_merge_insert"):
+                for step in ("orders_new", "orders_matches", "orders_replaced", "orders_added"):
                     run_sql(con, f"staging/{step}")
+                # before the delete: orders_replaced is a view of the rows it deletes
                 merge_digests(con, "orders", "orders_added", "orders_replaced")
+                for step in ("orders_merge_delete", "orders_merge_insert"):
+                    run_sql(con, f"staging/{step}")
                 _record(con, "orders", p.inputs)
     finally:
-        con.execute("drop view if exists orders_current")
-        for temp in ("orders_new", "orders_matches", "orders_replaced", "orders_added"):
+        for view in ("orders_current", "orders_replaced"):
+            con.execute(f"drop view if exists {view}")
+        for temp in ("orders_new", "orders_matches", "orders_added"):
             con.execute(f"drop table if exists {temp}")
         con.unregister("orders_source")
     return p
