@@ -18,8 +18,8 @@ database) and every suite of a larger run are judged in the run's process, as th
 
 The worker lives as long as the process that started it (atexit, or the end of its stdin when
 that process dies; it then exits at once, as `taobao-ops run` does), and serves one request at a
-time: a request and its reply are pickles on the worker's stdin and stdout. A suite that fails is a result; an error inside the worker is raised
-here with the worker's traceback.
+time: a request and its reply are pickles on the worker's stdin and stdout. A suite that fails is
+a result; an error inside the worker is raised here with the worker's traceback.
 """
 
 from __future__ import annotations

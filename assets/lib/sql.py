@@ -80,17 +80,23 @@ def create_check_relation(
     relation = f"scratch.{table}"
     if not _QUALIFIED_NAME.match(relation):
         raise ValueError(f"not a table name: {table!r}")
-    text = sql_text(name)
-    bound = _bound(text, params)
-    limit = "" if bound else " limit $copy_limit"  # a query with parameters is copied whole
-    con.execute(
-        f"create or replace table {relation} as select * from ({text}) as q{limit}",  # noqa: S608 - checked name
-        bound or {"copy_limit": copy_rows + 1},
-    )
-    if bound or row_count(con, "scratch", table) <= copy_rows:
+    query, bound = _copied_rows(name, params, copy_rows)
+    con.execute(f"create or replace table {relation} as {query}", bound)  # noqa: S608 - checked name
+    if "copy_limit" not in bound or row_count(con, "scratch", table) <= copy_rows:
         return relation
     con.execute(f"drop table {relation}")
     return create_check_view(con, name, table)
+
+
+def _copied_rows(name: str, params: dict | None, copy_rows: int) -> tuple[str, dict]:
+    """The query a check copies a query file's rows with, and its parameters: stopped after
+    `copy_rows + 1` rows (bound as `copy_limit`), to tell whether they fit, unless the query takes
+    parameters, which is copied whole (a view cannot hold them)."""
+    text = sql_text(name)
+    bound = _bound(text, params)
+    if bound:
+        return f"select * from ({text}) as q", bound
+    return f"select * from ({text}) as q limit $copy_limit", {"copy_limit": copy_rows + 1}
 
 
 def create_check_view(con: duckdb.DuckDBPyConnection, name: str, table: str) -> str:
@@ -131,14 +137,9 @@ def export_check_rows(
     process: True when they are at most `copy_rows` (or the query takes parameters, as in
     create_check_relation); else the file is removed and False returned. One pass from the query to
     the file, where a copy into a scratch table and out again took twice as long."""
-    text = sql_text(name)
-    bound = _bound(text, params)
-    limit = "" if bound else " limit $copy_limit"
-    ((rows,),) = con.execute(
-        f"copy (select * from ({text}) as q{limit}) to {string_literal(path)} (format parquet)",  # noqa: S608 - query file, quoted path
-        {**(bound or {}), **({} if bound else {"copy_limit": copy_rows + 1})},
-    ).fetchall()
-    if bound or rows <= copy_rows:
+    query, bound = _copied_rows(name, params, copy_rows)
+    ((rows,),) = con.execute(f"copy ({query}) to {string_literal(path)} (format parquet)", bound).fetchall()  # noqa: S608 - query file, quoted path
+    if "copy_limit" not in bound or rows <= copy_rows:
         return True
     Path(path).unlink()
     return False
