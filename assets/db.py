@@ -14,6 +14,7 @@ from filelock import FileLock
 from dagster_duckdb import DuckDBResource
 
 from .lib.incremental import defer_vacuum
+from .lib.prefetch import prefetch
 from .lib.sql import fetch_sql, identifier, row_count, run_script, sql_text, string_literal, table_exists
 from .resources import PipelineSettings
 
@@ -60,6 +61,7 @@ def _attach(database: DuckDBResource) -> duckdb.DuckDBPyConnection:
     # database a connection opened. They are the instance's own: DuckDB refuses to move its spill
     # folder once used, so a step of another deployment (another folder) gets a new instance.
     config = {**{k: str(v) for k, v in database.connection_config.items()}, "temp_directory": f"{path}.tmp"}
+    prefetch(path)  # the run's first step: the file read ahead while it starts (lib/prefetch.py)
     con = _engine(config).cursor()
     try:
         # Another process may hold the file for a moment without the lock file: a run planning
