@@ -4,10 +4,12 @@
     TAOBAO_OPS_STATE_DIR     working database, lake, load state (default data/state)
     TAOBAO_OPS_WAREHOUSE     the analysts' DuckDB file          (default data/warehouse.duckdb)
     TAOBAO_OPS_REPORTS_DIR   the quarterly reports              (default reports)
-    TAOBAO_OPS_PII_KEY       secret of the buyer pseudonyms     (default: the sample's documented key)
+    TAOBAO_OPS_PII_KEY       secret of the buyer pseudonyms     (default: the deployment's own, <state>/pii.key)
     TAOBAO_OPS_DEFAULT_SHOP  shop_id of files without a shop column (default `default`)
     TAOBAO_OPS_FISCAL_YEAR_START_MONTH  1 = calendar quarters, 4 = Alibaba's fiscal year
     TAOBAO_OPS_DUCKDB_MEMORY_LIMIT  DuckDB's memory limit in the pipeline's steps (default 1GB)
+    TAOBAO_OPS_MAX_FILE_MB, _MAX_COLUMNS, _MAX_LINE_KB, _MAX_GZIP_RATIO  what one raw file may hold
+                             (defaults 256, 1000, 1024, 100; assets/lib/files.py ReadLimits)
     TAOBAO_OPS_FIRST_BATCH_DATE  first day of the batch-date partitions (assets/lib/batch_dates.py)
     TAOBAO_OPS_AUTOMATION, TAOBAO_OPS_SCHEDULE[_TIMEZONE]  schedule and sensor (pipelines/automation.py)
     DAGSTER_HOME             Dagster's run history (default .dagster/ in the project)
@@ -21,10 +23,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assets.lib.pii import SAMPLE_KEY
+from assets.lib.limits import DEFAULT_LIMITS, LIMIT_SETTINGS
+from assets.lib.pii_key import KEY_ENV, deployment_key
 from assets.lib.settings import Settings
 
 if TYPE_CHECKING:
@@ -42,11 +46,11 @@ PATH_DEFAULTS = {
     "DAGSTER_HOME": ".dagster",
 }
 VALUE_DEFAULTS = {
-    "TAOBAO_OPS_PII_KEY": SAMPLE_KEY,
     "TAOBAO_OPS_DEFAULT_SHOP": "default",
     "TAOBAO_OPS_FISCAL_YEAR_START_MONTH": "1",
     # DuckDB spills to disk beyond this, so that a large rebuild stays within a small machine.
     "TAOBAO_OPS_DUCKDB_MEMORY_LIMIT": "1GB",
+    **{env: str(getattr(DEFAULT_LIMITS, field)) for field, env in LIMIT_SETTINGS.items()},
 }
 
 
@@ -62,6 +66,11 @@ def apply_defaults(**overrides: str | Path | None) -> None:
         os.environ[name] = str(Path(value).resolve()) if value else str(PROJECT_ROOT / default)
     for name, default in VALUE_DEFAULTS.items():
         os.environ.setdefault(name, default)
+    if not os.environ.get(KEY_ENV):  # the deployment's own key, made on its first run (assets/lib/pii_key.py)
+        key, message = deployment_key(Path(os.environ["TAOBAO_OPS_STATE_DIR"]))
+        os.environ[KEY_ENV] = key
+        if message:
+            print(message, file=sys.stderr)
 
 
 PID_TAG = "taobao-ops/pid"
@@ -74,12 +83,14 @@ def run_tags() -> dict[str, str]:
 
 
 def fail_dead_runs(instance) -> list[str]:
-    """Mark as failed the runs a killed `taobao-ops run` on this host left as started; that frees
-    the `duckdb` pool slot they held, which would otherwise keep every later run waiting."""
+    """Mark as failed the runs a killed `taobao-ops run` on this host left unfinished: started (that
+    frees the `duckdb` pool slot they held, which would otherwise keep every later run waiting), or
+    killed while starting, before their first step (they stayed NOT_STARTED in the history for ever)."""
     from dagster import DagsterRunStatus, RunsFilter
 
+    unfinished = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
     dead = []
-    for run in instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED])):
+    for run in instance.get_runs(filters=RunsFilter(statuses=unfinished)):
         pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
         if pid is None or host != socket.gethostname() or _alive(int(pid)):
             continue
@@ -135,7 +146,10 @@ SETTING_ENV = {
     "pii_key": "TAOBAO_OPS_PII_KEY",
     "default_shop": "TAOBAO_OPS_DEFAULT_SHOP",
     "fiscal_year_start_month": "TAOBAO_OPS_FISCAL_YEAR_START_MONTH",
+    **LIMIT_SETTINGS,
 }
+# The fields read as integers.
+INT_SETTINGS = {"fiscal_year_start_month", *LIMIT_SETTINGS}
 
 
 def pipeline_settings() -> PipelineSettings:
@@ -145,7 +159,7 @@ def pipeline_settings() -> PipelineSettings:
     from assets.resources import PipelineSettings
 
     return PipelineSettings(
-        **{field: (EnvVar.int(env) if field == "fiscal_year_start_month" else EnvVar(env)) for field, env in SETTING_ENV.items()}
+        **{field: (EnvVar.int(env) if field in INT_SETTINGS else EnvVar(env)) for field, env in SETTING_ENV.items()}
     )
 
 

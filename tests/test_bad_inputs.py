@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import shutil
 from decimal import Decimal
@@ -28,6 +29,13 @@ def generate(kind: str, path: Path) -> None:
         good = "z16,Z,zb16,paid,2024-08-01 09:00,2024-08-01 09:05,10,10,0,茶叶"
         huge = "z160,Z,zb160,paid,2024-08-01 09:00,2024-08-01 09:05,10,10,0," + "长" * (10 * 1024 * 1024 // 3)
         path.write_text(f"{HEADER}\n{good}\n{huge}\n", encoding="utf-8")
+    elif kind == "zero_bytes":
+        path.write_bytes(b"")
+    elif kind == "gzip_bomb":
+        member = gzip.compress(b"\0" * (1 << 20), compresslevel=9)
+        path.write_bytes(member * 64)
+    elif kind == "wide_header":
+        path.write_bytes(b",".join(b"c%d" % i for i in range(20_000)) + b"\n1\n")
     elif kind == "parquet_wrong_types":
         pl.DataFrame({
             "order_id": ["z20", "z200"], "buyer_id": ["zb20", "zb200"], "status": ["paid", "paid"],

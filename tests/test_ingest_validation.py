@@ -13,6 +13,7 @@ import pytest
 from assets.lib import expectations
 from assets.lib import ingest as ingest_module
 from assets.lib.ingest import _culprits, _validate_pending, ingest_source
+from assets.lib.limits import DEFAULT_LIMITS
 from assets.lib.lake import PENDING, batch_files, lake_path, pending_path, write_pending
 from assets.lib.parse import ParseOptions
 from assets.lib.sql import run_sql
@@ -299,8 +300,8 @@ def test_the_next_window_is_not_read_while_one_parses_when_both_would_exceed_the
     todo = _windows_of_two(tmp_path, monkeypatch, ahead_bytes=79)
     events = []
     real_read = ingest_module._read
-    monkeypatch.setattr(ingest_module, "_read", lambda raw, digest: events.append(f"read {raw.name}") or real_read(raw, digest))
-    for ready in _chunks(todo, 2, Timings()):
+    monkeypatch.setattr(ingest_module, "_read", lambda raw, digest, limits: events.append(f"read {raw.name}") or real_read(raw, digest, limits))
+    for ready in _chunks(todo, 2, Timings(), DEFAULT_LIMITS):
         events.append("parse " + ",".join(r.raw.name for r in ready))
     reads_of_window = [sorted(events[0:2]), sorted(events[3:5])]
     assert reads_of_window == [["read a.csv", "read b.csv"], ["read c.csv", "read d.csv"]]
@@ -318,14 +319,14 @@ def test_the_next_window_is_read_while_one_parses_within_the_bound(tmp_path, mon
     started = {name: threading.Event() for name in ("c.csv", "d.csv")}
     real_read = ingest_module._read
 
-    def read(raw, digest):
+    def read(raw, digest, limits):
         if raw.name in started:
             started[raw.name].set()
-        return real_read(raw, digest)
+        return real_read(raw, digest, limits)
 
     monkeypatch.setattr(ingest_module, "_read", read)
     chunks = []
-    for ready in _chunks(todo, 2, Timings()):
+    for ready in _chunks(todo, 2, Timings(), DEFAULT_LIMITS):
         if not chunks:  # parsing the first chunk: the next window is being read meanwhile
             assert all(event.wait(timeout=60) for event in started.values())
         chunks.append([r.raw.name for r in ready])

@@ -26,6 +26,7 @@ from .expectations import SuiteResult, schema_failures
 from . import gx_worker
 from .gx_sql import COPY_JUDGED_ROWS, install_meanwhile
 from .files import FileError, Grid, RawFile, batch_date, discover, read_grid, sha256
+from .limits import ReadLimits
 from .lake import clear_pending, lake_path, pending_path, promote, write_pending
 from .parse import REJECT_SCHEMA, ParseOptions, empty_rows, parse_batches
 from .schema import DATED
@@ -131,12 +132,12 @@ class _Read:
     error: str | None = None
 
 
-def _read(raw: RawFile, digest: str) -> _Read:
+def _read(raw: RawFile, digest: str, limits: ReadLimits) -> _Read:
     read = _Read(raw, digest)
     try:
         if DATED[raw.source]:
             read.batch = batch_date(raw.name)
-        read.grid = read_grid(raw)
+        read.grid = read_grid(raw, limits)
     except FileError as exc:
         read.error = str(exc)
     except Exception as exc:  # one unreadable file must not stop the others (contract §7)
@@ -145,7 +146,9 @@ def _read(raw: RawFile, digest: str) -> _Read:
     return read
 
 
-def _chunks(todo: list[tuple[RawFile, str]], workers: int, timings: Timings) -> Iterator[_Read | list[_Read]]:
+def _chunks(
+    todo: list[tuple[RawFile, str]], workers: int, timings: Timings, limits: ReadLimits
+) -> Iterator[_Read | list[_Read]]:
     """Read the files in parallel, a window at a time, and yield what is ready to parse: chunks of
     files with the same header and at most CHUNK_ROWS rows between them, or a file that could not
     be read.
@@ -161,12 +164,12 @@ def _chunks(todo: list[tuple[RawFile, str]], workers: int, timings: Timings) -> 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         ahead = None  # the next window's reads, when started early
         for i, (jobs, size) in enumerate(windows):
-            reading = ahead or [pool.submit(_read, *job) for job in jobs]
+            reading = ahead or [pool.submit(_read, *job, limits) for job in jobs]
             with timings.measure("read"):
                 window = [future.result() for future in reading]
             following = windows[i + 1] if i + 1 < len(windows) else None
             fits = following is not None and size + following[1] <= READ_AHEAD_BYTES
-            ahead = [pool.submit(_read, *job) for job in following[0]] if fits else None
+            ahead = [pool.submit(_read, *job, limits) for job in following[0]] if fits else None
             for read in window:
                 if read.error:
                     yield read
@@ -409,7 +412,7 @@ def ingest_source(
     workers = max(1, min(len(todo), os.cpu_count() or 1))
     fresh: list[FileOutcome] = []
     gx_wanted = suite is not None
-    for ready in _chunks(todo, workers, timings):
+    for ready in _chunks(todo, workers, timings, options.limits):
         if isinstance(ready, _Read):
             fresh.append(FileOutcome(source, ready.raw.name, ready.digest, ready.batch, "failed", error=ready.error))
             continue

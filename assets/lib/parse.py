@@ -15,6 +15,7 @@ import polars as pl
 
 from . import values as v
 from .files import FileError, Grid
+from .limits import DEFAULT_LIMITS, ReadLimits
 from .pii import pseudonymize_column
 from .reference import STATUS_MAP, address_parts, province_expr
 from .schema import SOURCES, UNIT_SCALE, Column, Kind
@@ -30,6 +31,9 @@ PARSER_VERSION = "2"
 class ParseOptions:
     pii_key: str
     default_shop: str = "default"
+    # What one file may hold before it is quarantined unread; not in the fingerprint: a file over a
+    # limit yields nothing, and is read again by the next run (a raised limit takes it then).
+    limits: ReadLimits = DEFAULT_LIMITS
 
     @property
     def fingerprint(self) -> str:

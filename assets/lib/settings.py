@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from .limits import DEFAULT_LIMITS, ReadLimits
+
 if TYPE_CHECKING:
     from .parse import ParseOptions
 
@@ -25,6 +27,13 @@ class Settings(BaseModel):
     default_shop: str = Field(default="default", description="shop_id of files without a shop column.")
     fiscal_year_start_month: int = Field(
         default=1, description="Month the fiscal year starts: 1 = calendar quarters; 4 = Alibaba's."
+    )
+    # What one raw file may hold before it is quarantined unread (files.ReadLimits).
+    max_file_mb: int = Field(default=DEFAULT_LIMITS.max_file_mb, description="Largest text of one raw file (unpacked), MiB.")
+    max_columns: int = Field(default=DEFAULT_LIMITS.max_columns, description="Most fields in a raw file's header line.")
+    max_line_kb: int = Field(default=DEFAULT_LIMITS.max_line_kb, description="Longest physical line of a raw file, KiB.")
+    max_gzip_ratio: int = Field(
+        default=DEFAULT_LIMITS.max_gzip_ratio, description="Most unpacked bytes per packed byte of a compressed file."
     )
 
     @property
@@ -56,4 +65,10 @@ class Settings(BaseModel):
     def parse_options(self) -> ParseOptions:
         from .parse import ParseOptions
 
-        return ParseOptions(pii_key=self.pii_key, default_shop=self.default_shop)
+        return ParseOptions(pii_key=self.pii_key, default_shop=self.default_shop, limits=self.read_limits())
+
+    def read_limits(self) -> ReadLimits:
+        return ReadLimits(
+            max_file_mb=self.max_file_mb, max_columns=self.max_columns,
+            max_line_kb=self.max_line_kb, max_gzip_ratio=self.max_gzip_ratio,
+        )
