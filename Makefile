@@ -10,7 +10,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster
 # Dagster, GX and the rest again, half of a run with nothing new and ~5 s of the sample run.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test ui report sample bench bench-bounds lock install clean
+.PHONY: run test fuzz soak ui report sample bench bench-bounds lock install clean
 
 # A virtual environment with exactly the locked versions, the project installed editable, in one
 # uv sync. The venv gets no pip of its own (ensurepip alone took 8 s of a first `make run`): uv is
@@ -32,6 +32,18 @@ run: $(STAMP)
 ## test: install and run the test suite
 test: $(STAMP)
 	@$(BIN)/python -m pytest -q -n auto --dist loadfile
+
+## fuzz: the readers and the parser fuzzed on file bytes, headers and values (hypothesis) for
+## MINUTES (default 10); prints how many files it read and parsed (tests/test_fuzz.py)
+MINUTES ?= 10
+fuzz: $(STAMP)
+	@FUZZ_MINUTES=$(MINUTES) $(BIN)/python -m tests.test_fuzz
+
+## soak: DAYS (default 365) daily runs in a row on generated data, checked against rebuilds every
+## 30 days; writes docs/soak.png and bench/out/soak/soak.json (bench/soak.py; ~30 min for a year)
+DAYS ?= 365
+soak: $(STAMP)
+	@$(BIN)/python bench/soak.py --days $(DAYS)
 
 ## ui: the Dagster UI and daemon on http://127.0.0.1:3000 with the project's DAGSTER_HOME
 ui: $(STAMP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import functools
+import logging
 import os
 import sys
 import threading
@@ -83,12 +84,15 @@ def run(
     with collector_paused():
         instance = open_instance()
     label = plan.label
+    if quiet:  # the pipeline's own warnings and unexpected errors are among the problems listed below
+        logging.getLogger("assets").setLevel(logging.CRITICAL)
     started = time.perf_counter()
     with console.status(f"Running the pipeline, {label} (load → staging → marts → checks → publish)…"):
         result = defs.resolve_job_def("pipeline").execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            # --quiet: one line per problem, printed below; not Dagster's log of them with stack traces
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL" if quiet else "WARNING"}}}},
             **{**plan.arguments, "tags": {**plan.arguments.get("tags", {}), **run_tags()}},
         )
     elapsed = time.perf_counter() - started

@@ -17,6 +17,7 @@ from assets.quality import layer_checks
 from assets.resources import PipelineSettings
 from assets.staging import staging_assets
 
+from . import pool_wait
 from .automation import build_automations
 from .settings import apply_defaults, pipeline_settings, working_database
 
@@ -63,4 +64,5 @@ def build_defs(settings: PipelineSettings, database: DuckDBResource) -> Definiti
 
 
 apply_defaults()
+pool_wait.install()  # a run waiting for the duckdb pool sleeps (pipelines/pool_wait.py)
 defs = build_defs(pipeline_settings(), working_database())

@@ -10,7 +10,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from assets.lib.sql import connect_read_only, fetch_sql, table_exists
+from assets.lib.sql import connect_read_only, fetch_sql, identifier, table_exists
 
 SHOP_COLUMNS = (
     ("quarter", "季度"), ("shop_id", "店铺"), ("gmv", "支付金额"), ("target_completion", "目标完成率"),
@@ -66,7 +66,7 @@ def mart_sizes(warehouse: Path) -> str:
         rows = con.execute(
             "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name"
         ).fetchall()
-        counts = [(name, con.execute(f'select count(*) from marts."{name}"').fetchall()[0][0]) for (name,) in rows]
+        counts = [(name, con.execute(f"select count(*) from marts.{identifier(name)}").fetchall()[0][0]) for (name,) in rows]
     return "Published marts: " + ", ".join(f"{name} {count:,}" for name, count in counts)
 
 

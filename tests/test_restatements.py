@@ -118,3 +118,70 @@ def test_a_new_fiscal_setting_rebuilds_every_mart_whole(q4_current):
         ]
         assert con.execute("select month, ytd_gmv from marts.monthly_target_tracking where shop_id = 'A' "
                            "and month >= '2024-06' order by month").fetchall()[0] == ("2024-06", 100)
+
+
+KILL_IN_MART_WRITE = """
+import os, signal, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+from conftest import Deployment
+from assets.lib import restatements
+
+real = restatements.record
+
+
+def record(con, run_id, name, restated):
+    real(con, run_id, name, restated)
+    if name == "quarterly_shop_kpis":  # its rows replaced and its restatements written, not committed
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+restatements.record = record
+Deployment(Path(sys.argv[1])).run()
+"""
+
+
+def test_a_kill_inside_a_mart_write_loses_nothing_and_the_next_run_records_it_all(q4_current, tmp_path_factory):
+    """A mart's rows, its audit.restatements rows and the record of its inputs are one commit: a
+    run killed (SIGKILL) between the restatements and that commit leaves the mart and the audit as
+    they were, and the next run writes both (the same as a run never killed)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    late = HEADER.replace("\n", ",is_mobile\n") + "o1,A,b1,refunded,2024-07-01 09:00,2024-07-01 09:05,210.00,200.00,200.00,1\n"
+    control = Deployment(tmp_path_factory.mktemp("control"))
+    shutil.copytree(q4_current.raw, control.raw)
+    assert control.run().success
+    q4_current.drop("orders/orders_2024-11-20.csv", late)
+    control.drop("orders/orders_2024-11-20.csv", late)
+
+    def working(sql: str) -> list[tuple]:  # the working database: what a killed run left, unpublished
+        import duckdb
+
+        with duckdb.connect(str(q4_current.state / "pipeline.duckdb"), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    mart = "select * from marts.quarterly_shop_kpis order by all"
+    recorded = "select * from audit.staging_inputs where table_name = 'marts.quarterly_shop_kpis' order by all"
+    before, inputs = working(mart), working(recorded)
+    assert before and inputs
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_IN_MART_WRITE, str(q4_current.root), str(Path(__file__).parent)],
+        cwd=Path(__file__).parents[1], capture_output=True, text=True, timeout=600,
+    )
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    assert working(mart) == before and working(recorded) == inputs
+    assert working("select count(*) from audit.restatements where table_name = 'marts.quarterly_shop_kpis'") == [(0,)]
+
+    again, reference = q4_current.run(), control.run()
+    assert again.success and reference.success
+    # every restatement recorded once, by the killed run (marts committed before the kill) or the next
+    everything = "select table_name, quarter, reason from audit.restatements order by all"
+    assert q4_current.query(everything) == control.query(everything) == [
+        ("marts.quarterly_category_kpis", "2024Q3", "changed: refund_rate"),
+        ("marts.quarterly_shop_kpis", "2024Q3", "changed: net_sales, refund_amount, refund_rate"),
+    ]
+    for mart in ("quarterly_shop_kpis", "quarterly_category_kpis"):
+        sql = f"select * from marts.{mart} order by all"
+        assert q4_current.query(sql) == control.query(sql)

@@ -27,7 +27,7 @@ import polars as pl
 
 from .lake import batch_files, register_lake
 from .parse import empty_rows
-from .sql import fetch_sql, row_count, run_sql, sql_text, table_exists, transaction
+from .sql import fetch_sql, identifier, row_count, run_sql, sql_text, table_exists, transaction
 
 REFERENCE = "reference"
 SETUP_SQL = ("setup/create_schemas", "setup/create_macros", "setup/create_metrics")
@@ -438,15 +438,11 @@ def record_mart(con: duckdb.DuckDBPyConnection, mart: str, p: Plan) -> None:
     _record(con, recorded_as("marts", mart), p.inputs)
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def replace_mart_rows(con: duckdb.DuckDBPyConnection, mart: str, quarter_of: str, params: dict, whole: bool) -> None:
     """marts.<mart> takes the rows its SQL computed (temp table mart_rows): all of them, or those of
     the quarters in build_quarters in place of the ones it held. `quarter_of` is the SQL giving a
     row's quarter label; only identifiers and that constant are spliced, never values."""
-    table = f"marts.{_quoted(mart)}"
+    table = f"marts.{identifier(mart)}"
     if whole:
         con.execute(f"create or replace table {table} as select * from mart_rows")  # noqa: S608
         return

@@ -10,9 +10,6 @@ import polars as pl
 
 from .sql import sql_text
 
-# Documented default for the shipped sample only; set TAOBAO_OPS_PII_KEY for real data.
-SAMPLE_KEY = "taobao-ops-sample-key"
-
 _BLOCK = 64  # SHA-256's block size in bytes
 _PARTS = 8
 _MIN_PART_IDS = 10_000

@@ -13,18 +13,14 @@ import datetime as dt
 
 import duckdb
 
-from .sql import column_names, table_exists
+from .sql import column_names, identifier, string_literal, table_exists
 
 BEFORE = "_mart_before_rebuild"
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _rows(table: str, quarter_of: str, within: bool) -> str:
     """The rows of marts.<table> compared: all, or those of the quarters in build_quarters."""
-    rows = f"select * from marts.{_quoted(table)}"
+    rows = f"select * from marts.{identifier(table)}"
     return f"{rows} where {quarter_of} in (select quarter from build_quarters)" if within else rows
 
 
@@ -66,9 +62,9 @@ def changed_quarters(
     before = set(column_names(con, "main", BEFORE))  # a temp table sits in schema main of database temp
     # a column added or dropped by a new version of the code is not a change in the data
     values = [c for c in column_names(con, "marts", table) if c not in keys and c in before]
-    join = " and ".join(f"o.{_quoted(k)} is not distinct from n.{_quoted(k)}" for k in keys)
+    join = " and ".join(f"o.{identifier(k)} is not distinct from n.{identifier(k)}" for k in keys)
     changes = ", ".join(
-        f"case when o.{_quoted(c)} is distinct from n.{_quoted(c)} then '{c}' end" for c in values
+        f"case when o.{identifier(c)} is distinct from n.{identifier(c)} then {string_literal(c)} end" for c in values
     )
     rows = con.execute(
         f"""
