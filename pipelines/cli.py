@@ -84,7 +84,7 @@ def run(
     with collector_paused():
         instance = open_instance()
     label = plan.label
-    if quiet:  # the pipeline's own warnings and unexpected errors are among the problems listed below
+    if quiet:  # its warnings are printed below, one line each; its errors are among the problems
         logging.getLogger("assets").setLevel(logging.CRITICAL)
     started = time.perf_counter()
     with console.status(f"Running the pipeline, {label} (load → staging → marts → checks → publish)…"):
@@ -113,6 +113,9 @@ def run(
             + (", grouped as other" if kind == "channel" else "")
             + f" (map it in reference/{'channels' if kind == 'channel' else 'couriers'}.csv)"
         )
+    if quiet:  # the warnings Dagster's console would have shown (its logger is quiet: see above)
+        for message in _warnings(instance, result.run_id):
+            console.print(f"[yellow]warning[/] {message}", soft_wrap=True)
     for source, name, error in report.failed:
         console.print(f"[red]quarantined[/] {source}/{name}: {error}")
     for problem in problems:
@@ -150,6 +153,16 @@ def _step_seconds(result) -> list[tuple[str, float]]:
         (event.step_key.replace("__", "/"), event.step_success_data.duration_ms / 1000)
         for event in result.all_events
         if event.event_type_value == "STEP_SUCCESS"
+    ]
+
+
+def _warnings(instance, run_id: str) -> list[str]:
+    """The run's warnings as its steps logged them (an empty file replacing rows, repeated keys…),
+    one line each."""
+    return [
+        entry.user_message.splitlines()[0]
+        for entry in instance.all_logs(run_id)
+        if entry.dagster_event is None and entry.level == logging.WARNING and entry.user_message
     ]
 
 

@@ -7,8 +7,8 @@ run waiting for a pool slot busy-loops on one core until the slot frees (two run
 took 6-7 times the wall time of one on two cores). The claims themselves are retried on their own
 back-off (1 s doubling to 15 s), so sleeping until the next of them changes when nothing is claimed,
 only the CPU spent waiting. The fix was proposed upstream (dagster-io/dagster#20367) and is not in
-1.13; `install` replaces the method with the time to the next check, never negative, and is a
-no-op once Dagster's own returns a positive interval (tests/test_pool_wait.py says which).
+1.13; `install` replaces the method with the time to the next check, never negative
+(tests/test_pool_wait.py fails once Dagster's own method waits by itself: then this can go).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def interval_to_next_pending_claim_check(self) -> float:
     if not self._pending_claims:
         return 0.0
     now = time.time()
-    return max(0.0, min(ready_at - now for ready_at in self._pending_timeouts.values()))
+    return max(0.0, min((ready_at - now for ready_at in self._pending_timeouts.values()), default=0.0))
 
 
 def install() -> None:

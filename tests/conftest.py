@@ -14,6 +14,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 PII_KEY = "test-key"
+# Every process a test starts, and every import of the definitions, uses this key: none makes a key
+# file in the project's own data/state (assets/lib/pii_key.py).
+os.environ.setdefault("TAOBAO_OPS_PII_KEY", PII_KEY)
 
 
 @dataclass

@@ -56,6 +56,7 @@ def test_runs_publish_print_restatements_and_fail_on_a_quarantined_file(tmp_path
     (tmp_path / "raw" / "orders" / "orders_2024-11-20.csv").write_text(
         "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount,refund_amount,is_mobile\n"
         "o1,A,b1,refunded,2024-07-01 09:00,2024-07-01 09:05,210.00,200.00,200.00,1\n"
+        "o1,A,b1,refunded,2024-07-01 09:00,2024-07-01 09:05,210.00,200.00,200.00,1\n"  # a repeated key: a warning
     )
     (tmp_path / "raw" / "orders" / "orders_undated.csv").write_text("order_id\n1\n")
     done = run_cli(tmp_path, "run", "--quiet")
@@ -63,6 +64,7 @@ def test_runs_publish_print_restatements_and_fail_on_a_quarantined_file(tmp_path
     assert "restated marts.quarterly_shop_kpis 2024Q3: changed: net_sales, refund_amount, refund_rate" in done.stdout
     assert "quarantined orders/orders_undated.csv: orders_undated.csv: no date" in done.stdout
     assert "published" in done.stdout  # the rest is still published
+    assert "warning orders_2024-11-20.csv: 2 rows repeat a key within the file" in done.stdout, done.stdout  # quiet, yet said
     # --quiet: one line per problem, and no stack trace (Dagster logged the failed check's whole trace)
     assert "Stack Trace" not in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert 'File "' not in done.stdout + done.stderr

@@ -192,3 +192,51 @@ def test_a_run_with_hostile_files_quarantines_them_within_the_memory_bound(tmp_p
     assert "empty (0 bytes): not a gzip file" in errors["nothing_2024-08-06.csv.gz"]
     assert loaded == sum(1 for p in (FIXTURES / "tiny" / "orders").iterdir() if p.is_file())
     assert kpis == alone.query("select * from marts.quarterly_shop_kpis order by all")
+
+
+# --- found in review: ways a small file got past the limits
+
+
+def test_a_sparse_workbook_is_measured_by_the_cells_its_sheets_name(tmp_path):
+    """The reader makes a dense grid out to the furthest cell: a 5 KB workbook naming XFD1048576
+    would take ~10^12 bytes."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active["A1"] = "统计日期"
+    book.active["XFD1048576"] = "x"
+    path = tmp_path / "sparse_2024-08-01.xlsx"
+    book.save(path)
+    with pytest.raises(FileError, match=r"16,384 columns in xl/worksheets/sheet1\.xml, over the limit of 1,000 columns"):
+        read_grid(RawFile("traffic", path, path.name))
+    book.active["XFD1048576"] = None
+    book.active["ALL400000"] = "x"  # column 1,000, row 400,000: 400 M cells
+    book.save(path)
+    with pytest.raises(FileError, match=r"spans 400,000 rows × 1,000 columns, more than 33,554,432 cells"):
+        read_grid(RawFile("traffic", path, path.name))
+
+
+def test_a_parquet_file_is_measured_by_its_rows_and_columns_before_it_is_decoded(tmp_path):
+    path = tmp_path / "many_2024-08-01.parquet"
+    duckdb.sql("select 1 as a, 1 as b from range(600000)").write_parquet(str(path))  # ~ a KB on disk
+    with pytest.raises(FileError, match=r"600,000 rows × 2 columns, more than 131,072 cells"):
+        read_grid(RawFile("orders", path, path.name), ReadLimits(max_file_mb=1))
+
+
+def test_lines_ending_in_a_lone_cr_are_split_not_read_as_one_line(tmp_path):
+    path = tmp_path / "cr_2024-08-01.csv"
+    path.write_bytes(b"order_id,shop_id,buyer_id\r1,A,b1\r2,A,b2\r")
+    grid = read_grid(RawFile("orders", path, path.name))
+    assert grid.header == ["order_id", "shop_id", "buyer_id"]
+    assert grid.rows.select("c0", "c2", "line").rows() == [("1", "b1", 2), ("2", "b2", 3)]
+
+
+def test_a_quoted_line_break_in_the_header_does_not_hide_its_columns():
+    with pytest.raises(FileError, match="4 columns in its header"):
+        check_text(b'"a\nb",c,d,e\n1,2,3,4\n', "q.csv", ReadLimits(max_columns=2))
+
+
+def test_many_empty_gzip_members_cost_time_in_proportion():
+    assert gunzip(gzip.compress(b"") * 50_000, "m.csv.gz") == b""
+    with pytest.raises(FileError, match="more than 100,000 gzip members"):
+        gunzip(gzip.compress(b"") * 100_001, "m.csv.gz")

@@ -21,11 +21,11 @@ def test_a_new_deployment_gets_a_random_owner_only_key_that_it_keeps(tmp_path):
     assert [p.name for p in state.iterdir()] == [KEY_FILE]  # no draft left behind
 
 
-def test_a_deployment_made_before_key_files_keeps_its_pseudonyms_and_is_warned(tmp_path):
+def test_a_deployment_without_its_key_file_stops_instead_of_taking_a_new_or_public_key(tmp_path):
     (tmp_path / "pipeline.duckdb").write_bytes(b"")  # state of a deployment that ran already
-    key, message = deployment_key(tmp_path)
-    assert key == LEGACY_KEY and "public sample key" in message and "TAOBAO_OPS_PII_KEY" in message
-    assert deployment_key(tmp_path) == (LEGACY_KEY, None)
+    with pytest.raises(MissingKey, match=f"no {KEY_FILE}.*Restore .*TAOBAO_OPS_PII_KEY.*'{LEGACY_KEY}'"):
+        deployment_key(tmp_path)
+    assert not (tmp_path / KEY_FILE).exists()
 
 
 def test_an_empty_key_file_is_an_error_not_a_new_key(tmp_path):

@@ -168,42 +168,57 @@ def _mib(size: int) -> str:
     return f"{size / 2**20:,.1f} MiB"
 
 
+GZIP_PIECE = 1 << 20  # packed bytes fed to the decompressor at a time
+MAX_GZIP_MEMBERS = 100_000  # `cat`-joined gzip files; an export is one member
 # Below this many unpacked bytes the compression ratio is not held against a file (a small file of
 # repeated lines may pack 1,000:1 and costs nothing); its size limit still is.
 RATIO_FLOOR_BYTES = 16 << 20
 
 
-def gunzip(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> bytearray:
-    """The unpacked text of a gzip file (every member), decompressed as a stream that stops at the
-    limits: at most `max_file_mb` unpacked and `max_gzip_ratio` times the packed size, so a bomb
-    costs no more memory than the limit. A bytearray, so that the text is not copied once more."""
+def gunzip(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> bytes:
+    """The unpacked text of a gzip file (every member, as `gzip.decompress` gives it), decompressed
+    as a stream that stops at the limits: at most `max_file_mb` unpacked and `max_gzip_ratio` times
+    the packed size, so a bomb costs no more memory than the limit. The packed bytes are fed a piece
+    at a time, so a file of many members costs time in proportion to its size; at most
+    MAX_GZIP_MEMBERS are read."""
     if not data:
         raise FileError(f"{name}: empty (0 bytes): not a gzip file")
     cap = min(limits.max_file_bytes, max(RATIO_FLOOR_BYTES, limits.max_gzip_ratio * len(data)))
-    out = bytearray()
-    rest = data
+    view = memoryview(data)
+    parts: list[bytes] = []
+    size, members, pos = 0, 1, 0
+    member = zlib.decompressobj(wbits=31)  # one gzip member, header and trailer checked
+    pending: bytes | memoryview = b""
     try:
-        while rest:
-            member = zlib.decompressobj(wbits=31)  # one gzip member, header and trailer checked
-            pending = rest
-            while pending and not member.eof:
-                out += member.decompress(pending, cap + 1 - len(out))
-                if len(out) > cap:
+        while True:
+            if not pending:
+                if pos >= len(data):
                     break
-                pending = member.unconsumed_tail
-            if len(out) > cap:
+                pending, pos = view[pos : pos + GZIP_PIECE], pos + GZIP_PIECE
+            part = member.decompress(pending, cap + 1 - size)
+            parts.append(part)
+            size += len(part)
+            if size > cap:
                 break
-            if not member.eof:
-                raise FileError(f"{name}: not a readable gzip file (it ends inside its compressed data)")
-            rest = member.unused_data.lstrip(b"\x00")  # further members; zero padding ends the file, as for gzip
+            pending = member.unconsumed_tail
+            if member.eof:  # what follows, zero bytes skipped (as gzip does), is another member or the end
+                pending = member.unused_data.lstrip(b"\x00")
+                while not pending and pos < len(data):
+                    pending, pos = bytes(view[pos : pos + GZIP_PIECE]).lstrip(b"\x00"), pos + GZIP_PIECE
+                if not pending:
+                    return b"".join(parts)
+                members += 1
+                if members > MAX_GZIP_MEMBERS:
+                    raise FileError(f"{name}: more than {MAX_GZIP_MEMBERS:,} gzip members; not an export")
+                member = zlib.decompressobj(wbits=31)
     except zlib.error as exc:
         raise FileError(f"{name}: not a readable gzip file ({exc})") from None
-    if len(out) > cap:
+    if size > cap:
         if cap == limits.max_file_bytes:
             raise _over(name, f"unpacks to more than {_mib(cap)}", limits, "max_file_mb")
         raise _over(name, f"unpacks to more than {limits.max_gzip_ratio} times its {len(data):,} bytes "
                     "(a compression bomb?)", limits, "max_gzip_ratio")
-    return out
+    raise FileError(f"{name}: not a readable gzip file (it ends inside its compressed data)")
 
 
 def check_text(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> None:
@@ -221,17 +236,24 @@ def check_text(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> N
             line = data.count(b"\n", 0, start) + 1
             raise _over(name, f"line {line:,} is longer than {limit:,} bytes", limits, "max_line_kb")
         start = end + 1
-    # the header: the first line below the BOM and any blank lines
+    # the header: the first record below the BOM and any blank lines (a quoted field may span lines)
     start = len(_BOM) if data.startswith(_BOM) else 0
     while start < size and data[start] in b"\r\n":
         start += 1
-    ends = [i for i in (data.find(b"\n", start, start + limit + 1), data.find(b"\r", start, start + limit + 1)) if i >= 0]
-    header = data[start : min(ends, default=size)]
-    if header.count(b",") >= limits.max_columns:
-        # the delimiter is ASCII, never part of a GBK or UTF-8 character: the line is read as latin-1
-        fields = len(next(csv.reader([header.decode("latin-1")]), []))
+    if data.count(b",", start, start + limit + 1) >= limits.max_columns or data.count(b'"', start, start + limit + 1):
+        # the delimiter is ASCII, never part of a GBK or UTF-8 character: the lines are read as latin-1
+        fields = len(next(csv.reader(_lines(data, start)), []))
         if fields > limits.max_columns:
             raise _over(name, f"{fields:,} columns in its header", limits, "max_columns")
+
+
+def _lines(data: bytes, start: int):
+    """The physical lines of `data` from `start` on, as latin-1 text, read as they are asked for."""
+    while start < len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end + 1
+        yield data[start:end].decode("latin-1")
+        start = end
 
 
 def _fast_body(data: bytes) -> bytes | None:
@@ -263,7 +285,10 @@ def _below_lines(grid: Grid, skipped: int) -> Grid:
 
 def _fast_csv_grid(data: bytes) -> Grid | None:
     """Polars' reader on UTF-8 text; valid only when every record is one physical line and none is
-    too long."""
+    too long. Not for lines ending in a lone `\r`, which it takes for one line (the careful reader
+    splits them)."""
+    if data.count(b"\r") != data.count(b"\r\n"):
+        return None
     try:
         frame = pl.read_csv(io.BytesIO(data), has_header=False, infer_schema=False, empty_string_is_null=False)
     except pl.exceptions.PolarsError:
@@ -350,6 +375,10 @@ def _parquet_grid(raw: RawFile, limits: ReadLimits = DEFAULT_LIMITS) -> Grid:
     if columns > limits.max_columns:
         raise _over(raw.name, f"{columns:,} columns", limits, "max_columns")
     try:
+        rows = pl.scan_parquet(raw.path).select(pl.len()).collect().item()  # from the footer
+        if rows * columns > limits.max_file_bytes // CELL_BYTES:
+            raise _over(raw.name, f"{rows:,} rows × {columns:,} columns, more than "
+                        f"{limits.max_file_bytes // CELL_BYTES:,} cells", limits, "max_file_mb")
         frame = pl.read_parquet(raw.path)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise FileError(f"{raw.name}: not a readable Parquet file ({exc})") from None
@@ -397,15 +426,56 @@ def _excel_grid(raw: RawFile, limits: ReadLimits = DEFAULT_LIMITS) -> Grid:
 
 def _check_workbook(raw: RawFile, limits: ReadLimits) -> None:
     """An .xlsx is a zip archive: what its members unpack to is known before any is read, and is
-    held to the same limits as a gzip file's text (an .xls is held to its size on disk only)."""
+    held to the same limits as a gzip file's text; and the reader makes a dense grid out to a
+    sheet's furthest cell, so the cells its sheets name are counted too, by a scan of their XML
+    (an .xls is held to its size on disk only)."""
     if raw.suffix != ".xlsx" or not zipfile.is_zipfile(raw.path):
         return  # not an archive: the reader says what it is
-    with zipfile.ZipFile(raw.path) as archive:
-        members = archive.infolist()
-    unpacked = sum(m.file_size for m in members)
-    packed = max(1, sum(m.compress_size for m in members))
-    if unpacked > limits.max_file_bytes:
-        raise _over(raw.name, f"unpacks to {_mib(unpacked)}", limits, "max_file_mb")
-    if unpacked > max(RATIO_FLOOR_BYTES, limits.max_gzip_ratio * packed):
-        raise _over(raw.name, f"unpacks to {unpacked // packed:,} times its compressed size (a compression bomb?)",
-                    limits, "max_gzip_ratio")
+    try:
+        with zipfile.ZipFile(raw.path) as archive:
+            members = archive.infolist()
+            unpacked = sum(m.file_size for m in members)
+            packed = max(1, sum(m.compress_size for m in members))
+            if unpacked > limits.max_file_bytes:
+                raise _over(raw.name, f"unpacks to {_mib(unpacked)}", limits, "max_file_mb")
+            if unpacked > max(RATIO_FLOOR_BYTES, limits.max_gzip_ratio * packed):
+                raise _over(raw.name, f"unpacks to {unpacked // packed:,} times its compressed size (a compression bomb?)",
+                            limits, "max_gzip_ratio")
+            for member in members:
+                if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
+                    rows, columns = _sheet_extent(archive, member, limits.max_file_bytes)
+                    if columns > limits.max_columns:
+                        raise _over(raw.name, f"{columns:,} columns in {member.filename}", limits, "max_columns")
+                    if rows * columns > limits.max_file_bytes // CELL_BYTES:
+                        raise _over(raw.name, f"{member.filename} spans {rows:,} rows × {columns:,} columns, more than "
+                                    f"{limits.max_file_bytes // CELL_BYTES:,} cells", limits, "max_file_mb")
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise FileError(f"{raw.name}: not a readable spreadsheet ({exc})") from None
+
+
+# A cell of a grid costs at least this many bytes of memory as text: a workbook or Parquet file may
+# hold at most `max_file_mb` MiB / CELL_BYTES cells.
+CELL_BYTES = 8
+_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+
+
+def _sheet_extent(archive: zipfile.ZipFile, member: zipfile.ZipInfo, most: int) -> tuple[int, int]:
+    """The furthest row and column a sheet's XML names (cell references like `XFD1048576`), read
+    as a stream of at most `most` bytes."""
+    rows = columns = 0
+    tail = b""
+    with archive.open(member) as xml:
+        read = 0
+        while read <= most:
+            piece = xml.read(1 << 20)
+            if not piece:
+                break
+            read += len(piece)
+            text = tail + piece
+            for letters, number in _CELL_REF.findall(text):
+                column = 0
+                for letter in letters:
+                    column = column * 26 + letter - 64
+                rows, columns = max(rows, int(number)), max(columns, column)
+            tail = text[-24:]
+    return rows, columns

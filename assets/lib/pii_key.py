@@ -6,10 +6,10 @@ its own on its first run, written owner-only beside its state (`<state>/pii.key`
 the same buyer keeps the same pseudonym from run to run, and nobody else can compute it. The file
 is part of the state to back up; without it, the next run gives every buyer a new pseudonym.
 
-A deployment made before key files (its working database exists, no key file) used the public key
-the sample once documented; that key is written into its file, with a warning, so its pseudonyms do
-not change under it: to move to a secret one, put a new key in the file (or set the variable) and
-the next run parses every file again.
+A deployment whose working database exists without a key file is not given one: its pseudonyms
+were made with a key it no longer has (the file was lost, or the deployment predates key files and
+used the public key the sample once documented, `taobao-ops-sample-key`). The run stops and says
+so: restore the file, or set the variable, or start the state afresh.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pathlib import Path
 
 KEY_ENV = "TAOBAO_OPS_PII_KEY"
 KEY_FILE = "pii.key"
-# The key every deployment used before key files, public (it was in the README).
+# The key every deployment used before key files, public (it was in the README); named in the
+# message a deployment without its key file gets.
 LEGACY_KEY = "taobao-ops-sample-key"
 
 
@@ -34,27 +35,33 @@ def deployment_key(state_dir: Path) -> tuple[str, str | None]:
     path = state_dir / KEY_FILE
     if path.exists():
         return _read(path), None
-    legacy = (state_dir / "pipeline.duckdb").exists()
-    key = LEGACY_KEY if legacy else secrets.token_hex(32)
+    if (state_dir / "pipeline.duckdb").exists():
+        raise MissingKey(
+            f"{state_dir} holds a working database but no {KEY_FILE}: its buyer pseudonyms were made with a key "
+            f"this run does not have. Restore {path} from your backup, or set {KEY_ENV} (a deployment made "
+            f"before key files used '{LEGACY_KEY}'), or delete {state_dir} to start afresh"
+        )
+    key = secrets.token_hex(32)
     state_dir.mkdir(parents=True, exist_ok=True)
-    # written whole under another name, then linked into place: a process starting at the same
-    # moment either makes the file or reads the one made, never a half-written one
+    # written whole and synced under another name, then linked into place: a process starting at
+    # the same moment either makes the file or reads the one made, never a half-written one
     draft = state_dir / f".{KEY_FILE}.{os.getpid()}"
     fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as out:
         out.write(key + "\n")
+        out.flush()
+        os.fsync(out.fileno())
     try:
         os.link(draft, path)
     except FileExistsError:
         return _read(path), None
     finally:
         draft.unlink()
-    if legacy:
-        return key, (
-            f"{path}: this deployment's buyer pseudonyms were made with the public sample key, now kept in "
-            f"this file; put a secret of your own there (or set {KEY_ENV}) and the next run re-pseudonymises "
-            "every file"
-        )
+    folder = os.open(state_dir, os.O_RDONLY)
+    try:
+        os.fsync(folder)  # the link survives a crash before the first database write
+    finally:
+        os.close(folder)
     return key, f"a new buyer-pseudonym key was written to {path} (owner-only): back it up with the state"
 
 

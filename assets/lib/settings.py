@@ -68,6 +68,9 @@ class Settings(BaseModel):
         return ParseOptions(pii_key=self.pii_key, default_shop=self.default_shop, limits=self.read_limits())
 
     def read_limits(self) -> ReadLimits:
+        for field in ("max_file_mb", "max_columns", "max_line_kb", "max_gzip_ratio"):
+            if getattr(self, field) < 1:
+                raise ValueError(f"{field} must be at least 1, not {getattr(self, field)}")
         return ReadLimits(
             max_file_mb=self.max_file_mb, max_columns=self.max_columns,
             max_line_kb=self.max_line_kb, max_gzip_ratio=self.max_gzip_ratio,
