@@ -170,9 +170,6 @@ def _mib(size: int) -> str:
 
 GZIP_PIECE = 1 << 20  # packed bytes fed to the decompressor at a time
 MAX_GZIP_MEMBERS = 100_000  # `cat`-joined gzip files; an export is one member
-# Below this many unpacked bytes the compression ratio is not held against a file (a small file of
-# repeated lines may pack 1,000:1 and costs nothing); its size limit still is.
-RATIO_FLOOR_BYTES = 16 << 20
 
 
 def gunzip(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> bytes:
@@ -183,7 +180,7 @@ def gunzip(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> bytes
     MAX_GZIP_MEMBERS are read."""
     if not data:
         raise FileError(f"{name}: empty (0 bytes): not a gzip file")
-    cap = min(limits.max_file_bytes, max(RATIO_FLOOR_BYTES, limits.max_gzip_ratio * len(data)))
+    cap = min(limits.max_file_bytes, limits.max_unpacked(len(data)))
     view = memoryview(data)
     parts: list[bytes] = []
     size, members, pos = 0, 1, 0
@@ -237,9 +234,7 @@ def check_text(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> N
             raise _over(name, f"line {line:,} is longer than {limit:,} bytes", limits, "max_line_kb")
         start = end + 1
     # the header: the first record below the BOM and any blank lines (a quoted field may span lines)
-    start = len(_BOM) if data.startswith(_BOM) else 0
-    while start < size and data[start] in b"\r\n":
-        start += 1
+    start = _header_start(data)
     if data.count(b",", start, start + limit + 1) >= limits.max_columns or data.count(b'"', start, start + limit + 1):
         # the delimiter is ASCII, never part of a GBK or UTF-8 character: the lines are read as latin-1
         try:
@@ -260,11 +255,18 @@ def _lines(data: bytes, start: int):
         start = end
 
 
+def _header_start(data: bytes) -> int:
+    """Where the header line starts: below the BOM and any blank lines."""
+    start = len(_BOM) if data.startswith(_BOM) else 0
+    while start < len(data) and data[start] in b"\r\n":
+        start += 1
+    return start
+
+
 def _fast_body(data: bytes) -> bytes | None:
     """The bytes below the BOM and any blank lines above the header, for Polars' reader; None for
     text with NULs or that may be blank (blank files are read as decoded text)."""
-    body = data[len(_BOM):] if data.startswith(_BOM) else data
-    body = body.lstrip(b"\r\n")
+    body = data[_header_start(data):]
     if b"\x00" in body or not body[:1024].decode("utf-8", errors="ignore").strip():
         return None
     return body
@@ -291,7 +293,7 @@ def _fast_csv_grid(data: bytes) -> Grid | None:
     """Polars' reader on UTF-8 text; valid only when every record is one physical line and none is
     too long. Not for lines ending in a lone `\r`, which it takes for one line (the careful reader
     splits them)."""
-    if data.count(b"\r") != data.count(b"\r\n"):
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return None
     try:
         frame = pl.read_csv(io.BytesIO(data), has_header=False, infer_schema=False, empty_string_is_null=False)
@@ -380,9 +382,7 @@ def _parquet_grid(raw: RawFile, limits: ReadLimits = DEFAULT_LIMITS) -> Grid:
         raise _over(raw.name, f"{columns:,} columns", limits, "max_columns")
     try:
         rows = pl.scan_parquet(raw.path).select(pl.len()).collect().item()  # from the footer
-        if rows * columns > limits.max_file_bytes // CELL_BYTES:
-            raise _over(raw.name, f"{rows:,} rows × {columns:,} columns, more than "
-                        f"{limits.max_file_bytes // CELL_BYTES:,} cells", limits, "max_file_mb")
+        _check_cells(raw.name, "", rows, columns, limits)
         frame = pl.read_parquet(raw.path)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise FileError(f"{raw.name}: not a readable Parquet file ({exc})") from None
@@ -442,7 +442,7 @@ def _check_workbook(raw: RawFile, limits: ReadLimits) -> None:
             packed = max(1, sum(m.compress_size for m in members))
             if unpacked > limits.max_file_bytes:
                 raise _over(raw.name, f"unpacks to {_mib(unpacked)}", limits, "max_file_mb")
-            if unpacked > max(RATIO_FLOOR_BYTES, limits.max_gzip_ratio * packed):
+            if unpacked > limits.max_unpacked(packed):
                 raise _over(raw.name, f"unpacks to {unpacked // packed:,} times its compressed size (a compression bomb?)",
                             limits, "max_gzip_ratio")
             for member in members:
@@ -450,16 +450,17 @@ def _check_workbook(raw: RawFile, limits: ReadLimits) -> None:
                     rows, columns = _sheet_extent(archive, member, limits.max_file_bytes)
                     if columns > limits.max_columns:
                         raise _over(raw.name, f"{columns:,} columns in {member.filename}", limits, "max_columns")
-                    if rows * columns > limits.max_file_bytes // CELL_BYTES:
-                        raise _over(raw.name, f"{member.filename} spans {rows:,} rows × {columns:,} columns, more than "
-                                    f"{limits.max_file_bytes // CELL_BYTES:,} cells", limits, "max_file_mb")
+                    _check_cells(raw.name, f"{member.filename} spans ", rows, columns, limits)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
         raise FileError(f"{raw.name}: not a readable spreadsheet ({exc})") from None
 
 
-# A cell of a grid costs at least this many bytes of memory as text: a workbook or Parquet file may
-# hold at most `max_file_mb` MiB / CELL_BYTES cells.
-CELL_BYTES = 8
+def _check_cells(name: str, where: str, rows: int, columns: int, limits: ReadLimits) -> None:
+    if rows * columns > limits.max_cells:
+        raise _over(name, f"{where}{rows:,} rows × {columns:,} columns, more than {limits.max_cells:,} cells",
+                    limits, "max_file_mb")
+
+
 _CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 
 

@@ -29,6 +29,20 @@ class ReadLimits:
     def max_line_bytes(self) -> int:
         return self.max_line_kb << 10
 
+    @property
+    def max_cells(self) -> int:
+        """Cells a workbook or Parquet file may hold: a cell costs at least CELL_BYTES as text."""
+        return self.max_file_bytes // CELL_BYTES
+
+    def max_unpacked(self, packed: int) -> int:
+        """Bytes a compressed file of `packed` bytes may unpack to: the ratio limit, never below
+        RATIO_FLOOR_BYTES (a small file of repeated lines may pack 1,000:1 and costs nothing)."""
+        return max(RATIO_FLOOR_BYTES, self.max_gzip_ratio * packed)
+
+
+RATIO_FLOOR_BYTES = 16 << 20
+CELL_BYTES = 8
+
 
 DEFAULT_LIMITS = ReadLimits()
 # The setting that raises each limit (pipelines/settings.py).
