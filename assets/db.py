@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 import hashlib
 from pathlib import Path
+import time
 
 import duckdb
-from dagster import TableColumn, TableSchema
+from dagster import TableColumn, TableSchema, get_dagster_logger
 from dagster._utils.backoff import backoff
 from filelock import FileLock
 from dagster_duckdb import DuckDBResource
@@ -29,17 +30,34 @@ def working_db(settings: PipelineSettings, database: DuckDBResource) -> Iterator
 
     Held under an OS file lock beside the database for as long as it is open: whatever opens it
     (a run from the CLI, the daemon, a test) waits its turn without spinning, and a process that
-    dies releases the lock with it."""
+    dies releases the lock with it.
+
+    The step's event log records how long it waited and when it held the lock (HELD, on the
+    system-wide monotonic clock, taken after the lock is got and before it is given back, so that
+    the holds of two processes are disjoint whatever the clock's resolution)."""
     Path(settings.state_dir).mkdir(parents=True, exist_ok=True)
     lock = FileLock(f"{settings.working_db}.lock", poll_interval=0.2, is_singleton=True)  # re-entrant in a process
+    asked = time.monotonic_ns()
     with lock:
-        con = _attach(database)
+        got = time.monotonic_ns()
+        if got - asked >= WAIT_NOTED_NS:
+            log.info(f"Waited {(got - asked) / 1e9:.1f}s for the working database: another run was using it")
         try:
-            defer_vacuum(con)
-            _set_up(con)
-            yield con
+            con = _attach(database)
+            try:
+                defer_vacuum(con)
+                _set_up(con)
+                yield con
+            finally:
+                _detach(con, Path(database.database).stem)
         finally:
-            _detach(con, Path(database.database).stem)
+            log.debug(f"{HELD} {got} {time.monotonic_ns()}")
+
+
+log = get_dagster_logger("working_db")
+# the debug line of a hold of the working database's lock: HELD <from ns> <until ns>
+HELD = "working database held (monotonic ns):"
+WAIT_NOTED_NS = 1_000_000_000
 
 
 # One DuckDB instance per process, the working database attached to it for the length of a step.

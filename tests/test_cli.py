@@ -138,7 +138,9 @@ def test_two_runs_started_together_take_turns_at_the_database(tmp_path):
     working database (assets/db.py) makes their steps take turns. Dagster's `duckdb` pool mostly
     does too, but not always on SQLite storage: its slot claim checks for a free slot and then takes
     it in two statements, so under load two processes can both get one (step windows of the two
-    runs overlapped in 2 of 4 runs of this test on a machine busy with other test suites).
+    runs overlapped in 2 of 4 runs of this test on a machine busy with other test suites). The
+    test once compared those windows, which include the wait for the file lock; it now compares
+    the holds of the lock each step logs, which never overlapped.
     (Reference data only, so that the runs are short; both give the batch dates, so that neither finds the other's publication
     current and starts no run.)"""
     (tmp_path / "raw" / "reference").mkdir(parents=True)
@@ -161,14 +163,33 @@ def test_two_runs_started_together_take_turns_at_the_database(tmp_path):
     try:
         with DagsterInstance.get() as instance:
             runs = instance.get_runs()
+            holds = {run.run_id: _holds(instance, run.run_id) for run in runs}
+        assert len(runs) == 2 and all(r.is_success for r in runs)
     finally:
         del os.environ["DAGSTER_HOME"]
-    assert len(runs) == 2 and all(r.is_success for r in runs)
+    # the working database was used by one run at a time: every hold of its lock by one run is
+    # disjoint from every hold by the other (steps whose Dagster windows overlap still take turns)
+    first, second = holds.values()
+    assert first and second
+    for a in first:
+        for b in second:
+            assert a[1] <= b[0] or b[1] <= a[0], (a, b, holds)
     with duckdb.connect(str(tmp_path / "state" / "pipeline.duckdb"), read_only=True) as con:
         # each run recorded the targets file: one loaded it, the other found it unchanged
         assert sorted(con.execute(
             "select outcome from audit.loads where source = 'targets'"
         ).fetchall()) == [("loaded",), ("unchanged",)]
+
+
+def _holds(instance, run_id: str) -> list[tuple[int, int]]:
+    """The run's holds of the working database's lock, (from, until) in monotonic ns (assets/db.py)."""
+    from assets.db import HELD
+
+    return [
+        tuple(map(int, entry.user_message.removeprefix(HELD).split()))
+        for entry in instance.all_logs(run_id)
+        if entry.user_message.startswith(HELD)
+    ]
 
 
 @pytest.mark.parametrize("status", ["STARTED", "NOT_STARTED"])
