@@ -19,11 +19,6 @@ from .lib.prefetch import prefetch
 from .lib.sql import fetch_sql, identifier, row_count, run_script, sql_text, string_literal, table_exists
 from .resources import PipelineSettings
 
-# Every step that opens the working database is in this concurrency pool; dagster.yaml limits it to
-# one step at a time, so two runs started together take turns instead of meeting DuckDB's lock.
-POOL = "duckdb"
-
-
 @contextmanager
 def working_db(settings: PipelineSettings, database: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
     """The working database with its schemas and shared macros in place.
@@ -65,7 +60,7 @@ WAIT_NOTED_NS = 1_000_000_000
 # (34 on a sample run) when each step connects anew; attaching a file to a running instance does
 # not. The file is detached when the step ends, so nothing holds it between steps: another run's
 # step can take it as before (holding the connection for a whole run deadlocked against the
-# concurrency pool). Temporary tables and registered frames stay each step's own: they belong to
+# concurrency pool the steps were in then). Temporary tables and registered frames stay each step's own: they belong to
 # the step's connection (a cursor of the instance), which closes with it.
 _instance: duckdb.DuckDBPyConnection | None = None
 _configured: dict[str, str] = {}

@@ -10,7 +10,7 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from .db import POOL, working_db
+from .db import working_db
 from .lib.ingest import FileOutcome, Timings, ingest_source
 from .lib.parse import lake_schema
 from .lib.schema import DATED
@@ -48,7 +48,6 @@ def _raw_asset(source: str):
         check_specs=batch_check_specs(source),
         partitions_def=BATCH_DATES if dated else None,
         backfill_policy=ONE_RUN if dated else None,
-        pool=POOL,
         metadata={"dagster/column_schema": _column_schema(source)},
     )
     def raw_source(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
-from .db import POOL, table_metadata, working_db
+from .db import table_metadata, working_db
 from .lib import incremental, restatements
 from .lib.glossary import TABLES, apply_comments
 from .lib.sql import column_names, run_sql, transaction
@@ -105,7 +105,6 @@ def _mart_asset(name: str, mart: Mart):
         owners=[mart.owner],
         deps=[AssetKey(["staging", u]) for u in mart.upstream],
         description=f"{zh} — {en}",
-        pool=POOL,
     )
     def mart_table(context: AssetExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource) -> MaterializeResult:
         with working_db(settings, duckdb) as con:

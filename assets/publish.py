@@ -13,7 +13,7 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from .db import POOL, working_db
+from .db import working_db
 from .lib import publication
 from .lib.glossary import TABLES, apply_all_comments
 from .lib.publish_file import Published, publish_file
@@ -40,7 +40,6 @@ def publish_copy(con, target: Path, digests: Path) -> Published:
     group_name="publish",
     kinds={"duckdb"},
     owners=["team:data-engineering"],
-    pool=POOL,
     deps=[*MART_KEYS, AssetKey(["audit", "unmapped_values"])],
     description="The analysts' DuckDB file (data/warehouse.duckdb by default): marts, staging and audit "
     "with every table and column commented; replaced atomically, open it read-only.",
@@ -78,7 +77,6 @@ def warehouse(context: AssetExecutionContext, settings: PipelineSettings, duckdb
 @asset_check(
     asset=WAREHOUSE,
     blocking=True,
-    pool=POOL,
     description="Every file of this run could be read. A quarantined file fails the run after "
     "publishing, so a scheduler notices (contract §7).",
 )

@@ -17,7 +17,7 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from .db import POOL, working_db
+from .db import working_db
 from .lib.expectations import SuiteResult
 from .lib.gx_sql import COPY_JUDGED_ROWS
 from .lib.sql import (
@@ -134,7 +134,7 @@ def _layer_check(
     10.2 M staging orders took 10.0 s to copy (spilling to disk) and 7.8 s to hash from the copy,
     where hashing the query's rows takes 1.3 s. When the GX worker judges, few rows go from the
     query straight into a Parquet file it reads (_check_relation)."""
-    @asset_check(asset=asset_key, name=name, blocking=True, description=description, pool=POOL)
+    @asset_check(asset=asset_key, name=name, blocking=True, description=description)
     def layer_check(
         context: AssetCheckExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource
     ) -> AssetCheckResult:

@@ -7,7 +7,7 @@ from typing import Callable
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 from dagster_duckdb import DuckDBResource
 
-from .db import POOL, table_metadata, working_db
+from .db import table_metadata, working_db
 from .lib.defaults import register_defaults
 from .lib.incremental import Plan, build_courier_names, build_orders, build_paid_orders, build_when_changed
 from .lib.lake import register_lake
@@ -120,7 +120,6 @@ def _staging_asset(name: str, table: StagingTable):
         owners=["team:data-engineering"],
         deps=[AssetKey(["raw", s]) for s in table.lakes] + [AssetKey(["staging", u]) for u in table.upstream],
         description=table.description,
-        pool=POOL,
     )
     def staging_table(
         context: AssetExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource

@@ -1,7 +1,7 @@
 """The Dagster code location: raw -> staging -> marts -> publish, one job, run in one process.
 
 One process because DuckDB allows one writer: the steps share the working database in turn, and
-the `duckdb` concurrency pool (dagster.yaml) makes the steps of two runs take turns too.
+the OS file lock each step takes on it (assets/db.py) makes the steps of two runs take turns too.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from assets.quality import layer_checks
 from assets.resources import PipelineSettings
 from assets.staging import staging_assets
 
-from . import pool_wait
 from .automation import build_automations
 from .settings import apply_defaults, pipeline_settings, working_database
 
@@ -64,5 +63,4 @@ def build_defs(settings: PipelineSettings, database: DuckDBResource) -> Definiti
 
 
 apply_defaults()
-pool_wait.install()  # a run waiting for the duckdb pool sleeps (pipelines/pool_wait.py)
 defs = build_defs(pipeline_settings(), working_database())

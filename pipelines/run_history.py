@@ -12,8 +12,8 @@ the UI, the daemon and older homes read it as before, and changes only how a pro
 - a run's own file syncs at `NORMAL`, SQLite's recommended setting in WAL mode (Dagster's files
   are in WAL mode): a commit survives the process being killed, and the file is never corrupted;
   a power cut may lose the last events of that run's log (never data: the lake, the working
-  database and the published file live elsewhere). The index, which also holds the `duckdb`
-  pool's slots, keeps the full sync.
+  database and the published file live elsewhere). The index (asset events, concurrency
+  slots) keeps the full sync.
 
 It also records one "planned" event per asset for a run over many batch dates, and writes the
 materializations of a run's batch dates in one transaction per file (below).
@@ -54,7 +54,7 @@ from dagster._utils import mkdir_p
 # this many when DAGSTER_EVENT_BATCH_SIZE is set (it is unset, i.e. off, by default).
 EVENT_BATCH_SIZE = 1000
 OPEN_RUN_FILES = 4  # besides the index: a process writes to one run's file at a time
-# The index (asset events, the `duckdb` pool's slots) keeps SQLite's full sync; a run's own file
+# The index (asset events, concurrency slots) keeps SQLite's full sync; a run's own file
 # syncs at NORMAL and is checkpointed after each commit, so that its .db changes with every event:
 # the UI follows a run's logs by watching that file.
 INDEX_PRAGMAS = ("synchronous=FULL",)

@@ -83,8 +83,8 @@ def run_tags() -> dict[str, str]:
 
 
 def fail_dead_runs(instance) -> list[str]:
-    """Mark as failed the runs a killed `taobao-ops run` on this host left unfinished: started (that
-    frees the `duckdb` pool slot they held, which would otherwise keep every later run waiting), or
+    """Mark as failed the runs a killed `taobao-ops run` on this host left unfinished: started (and any
+    concurrency slot they held: a deployment made before the file lock replaced the `duckdb` pool), or
     killed while starting, before their first step (they stayed NOT_STARTED in the history for ever)."""
     from dagster import DagsterRunStatus, RunsFilter
 

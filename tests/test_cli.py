@@ -135,12 +135,11 @@ entry()
 
 def test_two_runs_started_together_take_turns_at_the_database(tmp_path):
     """Both succeed on a new DAGSTER_HOME and neither meets DuckDB's lock: the OS file lock on the
-    working database (assets/db.py) makes their steps take turns. Dagster's `duckdb` pool mostly
-    does too, but not always on SQLite storage: its slot claim checks for a free slot and then takes
-    it in two statements, so under load two processes can both get one (step windows of the two
-    runs overlapped in 2 of 4 runs of this test on a machine busy with other test suites). The
-    test once compared those windows, which include the wait for the file lock; it now compares
-    the holds of the lock each step logs, which never overlapped.
+    working database (assets/db.py) makes their steps take turns. The test once compared Dagster's
+    step windows (start to success events), which overlapped under load: a window includes the wait
+    for the lock (and, then, a `duckdb` concurrency pool whose SQLite slot claim checks and takes a
+    slot in two statements let two processes both get one). It compares the holds of the lock each
+    step logs, which never overlapped; they do overlap when the lock is taken out.
     (Reference data only, so that the runs are short; both give the batch dates, so that neither finds the other's publication
     current and starts no run.)"""
     (tmp_path / "raw" / "reference").mkdir(parents=True)
@@ -194,9 +193,10 @@ def _holds(instance, run_id: str) -> list[tuple[int, int]]:
 
 @pytest.mark.parametrize("status", ["STARTED", "NOT_STARTED"])
 def test_a_killed_run_does_not_hold_the_database_for_the_next(tmp_path, status):
-    """A `taobao-ops run` killed in the middle of a step leaves its run 'started' and its pool slot
-    claimed; the next run must free them, not wait forever (it did: Dagster never times a claim out).
-    Killed while starting, its run stayed NOT_STARTED for ever: it is failed as well."""
+    """A `taobao-ops run` killed in the middle of a step leaves its run 'started' (and, in a
+    deployment from when the steps were in a `duckdb` concurrency pool, its slot claimed, which
+    Dagster never times out); the next run fails it and frees the slot. Killed while starting, its
+    run stayed NOT_STARTED for ever: it is failed as well."""
     from dagster import DagsterInstance, DagsterRunStatus
 
     from pipelines.settings import HOST_TAG, PID_TAG, prepare_dagster_home
@@ -218,7 +218,7 @@ def test_a_killed_run_does_not_hold_the_database_for_the_next(tmp_path, status):
                 defs.resolve_job_def("pipeline"), tags={PID_TAG: str(dead.pid), HOST_TAG: socket.gethostname()},
                 status=DagsterRunStatus[status],
             )
-            instance.event_log_storage.initialize_concurrency_limit_to_default("duckdb")
+            instance.event_log_storage.set_concurrency_slots("duckdb", 1)  # as the pool of old deployments
             claimed = instance.event_log_storage.claim_concurrency_slot("duckdb", stale.run_id, "raw__orders")
             assert claimed.is_claimed
     finally:

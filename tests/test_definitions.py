@@ -120,15 +120,6 @@ def test_dated_sources_are_partitioned_by_batch_date_and_backfill_in_one_run():
         assert node.backfill_policy == BackfillPolicy.single_run()
 
 
-def test_every_database_step_is_in_the_one_writer_pool():
-    import yaml
-
-    assert yaml.safe_load((PROJECT / "dagster.yaml").read_text())["concurrency"]["pools"]["default_limit"] == 1
-    job = defs.resolve_job_def("pipeline")
-    pools = {node.name: node.definition.pool for node in job.graph.node_dict.values()}
-    assert pools and set(pools.values()) == {"duckdb"}, pools
-
-
 def test_schedule_and_sensor_target_the_pipeline():
     assert [s.name for s in defs.schedules] == ["daily"]
     assert [s.name for s in defs.sensors] == ["new_raw_files"]
