@@ -92,6 +92,23 @@ def test_a_line_over_the_limit_is_refused_with_its_number():
         check_text(b"x," * 600, "one_line.csv", limits)
 
 
+def test_many_short_lines_are_refused_by_their_cells():
+    """The reader makes a cell per header field of every line, short lines padded: 50 M lines of
+    "1" (100 MB) took 8.5 GB. Lines x header columns over max_cells (1 MiB: 131,072) is refused,
+    whichever line ending the lines have; a file of as many bytes in long lines is not."""
+    limits = ReadLimits(max_file_mb=1)
+    assert limits.max_cells == 131_072
+    short = HEADER + b"\n" + b"1\n" * 13_107  # 13,108 lines x 10 columns = 131,080 cells
+    with pytest.raises(FileError, match=r"short\.csv: 13,108 lines × 10 columns, more than 131,072 cells, "
+                       r"over the limit of 1 MiB \(TAOBAO_OPS_MAX_FILE_MB\)"):
+        check_text(short, "short.csv", limits)
+    check_text(HEADER + b"\n" + b"1\n" * 13_106, "fits.csv", limits)  # 131,070 cells
+    for ending in (b"\r\n", b"\r"):
+        with pytest.raises(FileError, match="13,108 lines"):
+            check_text(HEADER + ending + b"1" + ending * 13_107, "cr.csv", limits)
+    check_text(HEADER + b"\n" + (b"x" * 60 + b"\n") * 3_000, "long_lines.csv", limits)  # 183 KB, 30,010 cells
+
+
 def test_lines_may_end_in_cr_lf_or_cr():
     limits = ReadLimits(max_line_kb=1)
     check_text((b"a" * 1000 + b"\r\n") * 50, "crlf.csv", limits)
@@ -153,11 +170,12 @@ def test_a_run_with_hostile_files_quarantines_them_within_the_memory_bound(tmp_p
     raw = tmp_path / "raw"
     shutil.copytree(FIXTURES / "tiny", raw)
     orders = raw / "orders"
-    (orders / "one_line_2024-08-02.csv").write_bytes(b"x," * (100 << 20))  # 200 MB, one line
+    (orders / "one_line_2024-08-02.csv").write_bytes(b"x," * (50 << 20))  # 100 MiB, one line
     gzip_bomb(orders / "bomb_2024-08-03.csv.gz", 1024)  # 1 GiB of zeros in 1 MB
     (orders / "wide_2024-08-04.csv").write_bytes(b",".join(b"c%d" % i for i in range(20_000)) + b"\n1\n")
     (orders / "long_row_2024-08-05.csv").write_bytes(HEADER + b"\n" + b"z9,Z,zb9,paid,2024-08-05,,1,1,0," + b"x" * (5 << 20) + b"\n")
     (orders / "nothing_2024-08-06.csv.gz").write_bytes(b"")
+    (orders / "short_lines_2024-08-07.csv").write_bytes(HEADER + b"\n" + b"1\n" * (20 << 20))  # 40 MB: ~3.4 GB as a grid
     env = {
         **os.environ,
         "TAOBAO_OPS_RAW_DIR": str(raw),
@@ -190,6 +208,7 @@ def test_a_run_with_hostile_files_quarantines_them_within_the_memory_bound(tmp_p
     assert "20,000 columns in its header" in errors["wide_2024-08-04.csv"]
     assert "line 2 is longer than" in errors["long_row_2024-08-05.csv"]
     assert "empty (0 bytes): not a gzip file" in errors["nothing_2024-08-06.csv.gz"]
+    assert "20,971,521 lines × 10 columns, more than 16,777,216 cells" in errors["short_lines_2024-08-07.csv"]
     assert loaded == sum(1 for p in (FIXTURES / "tiny" / "orders").iterdir() if p.is_file())
     assert kpis == alone.query("select * from marts.quarterly_shop_kpis order by all")
 
@@ -212,7 +231,13 @@ def test_a_sparse_workbook_is_measured_by_the_cells_its_sheets_name(tmp_path):
     book.active["XFD1048576"] = None
     book.active["ALL400000"] = "x"  # column 1,000, row 400,000: 400 M cells
     book.save(path)
-    with pytest.raises(FileError, match=r"spans 400,000 rows × 1,000 columns, more than 33,554,432 cells"):
+    with pytest.raises(FileError, match=r"spans 400,000 rows × 1,000 columns, more than 8,388,608 cells"):
+        read_grid(RawFile("traffic", path, path.name))
+    # 33 M cells were let through (8 bytes a cell of text, as for a CSV): the grid took 1.73 GB
+    book.active["ALL400000"] = None
+    book.active["AG1000000"] = "x"
+    book.save(path)
+    with pytest.raises(FileError, match=r"spans 1,000,000 rows × 33 columns, more than 8,388,608 cells"):
         read_grid(RawFile("traffic", path, path.name))
 
 

@@ -254,8 +254,10 @@ def test_a_small_batch_is_judged_from_a_copy_and_a_large_one_where_its_files_lie
 def test_files_are_read_ahead_a_bounded_number_of_bytes_at_a_time(tmp_path, monkeypatch):
     """The read-ahead window holds at most READ_WINDOW files and about READ_WINDOW_BYTES of text
     (a .gz counted at GZIP_RATIO times its size), and always at least one file, however large."""
+    from collections import deque
+
     from assets.lib.files import RawFile
-    from assets.lib.ingest import _read_windows
+    from assets.lib.ingest import _window
 
     monkeypatch.setattr(ingest_module, "READ_WINDOW", 3)
     monkeypatch.setattr(ingest_module, "READ_WINDOW_BYTES", 100)
@@ -266,8 +268,13 @@ def test_files_are_read_ahead_a_bounded_number_of_bytes_at_a_time(tmp_path, monk
     for name, size in sizes.items():
         (tmp_path / name).write_bytes(b"x" * size)
         todo.append((RawFile("orders", tmp_path / name, name), "digest"))
-    windows = [[raw.name for raw, _ in window] for window, _ in _read_windows(todo)]
-    assert [size for _, size in _read_windows(todo)] == [80, 90, 250, 3, 1]
+    queue = deque(todo)
+    assert _window(queue, take=False) == _window(queue, take=False) == (todo[:2], 80)  # a look takes nothing
+    taken = []
+    while queue:
+        taken.append(_window(queue, take=True))
+    windows = [[raw.name for raw, _ in window] for window, _ in taken]
+    assert [size for _, size in taken] == [80, 90, 250, 3, 1]
     assert windows == [
         ["a.csv", "b.csv"],  # 80 bytes; c would make 120
         ["c.csv", "d.csv.gz"],  # 40 + 50: the .gz counts 5 x 10
@@ -331,6 +338,35 @@ def test_the_next_window_is_read_while_one_parses_within_the_bound(tmp_path, mon
             assert all(event.wait(timeout=60) for event in started.values())
         chunks.append([r.raw.name for r in ready])
     assert chunks == [["a.csv"], ["b.csv"], ["c.csv"], ["d.csv"]]
+
+
+def test_files_wait_for_a_later_window_while_those_read_hold_the_bound(tmp_path, monkeypatch):
+    """What reads really hold is counted, not only their estimates (a .gz may unpack to 50 times its
+    size within the limits): with room for less than one file's grid, each file is parsed before
+    the next is read, though the windows would hold two and read the next ahead, and every file
+    still comes out once, in order."""
+    from assets.lib.ingest import Timings, _chunks
+
+    todo = _windows_of_two(tmp_path, monkeypatch, ahead_bytes=80)
+    monkeypatch.setattr(ingest_module, "READ_HELD_BYTES", 1)
+    events = []
+    real_read = ingest_module._read
+    monkeypatch.setattr(ingest_module, "_read", lambda raw, digest, limits: events.append(f"read {raw.name}") or real_read(raw, digest, limits))
+    for ready in _chunks(todo, 1, Timings(), DEFAULT_LIMITS):
+        events.append("parse " + ",".join(r.raw.name for r in ready))
+    assert events == [f"{step} {name}.csv" for name in "abcd" for step in ("read", "parse")]
+
+
+def test_a_read_is_held_until_its_chunk_is_parsed():
+    from assets.lib.ingest import _Held
+
+    held = _Held(100)
+    assert held.take(500)  # nothing held: any one file may be read
+    assert not held.take(1)
+    held.give(500)
+    assert held.take(60) and held.take(40) and not held.take(1)
+    held.give(100)
+    assert held.bytes == 0
 
 
 @pytest.mark.parametrize(

@@ -235,15 +235,24 @@ def check_text(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> N
         start = end + 1
     # the header: the first record below the BOM and any blank lines (a quoted field may span lines)
     start = _header_start(data)
-    if data.count(b",", start, start + limit + 1) >= limits.max_columns or data.count(b'"', start, start + limit + 1):
+    end = data.find(b"\n", start, start + limit + 1)
+    fields = data.count(b",", start, end if end >= 0 else start + limit + 1) + 1
+    if fields > limits.max_columns or data.count(b'"', start, start + limit + 1):
         # the delimiter is ASCII, never part of a GBK or UTF-8 character: the lines are read as latin-1
         try:
             fields = len(next(csv.reader(_lines(data, start)), []))
         except csv.Error:  # a lone \r in the record, say: counted by its separators (the readers decide the rest)
-            end = data.find(b"\n", start, start + limit + 1)
-            fields = data.count(b",", start, end if end >= 0 else start + limit + 1) + 1
+            pass
         if fields > limits.max_columns:
             raise _over(name, f"{fields:,} columns in its header", limits, "max_columns")
+    # The readers make a cell per field of every line (short lines padded): 50 M lines of "1" in
+    # 100 MB took 8.5 GB as a grid. Lines end in \n, or in a lone \r (counted when there is one).
+    if size * fields > limits.max_cells:
+        lines = data.count(b"\n", start)
+        if b"\r" in data:
+            lines = max(lines, data.count(b"\r", start))
+        lines += not data.endswith((b"\n", b"\r"))  # a last line without its line end
+        _check_cells(name, "", lines, fields, limits, "lines")
 
 
 def _lines(data: bytes, start: int):
@@ -450,14 +459,17 @@ def _check_workbook(raw: RawFile, limits: ReadLimits) -> None:
                     rows, columns = _sheet_extent(archive, member, limits.max_file_bytes)
                     if columns > limits.max_columns:
                         raise _over(raw.name, f"{columns:,} columns in {member.filename}", limits, "max_columns")
-                    _check_cells(raw.name, f"{member.filename} spans ", rows, columns, limits)
+                    _check_cells(raw.name, f"{member.filename} spans ", rows, columns, limits, most=limits.max_workbook_cells)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
         raise FileError(f"{raw.name}: not a readable spreadsheet ({exc})") from None
 
 
-def _check_cells(name: str, where: str, rows: int, columns: int, limits: ReadLimits) -> None:
-    if rows * columns > limits.max_cells:
-        raise _over(name, f"{where}{rows:,} rows × {columns:,} columns, more than {limits.max_cells:,} cells",
+def _check_cells(
+    name: str, where: str, rows: int, columns: int, limits: ReadLimits, unit: str = "rows", most: int | None = None
+) -> None:
+    most = limits.max_cells if most is None else most
+    if rows * columns > most:
+        raise _over(name, f"{where}{rows:,} {unit} × {columns:,} columns, more than {most:,} cells",
                     limits, "max_file_mb")
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import threading
 import time
+from collections import deque
 from contextlib import contextmanager
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -25,7 +27,7 @@ import polars as pl
 from .expectations import SuiteResult, schema_failures
 from . import gx_worker
 from .gx_sql import COPY_JUDGED_ROWS, install_meanwhile
-from .files import FileError, Grid, RawFile, batch_date, discover, read_grid, sha256
+from .files import EXCEL_SUFFIXES, FileError, Grid, RawFile, batch_date, discover, read_grid, sha256
 from .limits import ReadLimits
 from .lake import clear_pending, lake_path, pending_path, promote, write_pending
 from .parse import REJECT_SCHEMA, ParseOptions, empty_rows, parse_batches
@@ -45,6 +47,9 @@ CHUNK_ROWS = 250_000
 READ_WINDOW = 16
 READ_WINDOW_BYTES = 64 * 2**20
 READ_AHEAD_BYTES = 128 * 2**20
+# What files read and not parsed may really hold (a compressed file can unpack far beyond its
+# estimate, within the limits): a file waits for a later window rather than go over.
+READ_HELD_BYTES = 256 * 2**20
 GZIP_RATIO = 5
 # A batch suite judges a copy in memory of its new rows when they are at most COPY_BATCH_ROWS in
 # files of fewer than COPY_ROWS_PER_FILE rows on average, else a view over the pending Parquet files
@@ -130,6 +135,7 @@ class _Read:
     batch: dt.date | None = None
     grid: Grid | None = None
     error: str | None = None
+    held: int = 0  # bytes its grid holds, counted in _Held until it is parsed
 
 
 def _read(raw: RawFile, digest: str, limits: ReadLimits) -> _Read:
@@ -157,19 +163,41 @@ def _chunks(
     two windows together hold at most READ_AHEAD_BYTES of text (a parse keeps ~1.6 of 2 cores busy
     and reading ~1.4: 320 daily exports of the 10 M-order bench, 4.9 M rows, read, parsed and
     written in 14.7–15.4 s against 16.5–16.6 s one window after the other); a larger next window
-    waits. So at most READ_AHEAD_BYTES of text, or one window, and one open chunk per header are
-    held in memory at once. `read` times the waits for a window, not the reading behind a parse."""
+    waits. Windows are planned from the files' sizes, a compressed file's text estimated; what the
+    reads really hold is counted too (_Held): a read starts only while the files read and not yet
+    parsed hold under READ_HELD_BYTES, else its file waits for the next window (16 .csv.gz files of
+    1.6 MB unpacking to 80 MB each, all within the limits, took a run to 4.9 GB). So at most
+    READ_HELD_BYTES, plus what the reads under way unpack to, and one open chunk per header are held
+    in memory at once. `read` times the waits for a window, not the reading behind a parse."""
     open_chunks: dict[tuple[str, ...], list[_Read]] = {}
-    windows = list(_read_windows(todo))
+    queue = deque(todo)
+    held = _Held(READ_HELD_BYTES)
+
+    def start(jobs: list[tuple[RawFile, str]]) -> list[tuple[tuple[RawFile, str], Future[_Read | None]]]:
+        return [(job, pool.submit(_read_held, *job, limits, held)) for job in jobs]
+
+    def parsed(chunk: list[_Read]) -> Iterator[list[_Read]]:
+        yield chunk
+        held.give(sum(read.held for read in chunk))  # the generator resumes once the chunk is parsed
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
         ahead = None  # the next window's reads, when started early
-        for i, (jobs, size) in enumerate(windows):
-            reading = ahead or [pool.submit(_read, *job, limits) for job in jobs]
+        while ahead or queue:
+            reading = ahead or start(_window(queue, take=True)[0])
             with timings.measure("read"):
-                window = [future.result() for future in reading]
-            following = windows[i + 1] if i + 1 < len(windows) else None
-            fits = following is not None and size + following[1] <= READ_AHEAD_BYTES
-            ahead = [pool.submit(_read, *job, limits) for job in following[0]] if fits else None
+                results = [(job, future.result()) for job, future in reading]
+            window = [read for _, read in results if read is not None]
+            queue.extendleft(reversed([job for job, read in results if read is None]))  # kept for later
+            if not window:  # every read waited: the open chunks hold what they wait for
+                for header, chunk in list(open_chunks.items()):
+                    del open_chunks[header]
+                    yield from parsed(chunk)
+                ahead = None
+                continue
+            size = sum(_text_size(read.raw) for read in window)
+            following, following_size = _window(queue, take=False)
+            fits = bool(following) and size + following_size <= READ_AHEAD_BYTES
+            ahead = start(_window(queue, take=True)[0]) if fits else None
             for read in window:
                 if read.error:
                     yield read
@@ -177,36 +205,79 @@ def _chunks(
                 header = tuple(read.grid.header)
                 chunk = open_chunks.setdefault(header, [])
                 if chunk and sum(r.grid.rows.height for r in chunk) + read.grid.rows.height > CHUNK_ROWS:
-                    yield chunk
+                    yield from parsed(chunk)
                     chunk = open_chunks[header] = []
                 chunk.append(read)
             # the chunks yielded are parsed: nothing here may keep their text while the next window reads
-            del window, reading
-    yield from (chunk for chunk in open_chunks.values() if chunk)
+            del window, reading, results
+    for chunk in open_chunks.values():
+        yield from parsed(chunk)
 
 
-def _read_windows(todo: list[tuple[RawFile, str]]) -> Iterator[tuple[list[tuple[RawFile, str]], int]]:
-    """`todo` in consecutive windows of at most READ_WINDOW files and about READ_WINDOW_BYTES of
-    text, each with its size in text bytes."""
-    window: list[tuple[RawFile, str]] = []
+def _window(queue: deque[tuple[RawFile, str]], take: bool) -> tuple[list[tuple[RawFile, str]], int]:
+    """The next window of `queue`: at most READ_WINDOW files and about READ_WINDOW_BYTES of text
+    (at least one file), with its size in text bytes; taken off the queue when `take`."""
+    jobs: list[tuple[RawFile, str]] = []
     size = 0
-    for job in todo:
+    for job in queue:
         text = _text_size(job[0])
-        if window and (len(window) == READ_WINDOW or size + text > READ_WINDOW_BYTES):
-            yield window, size
-            window, size = [], 0
-        window.append(job)
+        if jobs and (len(jobs) == READ_WINDOW or size + text > READ_WINDOW_BYTES):
+            break
+        jobs.append(job)
         size += text
-    if window:
-        yield window, size
+    if take:
+        for _ in jobs:
+            queue.popleft()
+    return jobs, size
+
+
+class _Held:
+    """Bytes of files read and not yet parsed. A read may start while they are under `most`, or
+    when nothing is held (so that any one file is read); it counts its estimate while it reads and
+    what its grid holds once read, until its chunk is parsed."""
+
+    def __init__(self, most: int):
+        self.most = most
+        self.bytes = 0
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> bool:
+        with self._lock:
+            if self.bytes and self.bytes + size > self.most:
+                return False
+            self.bytes += size
+            return True
+
+    def give(self, size: int) -> None:
+        with self._lock:
+            self.bytes -= size
+
+
+def _read_held(raw: RawFile, digest: str, limits: ReadLimits, held: _Held) -> _Read | None:
+    """`_read` when `held` has room for the file's estimated text, else None (read it later)."""
+    estimate = _text_size(raw)
+    if not held.take(estimate):
+        return None
+    read = _read(raw, digest, limits)
+    read.held = read.grid.rows.estimated_size() if read.grid is not None else 0
+    held.give(estimate - read.held)
+    return read
 
 
 def _text_size(raw: RawFile) -> int:
+    """What reading the file will hold, estimated: a .gz its unpacked size as its trailer states it
+    (the last member's, so all of a usual one-member export), at least GZIP_RATIO times its size; a
+    workbook READ_HELD_BYTES, so that it is read with nothing else held (its reader's grid costs
+    ~52 bytes a cell of the sheet's extent: up to 0.9 GB within the limits)."""
     try:
         size = raw.path.stat().st_size
+        if raw.suffix.endswith(".gz"):
+            with open(raw.path, "rb") as file:
+                stated = int.from_bytes(os.pread(file.fileno(), 4, max(0, size - 4)), "little") if size >= 18 else 0
+            return max(size * GZIP_RATIO, stated)
     except OSError:
         return 0  # _read reports why
-    return size * GZIP_RATIO if raw.suffix.endswith(".gz") else size
+    return max(size, READ_HELD_BYTES) if raw.suffix in EXCEL_SUFFIXES else size
 
 
 def _parse_chunk(chunk: list[_Read], lake_dir: Path, options: ParseOptions, timings: Timings) -> list[FileOutcome]:

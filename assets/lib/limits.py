@@ -16,7 +16,7 @@ class ReadLimits:
     real exports (a large shop's day of orders is tens of MB with 40-80 columns and lines under
     2 KB) and keep one file's read within a few times `max_file_mb`."""
 
-    max_file_mb: int = 256  # the file's text (a compressed file unpacked), in MiB
+    max_file_mb: int = 128  # the file's text (a compressed file unpacked), in MiB
     max_columns: int = 1_000  # fields of the header line
     max_line_kb: int = 1_024  # a physical line, in KiB (a field cannot be longer)
     max_gzip_ratio: int = 100  # unpacked bytes per compressed byte (text compresses 4-20:1)
@@ -31,8 +31,17 @@ class ReadLimits:
 
     @property
     def max_cells(self) -> int:
-        """Cells a workbook or Parquet file may hold: a cell costs at least CELL_BYTES as text."""
+        """Cells a CSV (lines × header columns) or Parquet file may hold: a cell costs at least
+        CELL_BYTES as text."""
         return self.max_file_bytes // CELL_BYTES
+
+    @property
+    def max_workbook_cells(self) -> int:
+        """Cells a workbook's sheet may span: its reader makes a dense grid of ~52 bytes a cell
+        (16 M cells: 0.87 GB; 33 M: 1.73 GB); 128 MiB gives 8,388,608. An .xls sheet is not
+        measured: it has at most 65,536 rows × 256 columns (a 5.6 KB .xls naming its last cell took
+        the reader to 1.07 GB)."""
+        return self.max_file_bytes // WORKBOOK_CELL_BYTES
 
     def max_unpacked(self, packed: int) -> int:
         """Bytes a compressed file of `packed` bytes may unpack to: the ratio limit, never below
@@ -42,6 +51,7 @@ class ReadLimits:
 
 RATIO_FLOOR_BYTES = 16 << 20
 CELL_BYTES = 8
+WORKBOOK_CELL_BYTES = 16
 
 
 DEFAULT_LIMITS = ReadLimits()
