@@ -211,7 +211,8 @@ def _chunks(
             # the chunks yielded are parsed: nothing here may keep their text while the next window reads
             del window, reading, results
     for chunk in open_chunks.values():
-        yield from parsed(chunk)
+        if chunk:
+            yield from parsed(chunk)
 
 
 def _window(queue: deque[tuple[RawFile, str]], take: bool) -> tuple[list[tuple[RawFile, str]], int]:
