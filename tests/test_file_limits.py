@@ -113,6 +113,10 @@ def test_lines_may_end_in_cr_lf_or_cr():
     limits = ReadLimits(max_line_kb=1)
     check_text((b"a" * 1000 + b"\r\n") * 50, "crlf.csv", limits)
     check_text((b"a" * 1000 + b"\r") * 50, "cr.csv", limits)
+    # the header ends at its CR: 200 lines of 10 fields were read as a header of 1,810 columns
+    rows = b",".join(b"f%d" % i for i in range(10))
+    for ending in (b"\r", b"\r\n", b"\n"):
+        check_text((rows + ending) * 200, "lines.csv")
 
 
 def test_a_header_over_the_column_limit_is_refused_and_quoted_commas_are_not_fields():

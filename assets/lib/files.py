@@ -235,8 +235,8 @@ def check_text(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> N
         start = end + 1
     # the header: the first record below the BOM and any blank lines (a quoted field may span lines)
     start = _header_start(data)
-    end = data.find(b"\n", start, start + limit + 1)
-    fields = data.count(b",", start, end if end >= 0 else start + limit + 1) + 1
+    end = _line_end(data, start, start + limit + 1)
+    fields = data.count(b",", start, end) + 1
     if fields > limits.max_columns or data.count(b'"', start, start + limit + 1):
         # the delimiter is ASCII, never part of a GBK or UTF-8 character: the lines are read as latin-1
         try:
@@ -253,6 +253,12 @@ def check_text(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> N
             lines = max(lines, data.count(b"\r", start))
         lines += not data.endswith((b"\n", b"\r"))  # a last line without its line end
         _check_cells(name, "", lines, fields, limits, "lines")
+
+
+def _line_end(data: bytes, start: int, stop: int) -> int:
+    """Where the line from `start` ends (its first \n or \r before `stop`), else `stop`."""
+    ends = [i for i in (data.find(b"\n", start, stop), data.find(b"\r", start, stop)) if i >= 0]
+    return min(ends, default=stop)
 
 
 def _lines(data: bytes, start: int):
