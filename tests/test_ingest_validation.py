@@ -307,7 +307,7 @@ def test_the_next_window_is_not_read_while_one_parses_when_both_would_exceed_the
     todo = _windows_of_two(tmp_path, monkeypatch, ahead_bytes=79)
     events = []
     real_read = ingest_module._read
-    monkeypatch.setattr(ingest_module, "_read", lambda raw, digest, limits: events.append(f"read {raw.name}") or real_read(raw, digest, limits))
+    monkeypatch.setattr(ingest_module, "_read", lambda raw, *rest: events.append(f"read {raw.name}") or real_read(raw, *rest))
     for ready in _chunks(todo, 2, Timings(), DEFAULT_LIMITS):
         events.append("parse " + ",".join(r.raw.name for r in ready))
     reads_of_window = [sorted(events[0:2]), sorted(events[3:5])]
@@ -326,10 +326,10 @@ def test_the_next_window_is_read_while_one_parses_within_the_bound(tmp_path, mon
     started = {name: threading.Event() for name in ("c.csv", "d.csv")}
     real_read = ingest_module._read
 
-    def read(raw, digest, limits):
+    def read(raw, *rest):
         if raw.name in started:
             started[raw.name].set()
-        return real_read(raw, digest, limits)
+        return real_read(raw, *rest)
 
     monkeypatch.setattr(ingest_module, "_read", read)
     chunks = []
@@ -351,10 +351,36 @@ def test_files_wait_for_a_later_window_while_those_read_hold_the_bound(tmp_path,
     monkeypatch.setattr(ingest_module, "READ_HELD_BYTES", 1)
     events = []
     real_read = ingest_module._read
-    monkeypatch.setattr(ingest_module, "_read", lambda raw, digest, limits: events.append(f"read {raw.name}") or real_read(raw, digest, limits))
+    monkeypatch.setattr(ingest_module, "_read", lambda raw, *rest: events.append(f"read {raw.name}") or real_read(raw, *rest))
     for ready in _chunks(todo, 1, Timings(), DEFAULT_LIMITS):
         events.append("parse " + ",".join(r.raw.name for r in ready))
     assert events == [f"{step} {name}.csv" for name in "abcd" for step in ("read", "parse")]
+
+
+def test_a_gz_that_unpacks_beyond_its_trailer_is_stopped_and_read_later_alone(tmp_path, monkeypatch):
+    """A .gz of several members states only its last one's size (here 1 byte): its read stops once
+    it passes the estimate, gives its room back, and the file is read again on its own."""
+    import gzip
+
+    from assets.lib.files import RawFile
+    from assets.lib.ingest import READ_HELD_BYTES, Timings, _chunks, _Held, _read_held
+
+    monkeypatch.setitem(ingest_module.DATED, "orders", False)
+    monkeypatch.setattr(ingest_module, "GZIP_RATIO", 1)
+    body = b"order_id\n" + b"".join(b"%d\n" % i for i in range(50_000))
+    path = tmp_path / "lie.csv.gz"
+    path.write_bytes(gzip.compress(body) + gzip.compress(b"\n"))  # the trailer states 1 byte
+    raw = RawFile("orders", path, path.name)
+    held = _Held(READ_HELD_BYTES)
+    assert _read_held(raw, "digest", DEFAULT_LIMITS, held) is None
+    assert held.alone == {path} and held.bytes == 0
+    read = _read_held(raw, "digest", DEFAULT_LIMITS, held)  # alone: nothing expected of it
+    assert read.grid.rows.height == 50_000 and held.bytes == read.held
+    honest = tmp_path / "honest.csv.gz"
+    honest.write_bytes(gzip.compress(body))
+    todo = [(raw, "digest"), (RawFile("orders", honest, honest.name), "digest")]
+    chunks = [[r.raw.name for r in ready] for ready in _chunks(todo, 2, Timings(), DEFAULT_LIMITS)]
+    assert sorted(name for chunk in chunks for name in chunk) == ["honest.csv.gz", "lie.csv.gz"]
 
 
 def test_a_read_is_held_until_its_chunk_is_parsed():

@@ -130,6 +130,19 @@ def test_a_large_file_is_parsed_in_slices_with_the_same_result(monkeypatch):
     assert sliced.rows_read == whole.rows_read == 6
 
 
+def test_trailing_blank_lines_keep_a_file_on_polars_reader():
+    """A file ending in blank lines went to the careful reader (a 122 MiB one: 5.8 s against 0.5 s,
+    2.25 GB): the blank lines are rows to drop, not a reason to leave the fast reader. A quoted
+    line break still leaves it."""
+    from assets.lib.files import _fast_csv_grid
+
+    plain = b"a,b\n1,2\n\n3,4\n"
+    for tail in (b"", b"\n", b"\r\n", b"\n\n\n"):
+        grid = _fast_csv_grid(plain + tail)
+        assert grid is not None and grid.rows.select("c0", "c1", "line").rows() == [("1", "2", 2), ("3", "4", 4)]
+    assert _fast_csv_grid(b'a,b\n"1\n",2\n3,4\n\n') is None
+
+
 def test_a_missing_required_column_names_it():
     grid = csv_grid("order_id,status,created_at,total_amount\n1,paid,2024-07-01,1\n", "o.csv")
     with pytest.raises(FileError, match=r"o.csv: missing required column 'buyer_id' \(买家会员名\)"):

@@ -134,7 +134,14 @@ class Grid:
     rows: pl.DataFrame  # columns c0..cN (String), plus `line` (Int64) and `field_count_error`
 
 
-def read_grid(raw: RawFile, limits: ReadLimits = DEFAULT_LIMITS) -> Grid:
+class Underestimated(Exception):
+    """A .gz unpacked to more than the `expected` bytes its reader was given room for."""
+
+
+def read_grid(raw: RawFile, limits: ReadLimits = DEFAULT_LIMITS, expected: int | None = None) -> Grid:
+    """A raw file's header and rows as text. A .csv.gz that unpacks to more than `expected` bytes
+    raises Underestimated as soon as it does (its gzip trailer, which states the size of its last
+    member only, said less)."""
     suffix = raw.suffix
     if suffix not in (".csv", ".csv.gz", ".parquet", *EXCEL_SUFFIXES):
         raise FileError(f"{raw.name}: unsupported file type '{suffix}' (accepted: {', '.join(ACCEPTED_SUFFIXES)})")
@@ -147,7 +154,7 @@ def read_grid(raw: RawFile, limits: ReadLimits = DEFAULT_LIMITS) -> Grid:
         return _excel_grid(raw, limits)
     data = raw.path.read_bytes()
     if suffix == ".csv.gz":
-        data = gunzip(data, raw.name, limits)
+        data = gunzip(data, raw.name, limits, expected)
     check_text(data, raw.name, limits)
     # UTF-8 bytes go to Polars' reader as they are (decoding to Python text and encoding it back
     # took two thirds of reading a file); it refuses other bytes, and those, like anything it cannot
@@ -172,7 +179,7 @@ GZIP_PIECE = 1 << 20  # packed bytes fed to the decompressor at a time
 MAX_GZIP_MEMBERS = 100_000  # `cat`-joined gzip files; an export is one member
 
 
-def gunzip(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> bytes:
+def gunzip(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS, expected: int | None = None) -> bytes:
     """The unpacked text of a gzip file (every member, as `gzip.decompress` gives it), decompressed
     as a stream that stops at the limits: at most `max_file_mb` unpacked and `max_gzip_ratio` times
     the packed size, so a bomb costs no more memory than the limit. The packed bytes are fed a piece
@@ -197,6 +204,8 @@ def gunzip(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> bytes
             size += len(part)
             if size > cap:
                 break
+            if expected is not None and size > expected:
+                raise Underestimated(f"{name}: unpacks to more than the {expected:,} bytes expected")
             pending = member.unconsumed_tail
             if member.eof:  # what follows, zero bytes skipped (as gzip does), is another member or the end
                 pending = member.unused_data.lstrip(b"\x00")
@@ -314,7 +323,10 @@ def _fast_csv_grid(data: bytes) -> Grid | None:
         frame = pl.read_csv(io.BytesIO(data), has_header=False, infer_schema=False, empty_string_is_null=False)
     except pl.exceptions.PolarsError:
         return None
-    if frame.height != data.count(b"\n") - _trailing_newlines(data) + 1:
+    # a row per physical line, blank lines too (dropped below), none after the last line end: a
+    # quoted line break makes fewer. (Trailing blank lines once sent a file to the careful reader:
+    # a 122 MiB .csv.gz ending in one read in 5.8 s instead of 0.5 s, and took 2.25 GB.)
+    if frame.height != data.count(b"\n") + (not data.endswith(b"\n")):
         return None
     header = [h or "" for h in frame.row(0)]
     body = frame.slice(1)
@@ -324,14 +336,6 @@ def _fast_csv_grid(data: bytes) -> Grid | None:
         field_count_error=pl.lit(None, pl.String),
     )
     return Grid(header, _drop_blank(body))
-
-
-def _trailing_newlines(data: bytes) -> int:
-    """How many of the line feeds are in the run of `\r` and `\n` that ends the text."""
-    end = len(data)
-    while end and data[end - 1] in b"\r\n":
-        end -= 1
-    return data.count(b"\n", end)
 
 
 # Up to this many rows, blank lines are found by joining each row's fields (one expression; on

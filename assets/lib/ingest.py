@@ -27,7 +27,7 @@ import polars as pl
 from .expectations import SuiteResult, schema_failures
 from . import gx_worker
 from .gx_sql import COPY_JUDGED_ROWS, install_meanwhile
-from .files import EXCEL_SUFFIXES, FileError, Grid, RawFile, batch_date, discover, read_grid, sha256
+from .files import EXCEL_SUFFIXES, FileError, Grid, RawFile, Underestimated, batch_date, discover, read_grid, sha256
 from .limits import ReadLimits
 from .lake import clear_pending, lake_path, pending_path, promote, write_pending
 from .parse import REJECT_SCHEMA, ParseOptions, empty_rows, parse_batches
@@ -138,12 +138,14 @@ class _Read:
     held: int = 0  # bytes its grid holds, counted in _Held until it is parsed
 
 
-def _read(raw: RawFile, digest: str, limits: ReadLimits) -> _Read:
+def _read(raw: RawFile, digest: str, limits: ReadLimits, expected: int | None = None) -> _Read:
     read = _Read(raw, digest)
     try:
         if DATED[raw.source]:
             read.batch = batch_date(raw.name)
-        read.grid = read_grid(raw, limits)
+        read.grid = read_grid(raw, limits, expected)
+    except Underestimated:
+        raise
     except FileError as exc:
         read.error = str(exc)
     except Exception as exc:  # one unreadable file must not stop the others (contract §7)
@@ -183,7 +185,7 @@ def _chunks(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         ahead = None  # the next window's reads, when started early
         while ahead or queue:
-            reading = ahead or start(_window(queue, take=True)[0])
+            reading = ahead or start(_window(queue, take=True, alone=held.alone)[0])
             with timings.measure("read"):
                 results = [(job, future.result()) for job, future in reading]
             window = [read for _, read in results if read is not None]
@@ -195,9 +197,9 @@ def _chunks(
                 ahead = None
                 continue
             size = sum(_text_size(read.raw) for read in window)
-            following, following_size = _window(queue, take=False)
+            following, following_size = _window(queue, take=False, alone=held.alone)
             fits = bool(following) and size + following_size <= READ_AHEAD_BYTES
-            ahead = start(_window(queue, take=True)[0]) if fits else None
+            ahead = start(_window(queue, take=True, alone=held.alone)[0]) if fits else None
             for read in window:
                 if read.error:
                     yield read
@@ -215,13 +217,16 @@ def _chunks(
             yield from parsed(chunk)
 
 
-def _window(queue: deque[tuple[RawFile, str]], take: bool) -> tuple[list[tuple[RawFile, str]], int]:
+def _window(
+    queue: deque[tuple[RawFile, str]], take: bool, alone: set[Path] = frozenset()
+) -> tuple[list[tuple[RawFile, str]], int]:
     """The next window of `queue`: at most READ_WINDOW files and about READ_WINDOW_BYTES of text
-    (at least one file), with its size in text bytes; taken off the queue when `take`."""
+    (at least one file), with its size in text bytes; taken off the queue when `take`. A file of
+    `alone` counts READ_HELD_BYTES: it is read on its own."""
     jobs: list[tuple[RawFile, str]] = []
     size = 0
     for job in queue:
-        text = _text_size(job[0])
+        text = READ_HELD_BYTES if job[0].path in alone else _text_size(job[0])
         if jobs and (len(jobs) == READ_WINDOW or size + text > READ_WINDOW_BYTES):
             break
         jobs.append(job)
@@ -240,6 +245,7 @@ class _Held:
     def __init__(self, most: int):
         self.most = most
         self.bytes = 0
+        self.alone: set[Path] = set()  # .gz files that unpacked beyond their estimate: read alone
         self._lock = threading.Lock()
 
     def take(self, size: int) -> bool:
@@ -255,11 +261,20 @@ class _Held:
 
 
 def _read_held(raw: RawFile, digest: str, limits: ReadLimits, held: _Held) -> _Read | None:
-    """`_read` when `held` has room for the file's estimated text, else None (read it later)."""
-    estimate = _text_size(raw)
+    """`_read` when `held` has room for the file's estimated text, else None (read it later). A
+    .gz that unpacks beyond its estimate is stopped there and read later on its own (a file of
+    several gzip members states only its last one's size: four of 6.9 MB stating 1 byte and
+    unpacking to 122 MiB each, read two at a time, took a run to 2.97 GB)."""
+    alone = raw.path in held.alone
+    estimate = READ_HELD_BYTES if alone else _text_size(raw)
     if not held.take(estimate):
         return None
-    read = _read(raw, digest, limits)
+    try:
+        read = _read(raw, digest, limits, None if alone or not raw.suffix.endswith(".gz") else estimate)
+    except Underestimated:
+        held.alone.add(raw.path)
+        held.give(estimate)
+        return None
     read.held = read.grid.rows.estimated_size() if read.grid is not None else 0
     held.give(estimate - read.held)
     return read
