@@ -109,6 +109,25 @@ def test_many_short_lines_are_refused_by_their_cells():
     check_text(HEADER + b"\n" + (b"x" * 60 + b"\n") * 3_000, "long_lines.csv", limits)  # 183 KB, 30,010 cells
 
 
+def test_a_file_only_the_careful_reader_takes_is_held_to_three_quarters_of_the_size_limit(tmp_path):
+    """The careful reader (a quoted line break, lone CRs) costs ~16 times the text: a 122 MiB file
+    took a run to 2.25 GB. It takes at most 3/4 of TAOBAO_OPS_MAX_FILE_MB (768 KiB of 1 MiB here);
+    Polars' reader takes the same rows without the line break."""
+    limits = ReadLimits(max_file_mb=1)
+    row = b"o1,A," + b"b" * 300 + b",paid,2024-08-01,,1,1,0,x\n"  # wide rows: under the cell limit
+    for size, refused in ((700_000, False), (800_000, True), (900_000, False)):
+        quoted = size != 900_000
+        text = HEADER + b"\n" + (b'q,A,"b\nx",paid,2024-08-01,,1,1,0,x\n' if quoted else b"") + row * (size // len(row))
+        path = tmp_path / f"f{size}_2024-08-01.csv"
+        path.write_bytes(text)
+        if refused:
+            with pytest.raises(FileError, match=r"only the careful reader takes .* more than 0\.8 MiB for it, over the "
+                               r"limit of 1 MiB \(TAOBAO_OPS_MAX_FILE_MB\)"):
+                read_grid(RawFile("orders", path, path.name), limits)
+        else:
+            assert read_grid(RawFile("orders", path, path.name), limits).rows.height == text.count(b"\n") - 1 - quoted
+
+
 def test_lines_may_end_in_cr_lf_or_cr():
     limits = ReadLimits(max_line_kb=1)
     check_text((b"a" * 1000 + b"\r\n") * 50, "crlf.csv", limits)

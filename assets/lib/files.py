@@ -168,7 +168,7 @@ def read_grid(raw: RawFile, limits: ReadLimits = DEFAULT_LIMITS, expected: int |
     if "\x00" in text:
         raise FileError(f"{raw.name}: contains NUL bytes; not a text CSV file")
     # the same bytes Polars' reader already refused would be refused again
-    return csv_grid(text, raw.name, fast=body is None or not utf8)
+    return csv_grid(text, raw.name, fast=body is None or not utf8, limits=limits, size=len(data))
 
 
 def _mib(size: int) -> str:
@@ -296,12 +296,18 @@ def _fast_body(data: bytes) -> bytes | None:
     return body
 
 
-def csv_grid(text: str, name: str, fast: bool = True) -> Grid:
-    """The grid of decoded text: Polars' reader first (unless `fast` is off), else the careful one."""
+def csv_grid(text: str, name: str, fast: bool = True, limits: ReadLimits | None = None, size: int = 0) -> Grid:
+    """The grid of decoded text: Polars' reader first (unless `fast` is off), else the careful one,
+    for at most `limits.max_careful_bytes` of text (`size` bytes)."""
     if not text.strip():
         return Grid([], pl.DataFrame())
     body = text.lstrip("\r\n")  # blank lines above the header: skipped, but still counted
-    grid = (_fast_csv_grid(body.encode("utf-8")) if fast else None) or _careful_csv_grid(body, name)
+    grid = _fast_csv_grid(body.encode("utf-8")) if fast else None
+    if grid is None:
+        if limits is not None and size > limits.max_careful_bytes:
+            raise _over(name, f"{_mib(size)} that only the careful reader takes (a quoted line break, a lone CR), "
+                        f"more than {_mib(limits.max_careful_bytes)} for it", limits, "max_file_mb")
+        grid = _careful_csv_grid(body, name)
     return _below_lines(grid, text[: len(text) - len(body)].count("\n"))
 
 
