@@ -155,13 +155,13 @@ def read_grid(raw: RawFile, limits: ReadLimits = DEFAULT_LIMITS, expected: int |
     data = raw.path.read_bytes()
     if suffix == ".csv.gz":
         data = gunzip(data, raw.name, limits, expected)
-    check_text(data, raw.name, limits)
+    line_feeds = check_text(data, raw.name, limits)
     # UTF-8 bytes go to Polars' reader as they are (decoding to Python text and encoding it back
     # took two thirds of reading a file); it refuses other bytes, and those, like anything it cannot
     # take as one record per line, go the way of decoded text.
     body = _fast_body(data)
     if body is not None:
-        grid = _fast_csv_grid(body)
+        grid = _fast_csv_grid(body, line_feeds)
         if grid is not None:
             return _below_lines(grid, data[: len(data) - len(body)].count(b"\n"))
     text, utf8 = _decoded(data, raw.name)
@@ -227,9 +227,10 @@ def gunzip(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS, expected
     raise FileError(f"{name}: not a readable gzip file (it ends inside its compressed data)")
 
 
-def check_text(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> None:
+def check_text(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> int | None:
     """Refuse a text with a physical line (and so a field) longer than `max_line_kb`, or a header
-    line of more than `max_columns` fields, before any reader makes a column per field.
+    line of more than `max_columns` fields, before any reader makes a column per field. Returns the
+    line feeds from the header on when it counted them (for _fast_csv_grid), else None.
 
     Lines are found by jumping: from each line start, the last line end within the limit is looked
     for (`bytes.rfind`, in C), so a file costs one call per `max_line_kb` of text, not one per line
@@ -256,12 +257,13 @@ def check_text(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> N
             raise _over(name, f"{fields:,} columns in its header", limits, "max_columns")
     # The readers make a cell per field of every line (short lines padded): 50 M lines of "1" in
     # 100 MB took 8.5 GB as a grid. Lines end in \n, or in a lone \r (counted when there is one).
-    if size * fields > limits.max_cells:
-        lines = data.count(b"\n", start)
-        if b"\r" in data:
-            lines = max(lines, data.count(b"\r", start))
-        lines += not data.endswith((b"\n", b"\r"))  # a last line without its line end
-        _check_cells(name, "", lines, fields, limits, "lines")
+    if size * fields <= limits.max_cells:
+        return None
+    line_feeds = data.count(b"\n", start)
+    lines = max(line_feeds, data.count(b"\r", start)) if b"\r" in data else line_feeds
+    lines += not data.endswith((b"\n", b"\r"))  # a last line without its line end
+    _check_cells(name, "", lines, fields, limits, "lines")
+    return line_feeds
 
 
 def _line_end(data: bytes, start: int, stop: int) -> int:
@@ -319,10 +321,10 @@ def _below_lines(grid: Grid, skipped: int) -> Grid:
     return grid
 
 
-def _fast_csv_grid(data: bytes) -> Grid | None:
+def _fast_csv_grid(data: bytes, line_feeds: int | None = None) -> Grid | None:
     """Polars' reader on UTF-8 text; valid only when every record is one physical line and none is
     too long. Not for lines ending in a lone `\r`, which it takes for one line (the careful reader
-    splits them)."""
+    splits them). `line_feeds`: the text's count of \n, when known."""
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return None
     try:
@@ -332,7 +334,7 @@ def _fast_csv_grid(data: bytes) -> Grid | None:
     # a row per physical line, blank lines too (dropped below), none after the last line end: a
     # quoted line break makes fewer. (Trailing blank lines once sent a file to the careful reader:
     # a 122 MiB .csv.gz ending in one read in 5.8 s instead of 0.5 s, and took 2.25 GB.)
-    if frame.height != data.count(b"\n") + (not data.endswith(b"\n")):
+    if frame.height != (data.count(b"\n") if line_feeds is None else line_feeds) + (not data.endswith(b"\n")):
         return None
     header = [h or "" for h in frame.row(0)]
     body = frame.slice(1)

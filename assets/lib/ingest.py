@@ -185,7 +185,7 @@ def _chunks(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         ahead = None  # the next window's reads, when started early
         while ahead or queue:
-            reading = ahead or start(_window(queue, take=True, alone=held.alone)[0])
+            reading = ahead or start(_window(queue, take=True, estimate=held.estimate)[0])
             with timings.measure("read"):
                 results = [(job, future.result()) for job, future in reading]
             window = [read for _, read in results if read is not None]
@@ -197,9 +197,9 @@ def _chunks(
                 ahead = None
                 continue
             size = sum(_text_size(read.raw) for read in window)
-            following, following_size = _window(queue, take=False, alone=held.alone)
+            following, following_size = _window(queue, take=False, estimate=held.estimate)
             fits = bool(following) and size + following_size <= READ_AHEAD_BYTES
-            ahead = start(_window(queue, take=True, alone=held.alone)[0]) if fits else None
+            ahead = start(_window(queue, take=True, estimate=held.estimate)[0]) if fits else None
             for read in window:
                 if read.error:
                     yield read
@@ -218,15 +218,16 @@ def _chunks(
 
 
 def _window(
-    queue: deque[tuple[RawFile, str]], take: bool, alone: set[Path] = frozenset()
+    queue: deque[tuple[RawFile, str]], take: bool, estimate: Callable[[RawFile], int] | None = None
 ) -> tuple[list[tuple[RawFile, str]], int]:
     """The next window of `queue`: at most READ_WINDOW files and about READ_WINDOW_BYTES of text
-    (at least one file), with its size in text bytes; taken off the queue when `take`. A file of
-    `alone` counts READ_HELD_BYTES: it is read on its own."""
+    (at least one file, each counted by `estimate`, _text_size by default), with its size in text
+    bytes; taken off the queue when `take`."""
+    estimate = estimate or _text_size
     jobs: list[tuple[RawFile, str]] = []
     size = 0
     for job in queue:
-        text = READ_HELD_BYTES if job[0].path in alone else _text_size(job[0])
+        text = estimate(job[0])
         if jobs and (len(jobs) == READ_WINDOW or size + text > READ_WINDOW_BYTES):
             break
         jobs.append(job)
@@ -248,6 +249,10 @@ class _Held:
         self.alone: set[Path] = set()  # .gz files that unpacked beyond their estimate: read alone
         self._lock = threading.Lock()
 
+    def estimate(self, raw: RawFile) -> int:
+        """What reading `raw` will hold: _text_size, or READ_HELD_BYTES for a file to read alone."""
+        return READ_HELD_BYTES if raw.path in self.alone else _text_size(raw)
+
     def take(self, size: int) -> bool:
         with self._lock:
             if self.bytes and self.bytes + size > self.most:
@@ -265,12 +270,11 @@ def _read_held(raw: RawFile, digest: str, limits: ReadLimits, held: _Held) -> _R
     .gz that unpacks beyond its estimate is stopped there and read later on its own (a file of
     several gzip members states only its last one's size: four of 6.9 MB stating 1 byte and
     unpacking to 122 MiB each, read two at a time, took a run to 2.97 GB)."""
-    alone = raw.path in held.alone
-    estimate = READ_HELD_BYTES if alone else _text_size(raw)
+    estimate = held.estimate(raw)
     if not held.take(estimate):
         return None
     try:
-        read = _read(raw, digest, limits, None if alone or not raw.suffix.endswith(".gz") else estimate)
+        read = _read(raw, digest, limits, estimate if raw.suffix.endswith(".gz") and raw.path not in held.alone else None)
     except Underestimated:
         held.alone.add(raw.path)
         held.give(estimate)
