@@ -1,15 +1,16 @@
-"""What a run prints: the load report and the quarterly shop table, as terminal tables (rich)."""
+"""What a run prints: the load report and the quarterly shop table, as terminal tables (rich), each
+value shown as in the report (assets/lib/formats.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from assets.lib.formats import show
 from assets.lib.sql import connect_read_only, fetch_sql, identifier, table_exists
 
 SHOP_COLUMNS = (
@@ -18,19 +19,6 @@ SHOP_COLUMNS = (
     ("uv_days", "访客"), ("conversion_rate", "转化率"), ("mobile_gmv_share", "无线占比"),
     ("refund_rate", "退款率"), ("repurchase_rate", "复购率"), ("roi", "ROI"),
 )
-PERCENT = {"target_completion", "gmv_qoq", "conversion_rate", "mobile_gmv_share", "refund_rate", "repurchase_rate"}
-
-
-def _cell(column: str, value) -> str:
-    if value is None:
-        return "–"
-    if column in PERCENT:
-        return f"{value:.1%}"
-    if isinstance(value, (Decimal, float)):
-        return f"{value:,.2f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
 
 
 @dataclass
@@ -57,7 +45,7 @@ def load_report(working_db: Path, run_id: str) -> RunReport:
     for name in ("source", "loaded", "unchanged", "failed", "rows read", "loaded rows", "rejected rows"):
         table.add_column(name, justify="left" if name == "source" else "right")
     for row in rows:
-        table.add_row(*(_cell("", v) for v in row))
+        table.add_row(*(show(None, v) for v in row))
     return RunReport(table, failed, restated, unmapped)
 
 
@@ -78,7 +66,7 @@ def shop_table(warehouse: Path) -> Table:
     for column, zh in SHOP_COLUMNS:
         table.add_column(f"{zh}\n{column}", justify="left" if column in ("quarter", "shop_id") else "right")
     for row in rows:
-        table.add_row(*(_cell(c, v) for (c, _), v in zip(SHOP_COLUMNS, row)))
+        table.add_row(*(show(c, v) for (c, _), v in zip(SHOP_COLUMNS, row)))
     return table
 
 

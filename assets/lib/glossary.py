@@ -6,9 +6,23 @@ analysts' file and the glossary in docs/ are both made from this module.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import duckdb
 
 from .sql import fetch_sql, identifier, string_literal
+
+
+class Column(NamedTuple):
+    """A published column: its name in Chinese, its definition in English, the macro of
+    sql/setup/create_metrics.sql that computes it (a metric's one definition: the marts, the report
+    and the checks use it; `metric_state_x` counts the same as `metric_x` from a state table), and
+    how the report and the terminal show its values (a key of assets/lib/formats.py's FORMATS)."""
+
+    zh: str
+    en: str
+    defined_by: str | None = None
+    shown_as: str = "text"
 
 TABLES: dict[str, tuple[str, str]] = {
     "marts.quarterly_shop_kpis": (
@@ -90,88 +104,93 @@ TABLES: dict[str, tuple[str, str]] = {
     "audit.rejects": ("拒收行", "Rows that broke a contract rule, with file, line, reason and masked raw line."),
 }
 
-COLUMNS: dict[str, tuple[str, str]] = {
-    "quarter": ("季度", "Quarter label: `2024Q3` (calendar) or `FY2025Q1` (fiscal year setting)."),
-    "quarter_start": ("季度开始日", "First day of the quarter."),
-    "shop_id": ("店铺", "Shop id after reference/shops.csv aliases; `default` when a file has none."),
-    "gmv": ("支付金额", "Σ paid_amount of paid orders (paid_at set), in the quarter of paid_at. CNY."),
-    "refund_amount": ("退款金额", "Σ refund_amount of those orders, counted in the quarter of payment. CNY."),
-    "net_sales": ("净销售额", "gmv − refund_amount. CNY."),
-    "refund_rate": ("退款率", "refund_amount / gmv; by amount and quarter of payment, unlike 生意参谋's."),
-    "paid_orders": ("支付订单数", "Count of paid orders."),
-    "paid_buyers": ("支付买家数", "Distinct buyers with ≥ 1 paid order in the quarter."),
-    "aov": ("客单价", "gmv / paid_buyers."),
-    "avg_order_value": ("笔单价", "gmv / paid_orders."),
-    "buyer_days": ("支付买家天数", "Σ over days of the distinct buyers who paid that day."),
-    "pv": ("浏览量", "Σ pv of the quarter's traffic rows."),
-    "uv_days": (
+COLUMNS: dict[str, Column] = {
+    "quarter": Column("季度", "Quarter label: `2024Q3` (calendar) or `FY2025Q1` (fiscal year setting)."),
+    "quarter_start": Column("季度开始日", "First day of the quarter.", shown_as="day"),
+    "shop_id": Column("店铺", "Shop id after reference/shops.csv aliases; `default` when a file has none."),
+    "gmv": Column("支付金额", "Σ paid_amount of paid orders (paid_at set), in the quarter of paid_at. CNY.", defined_by="metric_gmv", shown_as="money"),
+    "refund_amount": Column("退款金额", "Σ refund_amount of those orders, counted in the quarter of payment. CNY.", defined_by="metric_refund_amount", shown_as="money"),
+    "net_sales": Column("净销售额", "gmv − refund_amount. CNY.", defined_by="metric_net_sales", shown_as="money"),
+    "refund_rate": Column("退款率", "refund_amount / gmv; by amount and quarter of payment, unlike 生意参谋's.", defined_by="rate_refund", shown_as="percent"),
+    "paid_orders": Column("支付订单数", "Count of paid orders.", defined_by="metric_paid_orders", shown_as="count"),
+    "paid_buyers": Column("支付买家数", "Distinct buyers with ≥ 1 paid order in the quarter.", defined_by="metric_paid_buyers", shown_as="count"),
+    "aov": Column("客单价", "gmv / paid_buyers.", defined_by="rate_aov", shown_as="money"),
+    "avg_order_value": Column("笔单价", "gmv / paid_orders.", defined_by="rate_avg_order_value", shown_as="money"),
+    "buyer_days": Column("支付买家天数", "Σ over days of the distinct buyers who paid that day.", defined_by="metric_buyer_days", shown_as="count"),
+    "pv": Column("浏览量", "Σ pv of the quarter's traffic rows.", shown_as="count"),
+    "uv_days": Column(
         "访客数(日累计)",
         "Σ uv of the quarter's traffic rows: visitor-days per channel and device, not de-duplicated "
         "across days or channels (生意参谋's exports cannot be).",
+        shown_as="count",
     ),
-    "conversion_rate": ("支付转化率", "buyer_days / uv_days."),
-    "uv_value": ("UV价值", "gmv / uv_days."),
-    "bounce_rate": ("跳失率", "Σ bounced_visits / Σ visits over the rows that give a bounce figure."),
-    "mobile_uv_share": ("无线访客占比", "uv_days of mobile rows / uv_days of mobile and pc rows."),
-    "mobile_gmv_share": ("无线成交占比", "gmv of mobile orders / gmv of orders whose device is known."),
-    "buyer_key": ("买家编号", "Integer key of the buyer in staging.buyers (one per pseudonymised buyer_id)."),
-    "paid_days": ("支付天数", "Distinct days (China time) the buyer paid on in the quarter."),
-    "first_quarter_start": ("首购季度", "First day of the quarter of the buyer's first paid order in the shop."),
-    "repeat_buyers": ("复购买家数", "Paid buyers who paid on ≥ 2 distinct days in the quarter."),
-    "repurchase_rate": ("复购率", "repeat_buyers / paid_buyers."),
-    "returning_buyers": ("老买家数", "Paid buyers with a paid order in the same shop before the quarter began."),
-    "new_buyers": ("新买家数", "paid_buyers − returning_buyers."),
-    "ad_spend": ("推广花费", "Σ ad_spend of the quarter's traffic rows. CNY."),
-    "roi": ("投入产出比", "gmv / ad_spend; the plan's healthy band is 3–5."),
-    "target_gmv": ("目标", "Σ of the quarter's monthly targets when every month has one, else null. CNY."),
-    "target_completion": ("目标完成率", "gmv / target_gmv."),
-    "gmv_qoq": ("环比", "gmv / gmv of the previous quarter − 1; null without that quarter or when it is 0."),
-    "gmv_yoy": ("同比", "gmv / gmv of the same quarter a year earlier − 1; null without it or when it is 0."),
-    "channel": ("渠道", "Channel name (the reference spelling when mapped); `unknown` for orders without one."),
-    "channel_group": ("渠道分组", "search, paid, content, recommendation, promotion, external, direct, or other."),
-    "uv_share": ("访客占比", "uv_days of the channel / uv_days of the shop in the quarter."),
-    "month": ("月份", "Calendar month, `YYYY-MM`."),
-    "ytd_gmv": ("年累计支付金额", "Σ gmv of the (fiscal) year's months up to this one. CNY."),
-    "ytd_target_gmv": ("年累计目标", "Σ of the (fiscal) year's monthly targets up to this month. CNY."),
-    "campaign": ("活动", "Campaign name from staging.campaigns (双11, 双12, 618 by default)."),
-    "campaign_days": ("活动天数", "Days of the campaign in the quarter."),
-    "baseline_daily_gmv": (
+    "conversion_rate": Column("支付转化率", "buyer_days / uv_days.", defined_by="rate_conversion", shown_as="percent"),
+    "uv_value": Column("UV价值", "gmv / uv_days.", defined_by="rate_uv_value", shown_as="money"),
+    "bounce_rate": Column("跳失率", "Σ bounced_visits / Σ visits over the rows that give a bounce figure.", defined_by="rate_bounce", shown_as="percent"),
+    "mobile_uv_share": Column("无线访客占比", "uv_days of mobile rows / uv_days of mobile and pc rows.", defined_by="rate_mobile_uv_share", shown_as="percent"),
+    "mobile_gmv_share": Column("无线成交占比", "gmv of mobile orders / gmv of orders whose device is known.", defined_by="rate_mobile_gmv_share", shown_as="percent"),
+    "buyer_key": Column("买家编号", "Integer key of the buyer in staging.buyers (one per pseudonymised buyer_id)."),
+    "paid_days": Column("支付天数", "Distinct days (China time) the buyer paid on in the quarter.", shown_as="count"),
+    "first_quarter_start": Column("首购季度", "First day of the quarter of the buyer's first paid order in the shop.", shown_as="day"),
+    "repeat_buyers": Column("复购买家数", "Paid buyers who paid on ≥ 2 distinct days in the quarter.", defined_by="metric_repeat_buyers", shown_as="count"),
+    "repurchase_rate": Column("复购率", "repeat_buyers / paid_buyers.", defined_by="rate_repurchase", shown_as="percent"),
+    "returning_buyers": Column("老买家数", "Paid buyers with a paid order in the same shop before the quarter began.", defined_by="metric_returning_buyers", shown_as="count"),
+    "new_buyers": Column("新买家数", "paid_buyers − returning_buyers.", defined_by="metric_new_buyers", shown_as="count"),
+    "ad_spend": Column("推广花费", "Σ ad_spend of the quarter's traffic rows. CNY.", shown_as="money"),
+    "roi": Column("投入产出比", "gmv / ad_spend; the plan's healthy band is 3–5.", defined_by="rate_roi", shown_as="ratio"),
+    "target_gmv": Column("目标", "Σ of the quarter's monthly targets when every month has one, else null. CNY.", shown_as="money"),
+    "target_completion": Column("目标完成率", "gmv / target_gmv.", defined_by="rate_target_completion", shown_as="percent"),
+    "gmv_qoq": Column("环比", "gmv / gmv of the previous quarter − 1; null without that quarter or when it is 0.", defined_by="rate_growth", shown_as="percent"),
+    "gmv_yoy": Column("同比", "gmv / gmv of the same quarter a year earlier − 1; null without it or when it is 0.", defined_by="rate_growth", shown_as="percent"),
+    "channel": Column("渠道", "Channel name (the reference spelling when mapped); `unknown` for orders without one."),
+    "channel_group": Column("渠道分组", "search, paid, content, recommendation, promotion, external, direct, or other."),
+    "uv_share": Column("访客占比", "uv_days of the channel / uv_days of the shop in the quarter.", defined_by="rate_uv_share", shown_as="percent"),
+    "month": Column("月份", "Calendar month, `YYYY-MM`."),
+    "ytd_gmv": Column("年累计支付金额", "Σ gmv of the (fiscal) year's months up to this one. CNY.", shown_as="money"),
+    "ytd_target_gmv": Column("年累计目标", "Σ of the (fiscal) year's monthly targets up to this month. CNY.", shown_as="money"),
+    "campaign": Column("活动", "Campaign name from staging.campaigns (双11, 双12, 618 by default)."),
+    "campaign_days": Column("活动天数", "Days of the campaign in the quarter.", shown_as="count"),
+    "baseline_daily_gmv": Column(
         "日常日均支付金额",
         "Mean daily gmv of the 28 calendar days before the campaign starts, leaving out days inside any "
         "campaign; a day without sales counts as 0.",
+        defined_by="metric_baseline_daily_gmv",
+        shown_as="money",
     ),
-    "uplift": ("活动提升倍数", "(gmv / campaign_days) / baseline_daily_gmv."),
-    "collected": ("揽收量", "Parcels collected (for a campaign: on its days, all couriers and regions)."),
-    "delivered": ("派送量", "Parcels delivered."),
-    "returned": ("退件数", "Parcels returned."),
-    "late": ("超时件数", "Parcels delivered late."),
-    "complaints": ("投诉数", "Complaints."),
-    "courier": ("快递公司", "Courier code (ZTO, YTO, STO, YUNDA, BEST, SF, EMS …), or the name as given when unmapped."),
-    "region": ("区域", "Region of the courier figures; 全国 when the file gives none."),
-    "collected_share": ("揽收占比", "collected / collected of all couriers in the same region and quarter."),
-    "peak_day": ("峰值日", "The day with the most parcels collected (a period spread evenly over its days; earliest on a tie)."),
-    "peak_day_collected": ("峰值日揽收量", "Parcels collected on peak_day."),
-    "avg_daily_collected": ("日均揽收量", "collected / distinct days covered by the rows in the quarter."),
-    "peak_ratio": ("峰值倍数", "peak_day_collected / avg_daily_collected."),
-    "late_rate": ("超时率", "late / delivered, over the rows that give delivered."),
-    "return_rate": ("退件率", "returned / delivered, over the rows that give delivered."),
-    "shipped_orders": ("发货订单数", "Orders shipped in the quarter (by shipped_at) with the courier."),
-    "median_hours_paid_to_shipped": ("付款到发货时长中位数", "Median hours from paid_at to shipped_at."),
-    "median_hours_shipped_to_completed": ("发货到收货时长中位数", "Median hours from shipped_at to completed_at, over orders completed."),
-    "province": ("省份", "Province of the delivery address, by its full official name."),
-    "city": ("城市", "City of the delivery address."),
-    "district": ("区县", "District or county of the delivery address."),
-    "rural_paid_orders": ("村淘订单数", "Paid orders placed through a rural service station."),
-    "rural_gmv": ("村淘支付金额", "gmv of those orders. CNY."),
-    "rural_paid_buyers": ("村淘买家数", "Distinct buyers of those orders."),
-    "rural_station_count": ("村淘服务站数", "Distinct rural service stations with a paid order."),
-    "category": ("类目", "Product category as exported."),
-    "items": ("商品件数", "Σ item_count of paid orders."),
+    "uplift": Column("活动提升倍数", "(gmv / campaign_days) / baseline_daily_gmv.", defined_by="rate_uplift", shown_as="ratio"),
+    "collected": Column("揽收量", "Parcels collected (for a campaign: on its days, all couriers and regions).", shown_as="count"),
+    "delivered": Column("派送量", "Parcels delivered.", shown_as="count"),
+    "returned": Column("退件数", "Parcels returned.", shown_as="count"),
+    "late": Column("超时件数", "Parcels delivered late.", shown_as="count"),
+    "complaints": Column("投诉数", "Complaints.", shown_as="count"),
+    "courier": Column("快递公司", "Courier code (ZTO, YTO, STO, YUNDA, BEST, SF, EMS …), or the name as given when unmapped."),
+    "region": Column("区域", "Region of the courier figures; 全国 when the file gives none."),
+    "collected_share": Column("揽收占比", "collected / collected of all couriers in the same region and quarter.", defined_by="rate_collected_share", shown_as="percent"),
+    "peak_day": Column("峰值日", "The day with the most parcels collected (a period spread evenly over its days; earliest on a tie).", shown_as="day"),
+    "peak_day_collected": Column("峰值日揽收量", "Parcels collected on peak_day.", shown_as="count"),
+    "avg_daily_collected": Column("日均揽收量", "collected / distinct days covered by the rows in the quarter.", defined_by="rate_avg_daily_collected", shown_as="ratio"),
+    "peak_ratio": Column("峰值倍数", "peak_day_collected / avg_daily_collected.", defined_by="rate_peak_ratio", shown_as="ratio"),
+    "late_rate": Column("超时率", "late / delivered, over the rows that give delivered.", defined_by="rate_late", shown_as="percent"),
+    "return_rate": Column("退件率", "returned / delivered, over the rows that give delivered.", defined_by="rate_return", shown_as="percent"),
+    "shipped_orders": Column("发货订单数", "Orders shipped in the quarter (by shipped_at) with the courier.", shown_as="count"),
+    "median_hours_paid_to_shipped": Column("付款到发货时长中位数", "Median hours from paid_at to shipped_at.", shown_as="hours"),
+    "median_hours_shipped_to_completed": Column("发货到收货时长中位数", "Median hours from shipped_at to completed_at, over orders completed.", shown_as="hours"),
+    "province": Column("省份", "Province of the delivery address, by its full official name."),
+    "city": Column("城市", "City of the delivery address."),
+    "district": Column("区县", "District or county of the delivery address."),
+    "rural_paid_orders": Column("村淘订单数", "Paid orders placed through a rural service station.", shown_as="count"),
+    "rural_gmv": Column("村淘支付金额", "gmv of those orders. CNY.", shown_as="money"),
+    "rural_gmv_share": Column("村淘成交占比", "rural_gmv / gmv.", defined_by="rate_rural_gmv_share", shown_as="percent"),
+    "rural_paid_buyers": Column("村淘买家数", "Distinct buyers of those orders.", shown_as="count"),
+    "rural_station_count": Column("村淘服务站数", "Distinct rural service stations with a paid order.", shown_as="count"),
+    "category": Column("类目", "Product category as exported."),
+    "items": Column("商品件数", "Σ item_count of paid orders.", shown_as="count"),
 }
 
 
-def comment_text(zh: str, en: str) -> str:
-    return f"{zh} — {en}"
+def comment_text(zh: str, en: str, defined_by: str | None = None, shown_as: str | None = None) -> str:
+    """The comment of a table or column in the analysts' file (shown_as is the report's business)."""
+    return f"{zh} — {en}" + (f" Macro: {defined_by}." if defined_by else "")
 
 
 def apply_comments(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
@@ -225,6 +244,7 @@ def markdown() -> str:
         "|---|---|---|",
     ]
     lines += [f"| `{name}` | {zh} | {en} |" for name, (zh, en) in TABLES.items()]
-    lines += ["", "## Columns", "", "| column | 中文 | definition |", "|---|---|---|"]
-    lines += [f"| `{name}` | {zh} | {en} |" for name, (zh, en) in COLUMNS.items()]
+    lines += ["", "## Columns", "", "Macros are those of `sql/setup/create_metrics.sql`: the analysts' file carries them too.",
+              "", "| column | 中文 | definition | macro |", "|---|---|---|---|"]
+    lines += [f"| `{name}` | {c.zh} | {c.en} | {f'`{c.defined_by}`' if c.defined_by else ''} |" for name, c in COLUMNS.items()]
     return "\n".join(lines) + "\n"

@@ -11,17 +11,17 @@ Layout for quarter Q under `out`:
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 import warnings
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from .formats import percent, show
+from .glossary import COLUMNS
 from .sql import fetch_sql, fetch_with_columns
 
 TEMPLATES = Path(__file__).parent / "report_templates"
@@ -62,6 +62,11 @@ class ReportData:
         return rows[0] if rows else None
 
 
+def cell(row: dict, column: str) -> str:
+    """A page's cell: row[column] shown as the glossary says (assets/lib/formats.py)."""
+    return show(column, row[column])
+
+
 def _query(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> Table:
     return Table(*fetch_with_columns(con, f"report/{name}", params))
 
@@ -84,62 +89,34 @@ def quarters_in(warehouse: Path) -> list[str]:
         return [q for (q,) in fetch_sql(con, "report/quarters")]
 
 
-# -- formatting: one place, used by both pages and by the tests that read them back -------------
-
-def money(value) -> str:
-    return "–" if value is None else f"{Decimal(value):,.2f}"
-
-
-def count(value) -> str:
-    return "–" if value is None else f"{int(value):,}"
-
-
-def percent(value) -> str:
-    return "–" if value is None else f"{float(value) * 100:.1f}%"
-
-
-def ratio(value) -> str:
-    return "–" if value is None else f"{float(value):.2f}"
-
-
-def hours(value) -> str:
-    return "–" if value is None else f"{float(value):.1f} h"
-
-
-def day(value) -> str:
-    return "–" if value is None else value.isoformat() if isinstance(value, dt.date) else str(value)
-
-
-FORMATS = {"money": money, "count": count, "percent": percent, "ratio": ratio, "hours": hours, "day": day}
-
-# Headline rows: (key, 中文, English, format).
+# Headline rows: (key, 中文, English); each value shown as its glossary entry says.
 HEADLINE = (
-    ("gmv", "支付金额", "GMV", "money"),
-    ("target_gmv", "目标", "Target", "money"),
-    ("target_completion", "目标完成率", "Target completion", "percent"),
-    ("gmv_qoq", "环比", "QoQ", "percent"),
-    ("gmv_yoy", "同比", "YoY", "percent"),
-    ("net_sales", "净销售额", "Net sales", "money"),
-    ("paid_orders", "支付订单数", "Paid orders", "count"),
-    ("paid_buyers", "支付买家数", "Paid buyers", "count"),
-    ("aov", "客单价", "Average order value per buyer", "money"),
-    ("avg_order_value", "笔单价", "Value per order", "money"),
-    ("uv_days", "访客数", "Visitors (UV-days)", "count"),
-    ("conversion_rate", "支付转化率", "Conversion", "percent"),
-    ("bounce_rate", "跳失率", "Bounce rate", "percent"),
-    ("mobile_gmv_share", "无线支付占比", "Mobile share of GMV", "percent"),
-    ("repurchase_rate", "复购率", "Repurchase rate", "percent"),
-    ("refund_rate", "退款率", "Refund rate", "percent"),
-    ("ad_spend", "推广花费", "Ad spend", "money"),
-    ("roi", "投入产出比", "ROI", "ratio"),
+    ("gmv", "支付金额", "GMV"),
+    ("target_gmv", "目标", "Target"),
+    ("target_completion", "目标完成率", "Target completion"),
+    ("gmv_qoq", "环比", "QoQ"),
+    ("gmv_yoy", "同比", "YoY"),
+    ("net_sales", "净销售额", "Net sales"),
+    ("paid_orders", "支付订单数", "Paid orders"),
+    ("paid_buyers", "支付买家数", "Paid buyers"),
+    ("aov", "客单价", "Average order value per buyer"),
+    ("avg_order_value", "笔单价", "Value per order"),
+    ("uv_days", "访客数", "Visitors (UV-days)"),
+    ("conversion_rate", "支付转化率", "Conversion"),
+    ("bounce_rate", "跳失率", "Bounce rate"),
+    ("mobile_gmv_share", "无线支付占比", "Mobile share of GMV"),
+    ("repurchase_rate", "复购率", "Repurchase rate"),
+    ("refund_rate", "退款率", "Refund rate"),
+    ("ad_spend", "推广花费", "Ad spend"),
+    ("roi", "投入产出比", "ROI"),
 )
 TRENDS = (
-    ("conversion_rate", "Conversion 转化率", "percent"),
-    ("aov", "AOV 客单价", "money"),
-    ("bounce_rate", "Bounce 跳失率", "percent"),
-    ("mobile_gmv_share", "Mobile share 无线占比", "percent"),
-    ("repurchase_rate", "Repurchase 复购率", "percent"),
-    ("refund_rate", "Refund 退款率", "percent"),
+    ("conversion_rate", "Conversion 转化率"),
+    ("aov", "AOV 客单价"),
+    ("bounce_rate", "Bounce 跳失率"),
+    ("mobile_gmv_share", "Mobile share 无线占比"),
+    ("repurchase_rate", "Repurchase 复购率"),
+    ("refund_rate", "Refund 退款率"),
 )
 
 
@@ -203,7 +180,8 @@ def draw_charts(data: ReportData, folder: Path) -> dict[str, str]:
     if history:
         fig, axes = plt.subplots(2, 3, figsize=(10, 4.8))
         labels = [h["quarter"] for h in history]
-        for ax, (key, title, kind) in zip(axes.flat, TRENDS):
+        for ax, (key, title) in zip(axes.flat, TRENDS):
+            kind = COLUMNS[key].shown_as
             values = [float(h[key]) * (100 if kind == "percent" else 1) if h[key] is not None else float("nan")
                       for h in history]
             ax.plot(labels, values, "o-", color="#ff5000")
@@ -227,8 +205,7 @@ def _environment() -> Environment:
         loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(FORMATS)
-    env.globals.update(HEADLINE=HEADLINE, ROI_BAND=ROI_BAND, FORMATS=FORMATS)
+    env.globals.update(HEADLINE=HEADLINE, ROI_BAND=ROI_BAND, cell=cell)
     return env
 
 

@@ -69,7 +69,7 @@ baseline as (
         b.campaign,
         b.start_date,
         -- a day without sales counts as 0, so the mean is over the days, not the sales rows
-        safe_div(coalesce(sum(d.gmv), 0), count(*)) as baseline_daily_gmv
+        metric_baseline_daily_gmv(d.gmv) as baseline_daily_gmv
     from shops as s
     cross join baseline_days as b
     left join daily_sales as d on d.shop_id = s.shop_id and d.day = b.day
@@ -109,7 +109,7 @@ final as (
         q.gmv,
         q.paid_orders,
         b.baseline_daily_gmv,
-        safe_div(q.gmv / q.campaign_days, b.baseline_daily_gmv) as uplift,
+        rate_uplift(q.gmv, q.campaign_days, b.baseline_daily_gmv) as uplift,
         q.collected
     from campaign_quarters as q
     semi join shop_quarters as s using (shop_id, quarter_start)

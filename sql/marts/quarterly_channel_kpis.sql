@@ -45,7 +45,7 @@ final as (
         k.channel,
         coalesce(t.pv, 0)::bigint as pv,
         coalesce(t.uv_days, 0)::bigint as uv_days,
-        safe_div(coalesce(t.uv_days, 0), s.shop_uv_days) as uv_share,
+        rate_uv_share(coalesce(t.uv_days, 0), s.shop_uv_days) as uv_share,
         coalesce(t.ad_spend, 0)::decimal(18, 2) as ad_spend,
         coalesce(o.gmv, 0)::decimal(18, 2) as gmv,
         coalesce(o.paid_buyers, 0) as paid_buyers,

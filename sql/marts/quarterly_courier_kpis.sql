@@ -39,8 +39,8 @@ totals as (
         sum(returned) as returned,
         sum(late) as late,
         sum(complaints) as complaints,
-        sum(late) filter (where delivered is not null) as late_with_delivered,
-        sum(returned) filter (where delivered is not null) as returned_with_delivered
+        metric_late_with_delivered(late, delivered) as late_with_delivered,
+        metric_returned_with_delivered(returned, delivered) as returned_with_delivered
     from days
     group by all
 ),
@@ -61,13 +61,13 @@ final as (
         t.returned::bigint as returned,
         t.late::bigint as late,
         t.complaints::bigint as complaints,
-        safe_div(t.collected, r.region_collected) as collected_share,
+        rate_collected_share(t.collected, r.region_collected) as collected_share,
         p.peak_day,
         p.peak_day_collected,
-        safe_div(t.collected, p.days_covered) as avg_daily_collected,
-        safe_div(p.peak_day_collected, safe_div(t.collected, p.days_covered)) as peak_ratio,
-        safe_div(t.late_with_delivered, t.delivered) as late_rate,
-        safe_div(t.returned_with_delivered, t.delivered) as return_rate
+        rate_avg_daily_collected(t.collected, p.days_covered) as avg_daily_collected,
+        rate_peak_ratio(p.peak_day_collected, rate_avg_daily_collected(t.collected, p.days_covered)) as peak_ratio,
+        rate_late(t.late_with_delivered, t.delivered) as late_rate,
+        rate_return(t.returned_with_delivered, t.delivered) as return_rate
     from totals as t
     join peaks as p using (quarter_start, courier, region)
     join region_totals as r using (quarter_start, region)

@@ -13,8 +13,8 @@ shipped as (
             else quarter_start(shipped_at, $fiscal_start_month)
         end as quarter_start,
         courier,
-        epoch(shipped_at - paid_at) / 3600 as hours_paid_to_shipped,
-        epoch(completed_at - shipped_at) / 3600 as hours_shipped_to_completed
+        metric_hours_between(paid_at, shipped_at) as hours_paid_to_shipped,
+        metric_hours_between(shipped_at, completed_at) as hours_shipped_to_completed
     from staging.orders
     where shipped_at is not null
         and courier is not null

@@ -10,7 +10,7 @@ select
     channel_group,
     channel,
     uv_days,
-    safe_div(uv_days, sum(uv_days) over ()) as uv_share,
+    rate_uv_share(uv_days, sum(uv_days) over ()) as uv_share,
     gmv,
     ad_spend,
     rate_conversion(buyer_days, uv_days) as conversion_rate,

@@ -7,15 +7,16 @@ with all_shops as (
         quarter_label(quarter_start, $fiscal_start_month) as quarter,
         metric_paid_buyers(buyer_key) as paid_buyers,
         rate_aov(metric_gmv(paid_amount), metric_paid_buyers(buyer_key)) as aov,
-        safe_div(metric_mobile_gmv(paid_amount, is_mobile), metric_device_known_gmv(paid_amount, is_mobile))
+        rate_mobile_gmv_share(metric_mobile_gmv(paid_amount, is_mobile), metric_device_known_gmv(paid_amount, is_mobile))
             as mobile_gmv_share
     from staging.paid_orders
     where $shop is null
     group by quarter_start
 ),
 all_shop_repeat as (
-    select quarter, safe_div(count(*) filter (where paid_days >= 2), count(*)) as repurchase_rate
+    select quarter, rate_repurchase(metric_repeat_buyers(paid_days), metric_state_paid_buyers(buyer_key)) as repurchase_rate
     from (
+        -- one row per buyer and quarter, as staging.buyer_quarters has per shop
         select quarter_label(quarter_start, $fiscal_start_month) as quarter, buyer_key, count(distinct paid_day) as paid_days
         from staging.paid_orders
         where $shop is null
@@ -26,7 +27,7 @@ all_shop_repeat as (
 all_shop_traffic as (
     select
         quarter_label(quarter_start(date, $fiscal_start_month), $fiscal_start_month) as quarter,
-        safe_div(sum(bounced_visits), sum(visits) filter (where bounced_visits is not null)) as bounce_rate
+        rate_bounce(metric_bounced_visits(bounced_visits), metric_bounce_base_visits(visits, bounced_visits)) as bounce_rate
     from staging.traffic
     where $shop is null
     group by 1

@@ -5,7 +5,7 @@ select
     sum(gmv) as gmv,
     sum(rural_paid_orders) as rural_paid_orders,
     sum(rural_gmv) as rural_gmv,
-    safe_div(sum(rural_gmv), sum(gmv)) as rural_gmv_share,
+    rate_rural_gmv_share(sum(rural_gmv), sum(gmv)) as rural_gmv_share,
     sum(rural_station_count) as rural_stations
 from marts.quarterly_region_kpis
 where ($shop is null or shop_id = $shop) and quarter = $quarter
