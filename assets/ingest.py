@@ -4,6 +4,7 @@ Orders, traffic and courier files are partitioned by batch date: a run loads the
 dates it covers. Reference files are few and undated: every run looks at all of them.
 """
 
+from typing import Callable
 
 from dagster import (
     AssetExecutionContext, MaterializeResult, MetadataValue, TableColumn, TableSchema, asset,
@@ -15,7 +16,7 @@ from .lib.ingest import FileOutcome, Timings, ingest_source
 from .lib.parse import lake_schema
 from .lib.schema import DATED
 from .partitions import BATCH_DATES, ONE_RUN, covering
-from .quality import BATCH_SUITES, batch_check_result, batch_check_specs
+from .quality import BatchGate
 from .resources import PipelineSettings
 
 DESCRIPTIONS = {
@@ -37,6 +38,7 @@ def _column_schema(source: str) -> TableSchema:
 
 def _raw_asset(source: str):
     dated = DATED[source]
+    gate = BatchGate(source)
 
     @asset(
         name=source,
@@ -45,7 +47,7 @@ def _raw_asset(source: str):
         kinds={"polars", "parquet"},
         owners=["team:data-engineering"],
         description=DESCRIPTIONS[source],
-        check_specs=batch_check_specs(source),
+        check_specs=gate.specs(),
         partitions_def=BATCH_DATES if dated else None,
         backfill_policy=ONE_RUN if dated else None,
         metadata={"dagster/column_schema": _column_schema(source)},
@@ -53,31 +55,16 @@ def _raw_asset(source: str):
     def raw_source(
         context: AssetExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource
     ) -> MaterializeResult:
-        def report(outcome: FileOutcome) -> None:
-            # Only what needs attention, file by file: every log line is an event in Dagster's
-            # storage, and a backfill loads thousands of files (the totals are the metadata).
-            if outcome.outcome == "failed":
-                context.log.error(f"quarantined {outcome.error}")
-            elif outcome.rows_rejected:
-                context.log.warning(
-                    f"{outcome.file_name}: read {outcome.rows_read}, loaded {outcome.rows_loaded}, "
-                    f"rejected {outcome.rows_rejected}"
-                )
-            if outcome.warning:
-                context.log.warning(outcome.warning)
-
-        suite = BATCH_SUITES.get(source)
         select = None
         if dated:
             key_range = context.partition_key_range
             context.log.info(f"loading {source} files of batch dates {key_range.start} … {key_range.end}")
             select = covering(key_range)
-
         timings = Timings()
         with working_db(settings, duckdb) as con:
             outcomes, results = ingest_source(
                 con, source, settings.raw, settings.lake_dir, settings.parse_options(),
-                context.run_id, on_file=report, suite=suite, select=select,
+                context.run_id, on_file=_file_logger(context), suite=gate.suite, select=select,
                 timings=timings,
             )
         summary = _summary(outcomes)
@@ -85,14 +72,29 @@ def _raw_asset(source: str):
             f"{source}: {summary['files_loaded']} files loaded ({summary['rows_loaded']:,} rows), "
             f"{summary['files_unchanged']} unchanged, {summary['files_failed']} quarantined"
         )
-        checks = [batch_check_result(source, results, sum(r.rows for r in results))] if suite else []
         # The column schema is the definition's (a lake file's columns do not depend on the run): a
         # range run repeats its result for every batch date, and 552 copies of the schema were 0.45 s
         # of the sample run.
-        metadata = {**summary, **timings.as_metadata()}
-        return MaterializeResult(metadata=metadata, check_results=checks)
+        return MaterializeResult(metadata={**summary, **timings.as_metadata()}, check_results=gate.results(results))
 
     return raw_source
+
+
+def _file_logger(context: AssetExecutionContext) -> Callable[[FileOutcome], None]:
+    """What the run's log says of each file: only what needs attention. Every log line is an event
+    in Dagster's storage, and a backfill loads thousands of files (the totals are the metadata)."""
+    def report(outcome: FileOutcome) -> None:
+        if outcome.outcome == "failed":
+            context.log.error(f"quarantined {outcome.error}")
+        elif outcome.rows_rejected:
+            context.log.warning(
+                f"{outcome.file_name}: read {outcome.rows_read}, loaded {outcome.rows_loaded}, "
+                f"rejected {outcome.rows_rejected}"
+            )
+        if outcome.warning:
+            context.log.warning(outcome.warning)
+
+    return report
 
 
 def _summary(outcomes: list[FileOutcome]) -> dict:

@@ -7,10 +7,7 @@ ever sees half a write or meets the pipeline's lock, because the pipeline never 
 
 from pathlib import Path
 
-from dagster import (
-    AssetCheckExecutionContext, AssetCheckResult, AssetExecutionContext, AssetCheckSeverity, AssetKey, MaterializeResult,
-    MetadataValue, TableColumn, TableSchema, asset, asset_check,
-)
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, TableColumn, TableSchema, asset
 from dagster_duckdb import DuckDBResource
 
 from .db import working_db
@@ -74,27 +71,4 @@ def warehouse(context: AssetExecutionContext, settings: PipelineSettings, duckdb
     )
 
 
-@asset_check(
-    asset=WAREHOUSE,
-    blocking=True,
-    description="Every file of this run could be read. A quarantined file fails the run after "
-    "publishing, so a scheduler notices (contract §7).",
-)
-def all_files_readable(
-    context: AssetCheckExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource
-) -> AssetCheckResult:
-    with working_db(settings, duckdb) as con:
-        failed = fetch_sql(con, "audit/failed_files_in_run", {"run_id": context.run.run_id})
-    return AssetCheckResult(
-        passed=not failed,
-        severity=AssetCheckSeverity.ERROR,
-        description=f"{len(failed)} file(s) quarantined" if failed else None,
-        metadata={
-            "files_quarantined": len(failed),
-            "quarantined": MetadataValue.md("\n".join(f"- {s}/{n}: {e}" for s, n, e in failed) or "none"),
-        },
-    )
-
-
 publish_assets = [warehouse]
-publish_checks = [all_files_readable]

@@ -1,4 +1,5 @@
-"""Data-quality gates: Great Expectations suites on each new batch, reported as Dagster asset checks.
+"""Data-quality gates, all of them: Great Expectations suites on each new batch, on the staging rows a
+run touched and on the marts, and the publish check, reported as Dagster asset checks.
 
 Every suite runs as SQL inside the working DuckDB (lib/gx_sql.py), once per check and run. A raw
 asset validates its new rows *before* they count (a blocking check does not undo a write); the
@@ -9,6 +10,7 @@ held-back files are validated again on the next run.
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from dagster import (
@@ -18,12 +20,14 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from .db import working_db
-from .lib.expectations import SuiteResult
+from .lib.expectations import SuiteResult, key_suite
+from .lib.grain import MART_GRAINS
 from .lib.gx_sql import COPY_JUDGED_ROWS
 from .lib.sql import (
     create_check_relation, create_check_view, create_parquet_view, drop_check_views, export_check_rows, fetch_sql,
     run_sql, table_fingerprint,
 )
+from .publish import WAREHOUSE
 from .resources import PipelineSettings
 
 # The suite that guards each raw source's new batches.
@@ -41,15 +45,6 @@ DESCRIPTIONS = {
 
 def check_name(suite: str) -> str:
     return f"{suite}_expectations"
-
-
-def batch_check_specs(source: str) -> list[AssetCheckSpec]:
-    suite = BATCH_SUITES.get(source)
-    if suite is None:
-        return []
-    return [
-        AssetCheckSpec(check_name(suite), asset=AssetKey(["raw", source]), blocking=True, description=DESCRIPTIONS[suite])
-    ]
 
 
 def failure_lines(failed: list[dict]) -> list[str]:
@@ -109,12 +104,37 @@ def suite_check_result(
     )
 
 
-def batch_check_result(source: str, results: list[SuiteResult], rows_validated: int) -> AssetCheckResult:
-    suite = BATCH_SUITES[source]
-    return suite_check_result(
-        AssetKey(["raw", source]), check_name(suite), suite, results, rows_validated,
-        "the file(s) were held back",
-    )
+@dataclass(frozen=True)
+class BatchGate:
+    """A raw source's batch suite: the raw asset runs it on the new rows before they count (a check
+    run after the write could not keep them out: a blocking check stops what follows, it does not
+    undo a write), and reports its result as the asset's own blocking check, declared here."""
+
+    source: str
+
+    @property
+    def suite(self) -> str | None:
+        return BATCH_SUITES.get(self.source)
+
+    @property
+    def asset_key(self) -> AssetKey:
+        return AssetKey(["raw", self.source])
+
+    def specs(self) -> list[AssetCheckSpec]:
+        if self.suite is None:
+            return []
+        return [AssetCheckSpec(
+            check_name(self.suite), asset=self.asset_key, blocking=True, description=DESCRIPTIONS[self.suite],
+        )]
+
+    def results(self, results: list[SuiteResult]) -> list[AssetCheckResult]:
+        """The check result of the suite runs of one materialization (none without a suite)."""
+        if self.suite is None:
+            return []
+        return [suite_check_result(
+            self.asset_key, check_name(self.suite), self.suite, results, sum(r.rows for r in results),
+            "the file(s) were held back",
+        )]
 
 
 # Layer checks: GX suites over the staging rows a run touched and over the marts, blocking publish.
@@ -232,8 +252,8 @@ layer_checks = [
     ),
     _layer_check(
         AssetKey(["marts", "quarterly_shop_kpis"]), "quarterly_shop_kpis_expectations",
-        (("quarterly_shop_kpis", "checks/shop_kpis_rows"), ("reconciliation", "checks/shop_gmv_reconciliation")),
-        "GX suites on the shop table: one row per key, shares in [0, 1], and gmv equal to the sum over "
+        (("quarterly_shop_kpis", "checks/quarterly_shop_kpis_rows"), ("reconciliation", "checks/shop_gmv_reconciliation")),
+        "GX suites on the shop table: shares in [0, 1], and gmv equal to the sum over "
         "staging orders paid in the quarter.",
         batch=False,
     ),
@@ -250,4 +270,38 @@ layer_checks = [
         "(the split across quarters neither loses nor invents one).",
         batch=False,
     ),
+    *(
+        _layer_check(
+            AssetKey(["marts", mart]), key_suite(mart), ((key_suite(mart), f"checks/{mart}_rows"),),
+            f"GX suite `{key_suite(mart)}`: one row per ({', '.join(grain.keys)})"
+            + (f", none of {', '.join(grain.never_null)} null." if grain.nullable else ", none of them null."),
+            batch=False,
+        )
+        for mart, grain in MART_GRAINS.items()
+    ),
 ]
+
+
+@asset_check(
+    asset=WAREHOUSE,
+    blocking=True,
+    description="Every file of this run could be read. A quarantined file fails the run after "
+    "publishing, so a scheduler notices (contract §7).",
+)
+def all_files_readable(
+    context: AssetCheckExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource
+) -> AssetCheckResult:
+    with working_db(settings, duckdb) as con:
+        failed = fetch_sql(con, "audit/failed_files_in_run", {"run_id": context.run.run_id})
+    return AssetCheckResult(
+        passed=not failed,
+        severity=AssetCheckSeverity.ERROR,
+        description=f"{len(failed)} file(s) quarantined" if failed else None,
+        metadata={
+            "files_quarantined": len(failed),
+            "quarantined": MetadataValue.md("\n".join(f"- {s}/{n}: {e}" for s, n, e in failed) or "none"),
+        },
+    )
+
+
+publish_checks = [all_files_readable]

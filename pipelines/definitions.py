@@ -11,9 +11,9 @@ from dagster_duckdb import DuckDBResource
 
 from assets.ingest import raw_assets
 from assets.marts import mart_assets
-from assets.publish import publish_assets, publish_checks
+from assets.publish import publish_assets
 from assets.report import report_assets
-from assets.quality import layer_checks
+from assets.quality import layer_checks, publish_checks
 from assets.resources import PipelineSettings
 from assets.staging import staging_assets
 

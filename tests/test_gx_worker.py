@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.lib.ingest import judge_pending
+from assets.lib.batch_gate import judge_pending
 from test_quality import orders_batch
 
 
@@ -119,7 +119,7 @@ def test_a_small_run_judges_every_suite_in_the_worker_with_the_results_of_one_in
     in_worker = checks(Deployment(tmp_path / "worker"))
     assert scratch_objects() == []  # the checks' Parquet views dropped with their tables
     assert jobs.count("judge_files") == 3  # orders, traffic and courier batches
-    assert jobs.count("judge_relations") == 4  # the staging and the three mart checks
+    assert jobs.count("judge_relations") == 12  # the staging check, three mart checks and eight key checks
     assert os.getpid() != gx_worker._process.pid
 
     gx_worker.stop()
@@ -158,7 +158,7 @@ def test_a_check_with_more_rows_than_a_copy_holds_is_judged_in_the_run_and_leave
     jobs = []
     call = gx_worker.call
     monkeypatch.setattr(gx_worker, "call", lambda job, *args: jobs.append(job) or call(job, *args))
-    monkeypatch.setattr(quality, "COPY_JUDGED_ROWS", 0)  # every check's rows too many for a copy
+    monkeypatch.setattr(quality, "COPY_JUDGED_ROWS", -1)  # every check's rows too many for a copy, even none
     copied = []  # the rows written to Parquet already told there are too many: no copy tried again
     create = quality.create_check_relation
     monkeypatch.setattr(quality, "create_check_relation", lambda *args: copied.append(args) or create(*args))

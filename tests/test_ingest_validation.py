@@ -11,8 +11,10 @@ import polars as pl
 import pytest
 
 from assets.lib import expectations
+from assets.lib import batch_gate
 from assets.lib import ingest as ingest_module
-from assets.lib.ingest import _culprits, _validate_pending, ingest_source
+from assets.lib.batch_gate import _culprits, validate_pending
+from assets.lib.ingest import ingest_source
 from assets.lib.limits import DEFAULT_LIMITS
 from assets.lib.lake import PENDING, batch_files, lake_path, pending_path, write_pending
 from assets.lib.parse import ParseOptions
@@ -50,20 +52,20 @@ def strict(gx):
     return [gx.expectations.ExpectColumnValuesToBeBetween(column="paid_amount", max_value=500)]
 
 
-@pytest.mark.parametrize("copy_rows", [ingest_module.COPY_BATCH_ROWS, 0], ids=["copied", "through-a-view"])
+@pytest.mark.parametrize("copy_rows", [batch_gate.COPY_BATCH_ROWS, 0], ids=["copied", "through-a-view"])
 def test_a_bad_file_is_held_back_alone_and_never_reaches_the_lake(folders, monkeypatch, copy_rows):
     raw, lake, con = folders
     monkeypatch.setitem(expectations.SUITES, "orders_batch", strict)
-    monkeypatch.setattr(ingest_module, "COPY_BATCH_ROWS", copy_rows)
+    monkeypatch.setattr(batch_gate, "COPY_BATCH_ROWS", copy_rows)
     copies = []
-    create = ingest_module.create_parquet_view
+    create = batch_gate.create_parquet_view
 
     def spy(con, view, files, *, copy=False):
         if view == "scratch.batch_rows":
             copies.append(copy)
         return create(con, view, files, copy=copy)
 
-    monkeypatch.setattr(ingest_module, "create_parquet_view", spy)
+    monkeypatch.setattr(batch_gate, "create_parquet_view", spy)
     for day, amount in (("2024-07-20", 10), ("2024-07-21", 1000), ("2024-07-22", 20), ("2024-07-23", 30)):
         (raw / "orders" / f"orders_{day}.csv").write_text(HEADER + order(f"o{day[-2:]}", amount, day) + order(f"p{day[-2:]}", 5, day))
     outcomes, results = ingest(con, raw, lake)
@@ -135,7 +137,7 @@ def test_a_file_of_the_wrong_types_is_held_back_by_its_own_schema(tmp_path):
     from assets.lib.ingest import FileOutcome
 
     parsed = [FileOutcome("orders", n, None, None, "loaded", rows_loaded=1) for n in ("bad.csv", "good.csv")]
-    held_back, results = _validate_pending(con, "orders_batch", parsed, tmp_path)
+    held_back, results = validate_pending(con, "orders_batch", parsed, tmp_path)
     assert held_back == {
         "bad.csv": "held back: its rows failed the orders_batch suite (columns_and_types: ['line: String (want Int64)'])"
     }
@@ -402,8 +404,8 @@ def test_a_read_is_held_until_its_chunk_is_parsed():
         (288_492, 20, False),  # one large day: a view, no copy to write
         (999, 1, True),
         (1_000, 1, False),
-        (ingest_module.COPY_BATCH_ROWS + 1, 10_000_000, False),  # beyond the copy's bound: always a view
+        (batch_gate.COPY_BATCH_ROWS + 1, 10_000_000, False),  # beyond the copy's bound: always a view
     ],
 )
 def test_a_batch_is_copied_to_be_judged_only_when_its_files_are_small(rows, files, copied):
-    assert ingest_module.copy_to_judge(rows, files) is copied
+    assert batch_gate.copy_to_judge(rows, files) is copied

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from .grain import MART_GRAINS
 from .gx_sql import not_below, unique_key
 from .parse import LAKE_SCHEMAS, PHONE, lake_schema
 from .reference import STATUSES
@@ -102,7 +103,6 @@ def _staging_orders(gx) -> list:
 def _shop_kpis(gx) -> list:
     E = gx.expectations
     return [
-        _unique("quarter", "shop_id"),
         *[E.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=1) for c in RATES],
         *_at_least_zero(E, "gmv", "paid_orders", "paid_buyers", "uv_days", "conversion_rate", "new_buyers"),
     ]
@@ -119,6 +119,20 @@ def _channel_shares(gx) -> list:
     return [E.ExpectColumnValuesToBeBetween(column="uv_share_sum", min_value=1 - 1e-9, max_value=1 + 1e-9)]
 
 
+def _mart_key(mart: str):
+    """A mart's key suite: one row per key (assets/lib/grain.py), no part of it null that the
+    contract does not let be null."""
+    def suite(gx) -> list:
+        grain = MART_GRAINS[mart]
+        return [_unique(*grain.keys), *_not_null(gx.expectations, *grain.never_null)]
+
+    return suite
+
+
+def key_suite(mart: str) -> str:
+    return f"{mart}_key"
+
+
 # Rows a suite does not judge: 生意参谋's total rows are kept but exempt from the row rules (§3).
 # The value is a boolean column of the batch; its rows where it is true are left out.
 EXEMPT = {"traffic_batch": "is_total"}
@@ -131,6 +145,7 @@ SUITES = {
     "quarterly_shop_kpis": _shop_kpis,
     "reconciliation": _reconciliation,
     "channel_shares": _channel_shares,
+    **{key_suite(mart): _mart_key(mart) for mart in MART_GRAINS},
 }
 
 

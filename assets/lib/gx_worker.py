@@ -10,7 +10,7 @@ run's size tells, so a step never starts it (a rebuild's small traffic files wou
 worker's ~260 MB would have stayed beside the orders step's peak: 2.11 GiB measured).
 
 What the worker judges it reads from Parquet files, with its own in-memory DuckDB: a batch suite
-the pending lake files of the new rows (`ingest.judge_pending`, as the run's process does), a layer
+the pending lake files of the new rows (`batch_gate.judge_pending`, as the run's process does), a layer
 check a copy of its few rows written by the check. It never opens the working database, which the
 run's process holds. A run starts it for at most `WORKER_MAX_BYTES` of new raw files; a layer
 check whose rows are not a copy in memory (beyond `COPY_JUDGED_ROWS`: a view of the working
@@ -119,8 +119,8 @@ def _connect(config: dict[str, str]) -> duckdb.DuckDBPyConnection:
 
 
 def judge_files(config: dict[str, str], suite: str, paths: dict[str, str], copy: bool):
-    """ingest.judge_pending on the pending Parquet files `paths` (file name -> path)."""
-    from .ingest import judge_pending
+    """batch_gate.judge_pending on the pending Parquet files `paths` (file name -> path)."""
+    from .batch_gate import judge_pending
 
     con = _connect(config)
     try:

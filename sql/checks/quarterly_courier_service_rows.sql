@@ -1,0 +1,2 @@
+-- The rows of marts.quarterly_courier_service, judged whole by its checks.
+select * from marts.quarterly_courier_service

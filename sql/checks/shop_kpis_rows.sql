@@ -1,1 +1,0 @@
-select * from marts.quarterly_shop_kpis
