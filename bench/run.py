@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import click
@@ -378,6 +378,56 @@ def machine() -> dict[str, str]:
     }
 
 
+@dataclass
+class Figures:
+    """Every measure of a bench, in the order of the results table."""
+
+    floor: Measure
+    floor_limited: Measure
+    pandas_full: Measure
+    rebuild: Measure
+    wide: Measure
+    daily: Measure
+    pandas_daily: Measure
+    nothing_new: Measure
+    history_30: Measure
+    history_365: Measure
+    startup: Measure
+    clone_run: Measure
+    sample_run: Measure
+    utf8: Measure
+    gbk: Measure
+
+    def rows(self) -> list[Measure]:
+        return [getattr(self, f.name) for f in fields(self)]
+
+    def targets(self) -> list[Target]:
+        floor, rebuild, pandas_full, daily = self.floor, self.rebuild, self.pandas_full, self.daily
+        biggest = max(rebuild.peak_rss, self.wide.peak_rss)
+        history_30, history_365, clone_run, sample_run = self.history_30, self.history_365, self.clone_run, self.sample_run
+        return [
+            Target("1. full rebuild vs the floor", "≤ 3×", f"{rebuild.seconds / floor.seconds:.1f}×", rebuild.seconds <= 3 * floor.seconds),
+            Target("2. full rebuild vs the pandas script", "faster", f"{pandas_full.seconds / rebuild.seconds:.2f}×",
+                   pandas_full.seconds > rebuild.seconds),
+            Target("3. daily run vs the floor's full recompute", "≤ 1/3", f"{daily.seconds / floor.seconds:.2f}",
+                   3 * daily.seconds <= floor.seconds),
+            Target("4. daily run vs the pandas daily recompute", "≥ 10× faster", f"{self.pandas_daily.seconds / daily.seconds:.1f}×",
+                   self.pandas_daily.seconds >= 10 * daily.seconds),
+            Target("5. run with nothing new", "≤ 3 s", f"{self.nothing_new.seconds:.2f} s", self.nothing_new.seconds <= 3),
+            Target("6. daily run, 365 vs 30 days of history", "≤ 1.15×", f"{history_365.seconds / history_30.seconds:.2f}×",
+                   history_365.seconds <= 1.15 * history_30.seconds),
+            Target("7. peak RSS of a full rebuild (both workloads)", "≤ 2 GiB", gib(biggest), biggest <= 2**30 * 2),
+            Target("8. make run from a fresh clone / the sample run alone", "≤ 30 s / ≤ 12 s",
+                   f"{clone_run.seconds:.1f} s / {sample_run.seconds:.1f} s",
+                   clone_run.seconds <= 30 and sample_run.seconds <= 12),
+            Target("9. full rebuild vs pandas, peak memory", "≤ 1/3", f"{rebuild.peak_rss / pandas_full.peak_rss:.2f}",
+                   rebuild.peak_rss * 3 <= pandas_full.peak_rss),
+            Target("10. loading the Dagster definitions", "≤ 2 s", f"{self.startup.seconds:.2f} s", self.startup.seconds <= 2),
+            Target("11. GBK export vs the same in UTF-8", "≤ 1.3×", f"{self.gbk.seconds / self.utf8.seconds:.2f}×",
+                   self.gbk.seconds <= 1.3 * self.utf8.seconds),
+        ]
+
+
 @click.command()
 @click.option("--orders", type=int, default=10_000_000, show_default=True, help="Orders in the workload's quarter.")
 @click.option("--repeat", type=int, default=3, show_default=True, help="Runs per figure (the median is reported).")
@@ -391,12 +441,7 @@ def main(orders: int, repeat: int, history_orders: int, out: Path, work: Path) -
     """Measure, check equality, and write the results table."""
     started = time.perf_counter()
     work.mkdir(parents=True, exist_ok=True)
-    spec = workloads.spec(orders)
-    console.print(f"Workload: {orders:,} orders in 2024Q4 (orders_per_day={spec.orders_per_day} per shop, 20 shops)")
-    raw, stats = workloads.ensure(spec, work / "cache", progress=console)
-    size = sum(p.stat().st_size for p in raw.rglob("*") if p.is_file())
-    console.print(f"  {stats['orders']:,} orders, {stats['order_rows']:,} order rows, {stats['files']:,} files, {size / 1e9:.2f} GB")
-
+    spec, raw, workload = prepare_workload(orders, work)
     # The last `repeat` batch dates of orders are held back: each daily run adds one of them.
     last = spec.start + dt.timedelta(days=spec.days - 1)
     held = held_back_orders(raw, [last - dt.timedelta(days=i) for i in reversed(range(repeat))])
@@ -404,6 +449,55 @@ def main(orders: int, repeat: int, history_orders: int, out: Path, work: Path) -
     results = work / "results"
     results.mkdir(exist_ok=True)
 
+    floor, floor_limited, pandas_full, rebuild, stages = full_rebuilds(base, results, repeat)
+    daily, pandas_daily = daily_runs(base, raw, held, results)
+    nothing_new = runs_with_nothing_new(base, repeat)
+    wide = one_file_a_day_rebuild(raw, work, orders)
+    with console.status("Incremental cost: 30 and 365 days of history…") as status:
+        history = {days: incremental(work, days, history_orders, repeat, status) for days in (30, 365)}
+    startup = definitions_load(max(repeat, 5))
+    with console.status("make run in a fresh clone…"):
+        clone_run, sample_run = fresh_clone(work, repeat)
+    with console.status("Encodings…"):
+        gbk, utf8 = encodings(work / "encodings", min(orders // 20, 500_000), repeat)
+
+    figures = Figures(floor, floor_limited, pandas_full, rebuild, wide, daily, pandas_daily, nothing_new, history[30],
+                      history[365], startup, clone_run, sample_run, utf8, gbk)
+    targets = figures.targets()
+    report = {
+        "date": dt.date.today().isoformat(), "machine": machine(), "orders": orders, "repeat": repeat,
+        "history_orders": history_orders, "workload": workload,
+        "measures": [{"name": m.name, "seconds": m.seconds, "peak_rss": m.peak_rss,
+                      "samples": [s.seconds for s in m.samples]} for m in figures.rows()],
+        "breakdown": {k: statistics.median(s[k] for s in stages) for k in stages[0]},
+        "targets": [vars(t) for t in targets],
+        "command": " ".join(["make bench", *(f"ORDERS={orders}",) * (orders != 10_000_000), *(f"REPEAT={repeat}",) * (repeat != 3)]),
+        "elapsed": time.perf_counter() - started,
+    }
+    write_results(report, results, out)
+    table = Table("target", "wanted", "measured", "met")
+    for t in targets:
+        table.add_row(t.name, t.wanted, t.measured, "[green]yes[/]" if t.met else "[red]not yet[/]")
+    Console().print(table)
+    console.print(f"Wrote {out} in {report['elapsed'] / 60:.1f} min")
+
+
+def prepare_workload(orders: int, work: Path):
+    """The workload's spec, its raw folder (generated once, then from the cache) and its statistics
+    with the bytes it holds on disk."""
+    spec = workloads.spec(orders)
+    console.print(f"Workload: {orders:,} orders in 2024Q4 (orders_per_day={spec.orders_per_day} per shop, 20 shops)")
+    raw, stats = workloads.ensure(spec, work / "cache", progress=console)
+    size = sum(p.stat().st_size for p in raw.rglob("*") if p.is_file())
+    console.print(f"  {stats['orders']:,} orders, {stats['order_rows']:,} order rows, {stats['files']:,} files, {size / 1e9:.2f} GB")
+    return spec, raw, {**stats, "bytes_on_disk": size}
+
+
+def full_rebuilds(base: Deployment, results: Path, repeat: int):
+    """`repeat` full rebuilds of the base deployment, each followed by the floor (bare and within the
+    pipeline's DuckDB limit) and the pandas script; after the first, their shop KPIs must equal the
+    published ones before any time is reported. Returns the four measures and each rebuild's stage
+    breakdown."""
     floor, pandas_full, rebuild = Measure("floor (bare DuckDB)"), Measure("pandas script"), Measure("full rebuild")
     floor_limited = Measure(f"floor within {PIPELINE_DUCKDB_LIMIT} (the pipeline's DuckDB limit)")
     stages: list[dict[str, float]] = []
@@ -428,23 +522,36 @@ def main(orders: int, repeat: int, history_orders: int, out: Path, work: Path) -
                 compare.assert_same(published, compare.read(results / "floor-limited.parquet"), "the limited floor")
                 compare.assert_same(published, compare.read(results / "pandas.parquet"), "the pandas script")
                 console.print(f"  equal: floor, pandas and the pipeline agree on {published.height} shop-quarters")
+    return floor, floor_limited, pandas_full, rebuild, stages
 
+
+def daily_runs(base: Deployment, raw: Path, held: dict[dt.date, list[str]], results: Path) -> tuple[Measure, Measure]:
+    """A daily run per held-back batch, dropped into the base deployment's folder, each followed by
+    the pandas script's recompute of the same folder, which must equal what the run published."""
     daily, pandas_daily = Measure("daily run (one new batch)"), Measure("pandas daily recompute")
     with console.status("Daily runs…") as status:
         for i, (day, names) in enumerate(held.items()):
-            status.update(f"Daily run {i + 1}/{repeat}: the batch of {day}…")
+            status.update(f"Daily run {i + 1}/{len(held)}: the batch of {day}…")
             for name in names:
                 os.link(raw / "orders" / name, base.raw / "orders" / name)
             daily.samples.append(base.run())
             pandas_daily.samples.append(measure(script("pandas_kpis.py", base.raw, results / "pandas.parquet")))
             compare.assert_same(compare.published_kpis(base.warehouse), compare.read(results / "pandas.parquet"),
                                 f"the pandas script (after {day})")
+    return daily, pandas_daily
 
+
+def runs_with_nothing_new(base: Deployment, repeat: int) -> Measure:
     nothing_new = Measure("run with nothing new")
     with console.status("Runs with nothing new…"):
         for _ in range(repeat):
             nothing_new.samples.append(base.run())
+    return nothing_new
 
+
+def one_file_a_day_rebuild(raw: Path, work: Path, orders: int) -> Measure:
+    """One full rebuild of the same orders with every shop's day in one file (only its peak memory
+    is a target)."""
     wide = Measure("full rebuild, one orders file a day")
     with console.status("Full rebuild of the one-file-a-day workload…") as status:
         status.update("One file a day: writing the workload…")
@@ -454,60 +561,15 @@ def main(orders: int, repeat: int, history_orders: int, out: Path, work: Path) -
                                      TAOBAO_OPS_MAX_FILE_MB="256")
         status.update("One file a day: full rebuild…")
         wide.samples.append(wide_deployment.run())
+    return wide
 
-    history = {}
-    with console.status("Incremental cost: 30 and 365 days of history…") as status:
-        for days in (30, 365):
-            history[days] = incremental(work, days, history_orders, repeat, status)
 
-    startup = definitions_load(max(repeat, 5))
-    with console.status("make run in a fresh clone…"):
-        clone_run, sample_run = fresh_clone(work, repeat)
-    with console.status("Encodings…"):
-        gbk, utf8 = encodings(work / "encodings", min(orders // 20, 500_000), repeat)
-
-    rows = [floor, floor_limited, pandas_full, rebuild, wide, daily, pandas_daily, nothing_new, history[30], history[365],
-            startup, clone_run, sample_run, utf8, gbk]
-    biggest = max(rebuild.peak_rss, wide.peak_rss)
-    targets = [
-        Target("1. full rebuild vs the floor", "≤ 3×", f"{rebuild.seconds / floor.seconds:.1f}×", rebuild.seconds <= 3 * floor.seconds),
-        Target("2. full rebuild vs the pandas script", "faster", f"{pandas_full.seconds / rebuild.seconds:.2f}×",
-               pandas_full.seconds > rebuild.seconds),
-        Target("3. daily run vs the floor's full recompute", "≤ 1/3", f"{daily.seconds / floor.seconds:.2f}",
-               3 * daily.seconds <= floor.seconds),
-        Target("4. daily run vs the pandas daily recompute", "≥ 10× faster", f"{pandas_daily.seconds / daily.seconds:.1f}×",
-               pandas_daily.seconds >= 10 * daily.seconds),
-        Target("5. run with nothing new", "≤ 3 s", f"{nothing_new.seconds:.2f} s", nothing_new.seconds <= 3),
-        Target("6. daily run, 365 vs 30 days of history", "≤ 1.15×", f"{history[365].seconds / history[30].seconds:.2f}×",
-               history[365].seconds <= 1.15 * history[30].seconds),
-        Target("7. peak RSS of a full rebuild (both workloads)", "≤ 2 GiB", gib(biggest), biggest <= 2**30 * 2),
-        Target("8. make run from a fresh clone / the sample run alone", "≤ 30 s / ≤ 12 s",
-               f"{clone_run.seconds:.1f} s / {sample_run.seconds:.1f} s",
-               clone_run.seconds <= 30 and sample_run.seconds <= 12),
-        Target("9. full rebuild vs pandas, peak memory", "≤ 1/3", f"{rebuild.peak_rss / pandas_full.peak_rss:.2f}",
-               rebuild.peak_rss * 3 <= pandas_full.peak_rss),
-        Target("10. loading the Dagster definitions", "≤ 2 s", f"{startup.seconds:.2f} s", startup.seconds <= 2),
-        Target("11. GBK export vs the same in UTF-8", "≤ 1.3×", f"{gbk.seconds / utf8.seconds:.2f}×", gbk.seconds <= 1.3 * utf8.seconds),
-    ]
-    report = {
-        "date": dt.date.today().isoformat(), "machine": machine(), "orders": orders, "repeat": repeat,
-        "history_orders": history_orders, "workload": {**stats, "bytes_on_disk": size},
-        "measures": [{"name": m.name, "seconds": m.seconds, "peak_rss": m.peak_rss,
-                      "samples": [s.seconds for s in m.samples]} for m in rows],
-        "breakdown": {k: statistics.median(s[k] for s in stages) for k in stages[0]},
-        "targets": [vars(t) for t in targets],
-        "command": " ".join(["make bench", *(f"ORDERS={orders}",) * (orders != 10_000_000), *(f"REPEAT={repeat}",) * (repeat != 3)]),
-        "elapsed": time.perf_counter() - started,
-    }
+def write_results(report: dict, results: Path, out: Path) -> None:
+    """The results as JSON (bench/out/results/benchmarks.json) and as the page `out`."""
     (results / "benchmarks.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     from render import markdown
 
     out.write_text(markdown(report), encoding="utf-8")
-    table = Table("target", "wanted", "measured", "met")
-    for t in targets:
-        table.add_row(t.name, t.wanted, t.measured, "[green]yes[/]" if t.met else "[red]not yet[/]")
-    Console().print(table)
-    console.print(f"Wrote {out} in {report['elapsed'] / 60:.1f} min")
 
 
 def incremental(work: Path, days: int, orders_per_quarter: int, repeat: int, status) -> Measure:

@@ -18,6 +18,7 @@ sys.path.insert(0, str(BENCH))
 import compare  # noqa: E402
 import floor_duckdb  # noqa: E402
 import pandas_kpis  # noqa: E402
+import render  # noqa: E402
 
 # Two quarters of orders, a history of traffic and courier files before them, every shop canonical.
 WORKLOAD = SampleSpec(
@@ -127,3 +128,46 @@ def test_peak_memory_counts_a_child_process_beside_its_parent(tmp_path):
     parent.write_text(hold.replace("bytes(", "b'\\x01' * (") + f"import subprocess, sys; subprocess.run([sys.executable, {str(child)!r}])\n")
     sample = run.measure([sys.executable, str(parent)])
     assert sample.peak_rss >= 390 * 2**20
+
+
+def test_the_benchmarks_page_is_rendered_from_the_results(monkeypatch, tmp_path):
+    # A hand-made report: one target met of two, a measure with no memory figure, numbers to group
+    # and to round; without notes the page ends after the stage table's paragraph.
+    report = {
+        "command": "make bench ORDERS=1000000", "date": "2026-12-05", "elapsed": 1805.0, "repeat": 3,
+        "history_orders": 25000,
+        "machine": {"cores": "2", "cpu": "AMD EPYC", "memory": "23.54 GiB", "python": "3.11.7", "versions": "duckdb 2.0.1"},
+        "workload": {"orders": 1234567, "order_rows": 3000000, "files": 3008, "bytes_on_disk": 4955866221},
+        "targets": [
+            {"name": "1. a", "wanted": "≤ 3×", "measured": "4.9×", "met": False},
+            {"name": "5. b", "wanted": "≤ 3 s", "measured": "0.38 s", "met": True},
+        ],
+        "measures": [
+            {"name": "full rebuild", "seconds": 158.04, "peak_rss": 3 * 2**29, "samples": [171.774, 158.04, 157]},
+            {"name": "GBK export, loaded", "seconds": 23.5, "peak_rss": 0, "samples": [23.5]},
+        ],
+        "breakdown": {"parse/clean": 54.73, "Dagster overhead": 6.06},
+    }
+    monkeypatch.setattr(render, "HERE", tmp_path)  # a folder without notes.md
+    (tmp_path / "templates").symlink_to(BENCH / "templates")
+    page = render.markdown(report)
+    lines = page.split("\n")
+    assert lines[4] == "Produced by `make bench ORDERS=1000000` on 2026-12-05, in 30 minutes."
+    assert "1,234,567 orders of 20 shops" in lines[7] and "3,000,000 rows" in lines[7]
+    assert "3,008 files, 4.96 GB of canonical" in lines[7] and "the median of 3 runs" in lines[8]
+    assert "(25,000 orders a quarter)" in page
+    assert lines[10:16] == [
+        "## Targets: 1 of 2 met", "", "| target | wanted | measured | met |", "| --- | --- | --- | --- |",
+        "| 1. a | ≤ 3× | 4.9× | **not yet** |", "| 5. b | ≤ 3 s | 0.38 s | yes |",
+    ]
+    assert lines[17:23] == [
+        "## Measurements", "", "| what | median | peak RSS | runs (s) |", "| --- | ---: | ---: | --- |",
+        "| full rebuild | 158.04 s | 1.50 GiB | 171.77, 158.04, 157.00 |", "| GBK export, loaded | 23.50 s | – | 23.50 |",
+    ]
+    stages = lines.index("## Where the full rebuild's time goes")
+    assert lines[stages + 2:stages + 6] == [
+        "| stage | seconds (median) |", "| --- | ---: |", "| parse/clean | 54.7 |", "| Dagster overhead | 6.1 |",
+    ]
+    assert page.endswith("(interpreter and imports, planning, event storage).\n")
+    (tmp_path / "notes.md").write_text("\n## Reading the results\n\nBy hand.\n\n", encoding="utf-8")
+    assert render.markdown(report) == page + "\n\n## Reading the results\n\nBy hand.\n"

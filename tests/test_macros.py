@@ -90,3 +90,29 @@ def test_a_distinct_count_moves_only_when_a_thing_appears_or_goes(con):
     cases = {(1, 1): 1, (None, -1): -1, (0, -2): -1, (2, 1): 0, (1, -1): 0, (3, 3): 1, (None, 1): 0}
     for (now, delta), move in cases.items():
         assert con.execute("select distinct_move(?, ?)", [now, delta]).fetchone() == (move,), (now, delta)
+
+
+def test_a_script_runs_every_statement_in_order_and_stops_at_the_first_that_fails(tmp_path, monkeypatch):
+    # DuckDB's parser splits the script: a semicolon and line feed inside a string literal or a
+    # comment ends no statement; after the failing third statement the second's row stays (each
+    # statement runs on its own) and the fourth never runs.
+    from assets.lib import sql
+
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "script.sql").write_text(
+        "-- a comment;\n-- and its second line\ncreate table a as select 'x;\ny' as v;\n"
+        "insert into a values ('z');\n"
+        "insert into missing values (1);\n"
+        "create table b (v int);\n-- trailing comment\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(sql, "SQL_DIR", tmp_path)
+    sql.sql_text.cache_clear()
+    try:
+        with duckdb.connect() as db:
+            with pytest.raises(duckdb.CatalogException, match="missing"):
+                sql.run_script(db, "t/script")
+            assert db.execute("select v from a order by v").fetchall() == [("x;\ny",), ("z",)]
+            assert db.execute("select count(*) from duckdb_tables() where table_name = 'b'").fetchone() == (0,)
+    finally:
+        sql.sql_text.cache_clear()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import hashlib
 from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from assets.lib.files import FileError, RawFile, batch_date, csv_grid, decode, discover, read_grid
+from assets.lib.files import FileError, RawFile, batch_date, csv_grid, decode, discover, read_grid, sha256
 from assets.lib.parse import ParseOptions, parse_grid
 
 OPTIONS = ParseOptions(pii_key="k")
@@ -37,6 +38,15 @@ def test_batch_date_is_the_first_date_in_the_name():
     assert batch_date("sub/orders_20241301_20241102.csv") == dt.date(2024, 11, 2)  # 13th month is no date
     with pytest.raises(FileError, match="no date"):
         batch_date("orders_latest.csv")
+
+
+def test_a_files_sha256_is_the_digest_of_its_bytes(tmp_path):
+    # the FIPS 180-2 example for "abc", and a file of more than one 1 MiB read (the digest reads in blocks)
+    small, large = tmp_path / "abc.csv", tmp_path / "large.csv"
+    small.write_bytes(b"abc")
+    assert sha256(small) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    large.write_bytes(b"abc" * 700_000)
+    assert sha256(large) == hashlib.sha256(b"abc" * 700_000).hexdigest()
 
 
 def test_a_gbk_taobao_export_with_chinese_headers(tmp_path):

@@ -145,57 +145,80 @@ def _save(fig, path: Path) -> str:
 
 
 def draw_charts(data: ReportData, folder: Path) -> dict[str, str]:
-    """PNG charts under folder/img; returns chart name -> relative path for the pages."""
+    """PNG charts under folder/img; returns chart name -> relative path for the pages. A chart whose
+    table has no rows is left out."""
     plt = _pyplot()
     charts: dict[str, str] = {}
-    monthly = data.tables["monthly"].dicts()
-    if monthly:
-        fig, ax = plt.subplots(figsize=(7, 3.2))
-        months = [m["month"] for m in monthly]
-        ax.bar(months, [float(m["gmv"] or 0) for m in monthly], color="#ff5000", label="GMV")
-        targets = [float(m["target_gmv"]) if m["target_gmv"] is not None else None for m in monthly]
-        if any(t is not None for t in targets):
-            ax.plot(months, [t if t is not None else float("nan") for t in targets], "o--", color="#333",
-                    label="Target")
-        for x, m in enumerate(monthly):
-            if m["target_completion"] is not None:
-                ax.annotate(percent(m["target_completion"]), (x, float(m["gmv"] or 0)), ha="center",
-                            va="bottom", fontsize=8)
-        ax.set_title("Monthly GMV vs target")
-        ax.legend(frameon=False)
-        charts["monthly"] = _save(fig, folder / "img" / "monthly.png")
-    channels = data.tables["channels"].dicts()
-    if channels:
-        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 0.35 * len(channels) + 1.6))
-        names = [c["channel"] for c in channels][::-1]
-        left.barh(names, [float(c["uv_share"] or 0) * 100 for c in channels][::-1], color="#1f77b4")
-        left.set_title("Visitor share by channel (%)")
-        paid = [c for c in channels if c["roi"] is not None]
-        right.axvspan(*ROI_BAND, color="#2ca02c", alpha=0.15, label="healthy ROI 3–5")
-        right.barh([c["channel"] for c in paid][::-1], [float(c["roi"]) for c in paid][::-1], color="#ff5000")
-        right.set_title("ROI of paid channels")
-        right.legend(frameon=False, loc="lower right")
-        charts["channels"] = _save(fig, folder / "img" / "channels.png")
-    history = data.tables["headline"].dicts()
-    if history:
-        fig, axes = plt.subplots(2, 3, figsize=(10, 4.8))
-        labels = [h["quarter"] for h in history]
-        for ax, (key, title) in zip(axes.flat, TRENDS):
-            kind = COLUMNS[key].shown_as
-            values = [float(h[key]) * (100 if kind == "percent" else 1) if h[key] is not None else float("nan")
-                      for h in history]
-            ax.plot(labels, values, "o-", color="#ff5000")
-            ax.set_title(title + (" (%)" if kind == "percent" else ""), fontsize=10)
-            ax.tick_params(labelsize=8)
-        charts["trends"] = _save(fig, folder / "img" / "trends.png")
-    couriers = data.tables["couriers"].dicts()
-    if couriers:
-        fig, ax = plt.subplots(figsize=(7, 0.35 * len(couriers) + 1.4))
-        ax.barh([c["courier"] for c in couriers][::-1], [int(c["collected"] or 0) for c in couriers][::-1],
-                color="#7f7f7f")
-        ax.set_title("Parcels collected by courier")
-        charts["couriers"] = _save(fig, folder / "img" / "couriers.png")
+    for name, (table, draw) in CHARTS.items():
+        rows = data.tables[table].dicts()
+        if rows:
+            charts[name] = _save(draw(plt, rows), folder / "img" / f"{name}.png")
     return charts
+
+
+def _monthly_chart(plt, monthly: list[dict]):
+    """GMV bars by month, the target as a dashed line where one is set, each bar labelled with its
+    target completion."""
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    months = [m["month"] for m in monthly]
+    ax.bar(months, [float(m["gmv"] or 0) for m in monthly], color="#ff5000", label="GMV")
+    targets = [float(m["target_gmv"]) if m["target_gmv"] is not None else None for m in monthly]
+    if any(t is not None for t in targets):
+        ax.plot(months, [t if t is not None else float("nan") for t in targets], "o--", color="#333",
+                label="Target")
+    for x, m in enumerate(monthly):
+        if m["target_completion"] is not None:
+            ax.annotate(percent(m["target_completion"]), (x, float(m["gmv"] or 0)), ha="center",
+                        va="bottom", fontsize=8)
+    ax.set_title("Monthly GMV vs target")
+    ax.legend(frameon=False)
+    return fig
+
+
+def _channel_charts(plt, channels: list[dict]):
+    """Side by side: each channel's share of visitors, and the ROI of the paid ones against the
+    healthy band."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 0.35 * len(channels) + 1.6))
+    names = [c["channel"] for c in channels][::-1]
+    left.barh(names, [float(c["uv_share"] or 0) * 100 for c in channels][::-1], color="#1f77b4")
+    left.set_title("Visitor share by channel (%)")
+    paid = [c for c in channels if c["roi"] is not None]
+    right.axvspan(*ROI_BAND, color="#2ca02c", alpha=0.15, label="healthy ROI 3–5")
+    right.barh([c["channel"] for c in paid][::-1], [float(c["roi"]) for c in paid][::-1], color="#ff5000")
+    right.set_title("ROI of paid channels")
+    right.legend(frameon=False, loc="lower right")
+    return fig
+
+
+def _trend_charts(plt, history: list[dict]):
+    """One small line chart per headline trend (TRENDS) over the quarters of `history`."""
+    fig, axes = plt.subplots(2, 3, figsize=(10, 4.8))
+    labels = [h["quarter"] for h in history]
+    for ax, (key, title) in zip(axes.flat, TRENDS):
+        kind = COLUMNS[key].shown_as
+        values = [float(h[key]) * (100 if kind == "percent" else 1) if h[key] is not None else float("nan")
+                  for h in history]
+        ax.plot(labels, values, "o-", color="#ff5000")
+        ax.set_title(title + (" (%)" if kind == "percent" else ""), fontsize=10)
+        ax.tick_params(labelsize=8)
+    return fig
+
+
+def _courier_chart(plt, couriers: list[dict]):
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(couriers) + 1.4))
+    ax.barh([c["courier"] for c in couriers][::-1], [int(c["collected"] or 0) for c in couriers][::-1],
+            color="#7f7f7f")
+    ax.set_title("Parcels collected by courier")
+    return fig
+
+
+# chart name (its file img/<name>.png) -> the report table it draws, and how
+CHARTS = {
+    "monthly": ("monthly", _monthly_chart),
+    "channels": ("channels", _channel_charts),
+    "trends": ("headline", _trend_charts),
+    "couriers": ("couriers", _courier_chart),
+}
 
 
 # -- pages ------------------------------------------------------------------------------------

@@ -177,12 +177,10 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 def run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """A file of several DDL statements without parameters (schemas, macros)."""
-    for statement in sql_text(name).split(";\n"):
-        if statement.strip() and not all(
-            line.strip().startswith("--") or not line.strip() for line in statement.splitlines()
-        ):
-            con.execute(statement)
+    """A file of several DDL statements without parameters (schemas, macros). DuckDB's parser
+    splits it and runs the statements in order, each on its own: one that fails stops the rest and
+    leaves those before it done (inside `transaction`, the whole block rolls back)."""
+    con.execute(sql_text(name))
 
 
 def connect_read_only(path, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection | None:
