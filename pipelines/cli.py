@@ -71,10 +71,14 @@ def run(
 
 
 def _deployment(**options: Path | None) -> Deployment:
-    """The settings of this command, read once: its options, then the environment, then defaults."""
+    """The settings of this command, read once: its options, then the environment, then defaults.
+    A variable that cannot be read (a month that is not a number) is said in one message."""
     from .settings import Deployment
 
-    return Deployment.from_environment(**options)
+    try:
+        return Deployment.from_environment(**options)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _plan(deployment: Deployment, first: dt.date | None, last: dt.date | None) -> RunPlan:

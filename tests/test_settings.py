@@ -121,3 +121,14 @@ def test_without_the_key_variable_the_resource_holds_no_key(tmp_path):
         settings = resources.settings
     assert settings.pii_key is None
     assert settings.buyer_key() == (tmp_path / "state" / "pii.key").read_text().strip()
+
+
+def test_the_command_says_which_setting_it_cannot_read():
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    done = CliRunner().invoke(main, ["report", "2024Q4"], env={"TAOBAO_OPS_AUTOMATION": "sometimes"})
+    assert done.exit_code == 1
+    assert "TAOBAO_OPS_AUTOMATION must be off, on, schedule or sensor, not 'sometimes'" in done.output
+    assert done.exc_info[0] is SystemExit  # a message, not a traceback
