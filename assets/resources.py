@@ -1,4 +1,5 @@
-"""The settings every asset reads: where raw files, state and the published file live."""
+"""The settings every asset reads, as a Dagster resource: where raw files, state and the published
+file live, and how raw files are read."""
 
 from __future__ import annotations
 
@@ -8,5 +9,6 @@ from .lib.settings import Settings
 
 
 class PipelineSettings(ConfigurableResource, Settings):
-    """Folders and options of one deployment, as the resource each asset receives (the fields,
-    paths and options are `Settings`'; the UI shows them, with environment variables by name)."""
+    """`Settings` (assets/lib/settings.py: fields, defaults, what they mean) as the resource each
+    asset receives; the UI shows it, a variable the deployment set by its name
+    (`pipelines.settings.Deployment.resource`)."""

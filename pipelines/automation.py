@@ -9,14 +9,14 @@ rebuilds the marts, recording the past quarters it restated. Reference files alo
     TAOBAO_OPS_SCHEDULE            cron of the daily run      (default "0 6 * * *")
     TAOBAO_OPS_SCHEDULE_TIMEZONE   its time zone              (default Asia/Shanghai)
 
-The daemon (`make ui` starts it) evaluates both.
+The daemon (`make ui` starts it) evaluates both. The variables are read with the other settings
+(pipelines/settings.py, `Automation`) when the definitions load.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 
 from dagster import (
     AssetKey, DefaultScheduleStatus, DefaultSensorStatus, ScheduleEvaluationContext, SensorEvaluationContext,
@@ -26,31 +26,19 @@ from dagster import (
 from assets.resources import PipelineSettings
 
 from .batches import JOB, not_loaded, run_requests, scan, scan_known
+from .settings import Automation
 
-AUTOMATION_ENV = "TAOBAO_OPS_AUTOMATION"
-SCHEDULE_ENV = "TAOBAO_OPS_SCHEDULE"
-SCHEDULE_TIMEZONE_ENV = "TAOBAO_OPS_SCHEDULE_TIMEZONE"
-DEFAULT_SCHEDULE = "0 6 * * *"
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 SENSOR_INTERVAL_SECONDS = 60
 
 
-def enabled(kind: str) -> bool:
-    """Is the schedule or the sensor on by default, as TAOBAO_OPS_AUTOMATION says?"""
-    value = (os.environ.get(AUTOMATION_ENV) or "off").strip().lower()
-    if value not in {"off", "on", "schedule", "sensor"}:
-        raise ValueError(f"{AUTOMATION_ENV} must be off, on, schedule or sensor, not {value!r}")
-    return value in {"on", kind}
-
-
-def build_automations(refresh_keys: list[AssetKey]) -> tuple[list, list]:
+def build_automations(refresh_keys: list[AssetKey], automation: Automation) -> tuple[list, list]:
     """The schedule and the sensor; `refresh_keys` are the assets a reference-only change runs."""
 
     @sensor(
         name="new_raw_files",
         job_name=JOB,
         minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
-        default_status=DefaultSensorStatus.RUNNING if enabled("sensor") else DefaultSensorStatus.STOPPED,
+        default_status=DefaultSensorStatus.RUNNING if automation.enabled("sensor") else DefaultSensorStatus.STOPPED,
         description="Starts a run for the batch dates of new or changed files in the raw folder. The cursor "
         "keeps each file's size, mtime and sha256: the same bytes dropped again start nothing.",
     )
@@ -70,9 +58,9 @@ def build_automations(refresh_keys: list[AssetKey]) -> tuple[list, list]:
     @schedule(
         name="daily",
         job_name=JOB,
-        cron_schedule=os.environ.get(SCHEDULE_ENV) or DEFAULT_SCHEDULE,
-        execution_timezone=os.environ.get(SCHEDULE_TIMEZONE_ENV) or DEFAULT_TIMEZONE,
-        default_status=DefaultScheduleStatus.RUNNING if enabled("schedule") else DefaultScheduleStatus.STOPPED,
+        cron_schedule=automation.schedule,
+        execution_timezone=automation.timezone,
+        default_status=DefaultScheduleStatus.RUNNING if automation.enabled("schedule") else DefaultScheduleStatus.STOPPED,
         description="Every morning: runs the batch dates whose files are not loaded yet (new, changed, or "
         "quarantined before), which rebuilds the quarters they touch, validates and publishes.",
     )

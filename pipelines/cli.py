@@ -11,12 +11,19 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
 from assets.lib import gx_worker
 from assets.lib.collector import collector_paused
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance, ExecuteInProcessResult
+
+    from .batches import RunPlan
+    from .settings import Deployment
 
 # Wide enough for the quarterly table when output goes to a file or a CI log.
 console = Console(width=None if sys.stdout.isatty() else 200)
@@ -48,46 +55,74 @@ def run(
     All the batch dates asked for run as one run (a backfill), recorded in Dagster's run history
     (DAGSTER_HOME). Exit code 0 on success; 1 when a check failed or a file was quarantined (the
     rest is still published when checks allow)."""
-    from .settings import apply_defaults, open_instance, run_tags
+    deployment = _deployment(raw_dir=raw_dir, state_dir=state_dir, warehouse_path=warehouse)
+    if not deployment.settings.raw.is_dir():
+        raise click.ClickException(
+            f"raw folder {deployment.settings.raw} does not exist (set --raw-dir or TAOBAO_OPS_RAW_DIR)"
+        )
+    started = time.perf_counter()
+    plan = _plan(deployment, first and first.date(), last and last.date())
+    if plan.current:
+        _say_nothing_new(deployment, plan, quiet, time.perf_counter() - started)
+        sys.exit(0)
+    result, instance, elapsed = _execute(deployment, plan, quiet)
+    _print_outcome(deployment, plan, result, instance, elapsed, quiet)
+    sys.exit(0 if result.success else 1)
 
-    apply_defaults(TAOBAO_OPS_RAW_DIR=raw_dir, TAOBAO_OPS_STATE_DIR=state_dir, TAOBAO_OPS_WAREHOUSE=warehouse)
-    raw = Path(os.environ["TAOBAO_OPS_RAW_DIR"])
-    if not raw.is_dir():
-        raise click.ClickException(f"raw folder {raw} does not exist (set --raw-dir or TAOBAO_OPS_RAW_DIR)")
 
+def _deployment(**options: Path | None) -> Deployment:
+    """The settings of this command, read once: its options, then the environment, then defaults.
+    A variable that cannot be read (a month that is not a number) is said in one message."""
+    from .settings import Deployment
+
+    try:
+        return Deployment.from_environment(**options)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _plan(deployment: Deployment, first: dt.date | None, last: dt.date | None) -> RunPlan:
+    """What the run covers (pipelines/batches.py); `current` when nothing is new."""
     from .batches import plan_run
-    from .settings import current_settings
-    from .summary import load_report, mart_sizes, print_tables, shop_table
 
     def fed_by(sources: list[str]):
         return _definitions().fed_by(sources)
 
-    started = time.perf_counter()
     try:
-        plan = plan_run(current_settings(), _unpartitioned, first and first.date(), last and last.date(), fed_by)
+        return plan_run(deployment.settings, _unpartitioned, first, last, fed_by)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    warehouse_path = Path(os.environ["TAOBAO_OPS_WAREHOUSE"])
-    if plan.current:
-        if not quiet:
-            print_tables(console, shop_table(warehouse_path))
-        console.print(
-            f"Nothing new: every file in {raw} is loaded and {warehouse_path} is current "
-            f"(published by run {plan.current.run_id[:8]}); checked in {time.perf_counter() - started:.1f}s",
-            soft_wrap=True,
-        )
-        sys.exit(0)
+
+
+def _say_nothing_new(deployment: Deployment, plan: RunPlan, quiet: bool, seconds: float) -> None:
+    from .summary import print_tables, shop_table
+
+    warehouse = deployment.settings.warehouse
+    if not quiet:
+        print_tables(console, shop_table(warehouse))
+    console.print(
+        f"Nothing new: every file in {deployment.settings.raw} is loaded and {warehouse} is current "
+        f"(published by run {plan.current.run_id[:8]}); checked in {seconds:.1f}s",
+        soft_wrap=True,
+    )
+
+
+def _execute(
+    deployment: Deployment, plan: RunPlan, quiet: bool
+) -> tuple[ExecuteInProcessResult, DagsterInstance, float]:
+    """Run the pipeline job in this process as `plan` says; its result, the instance that recorded
+    it and the seconds it took."""
+    from .settings import open_instance, run_tags
 
     # a small run's suites are judged in the GX worker, which imports GX meanwhile
-    gx_worker.start_for(plan.new_bytes, Path(os.environ["TAOBAO_OPS_STATE_DIR"]), os.environ["TAOBAO_OPS_DUCKDB_MEMORY_LIMIT"])
-    defs = _definitions().defs
+    gx_worker.start_for(plan.new_bytes, deployment.settings.state, deployment.duckdb_memory_limit)
+    defs = _definitions().deployment_defs(deployment)
     with collector_paused():
-        instance = open_instance()
-    label = plan.label
+        instance = open_instance(deployment.dagster_home)
     if quiet:  # its warnings are printed below, one line each; its errors are among the problems
         logging.getLogger("assets").setLevel(logging.CRITICAL)
     started = time.perf_counter()
-    with console.status(f"Running the pipeline, {label} (load → staging → marts → checks → publish)…"):
+    with console.status(f"Running the pipeline, {plan.label} (load → staging → marts → checks → publish)…"):
         result = defs.resolve_job_def("pipeline").execute_in_process(
             instance=instance,
             raise_on_error=False,
@@ -95,16 +130,24 @@ def run(
             run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL" if quiet else "WARNING"}}}},
             **{**plan.arguments, "tags": {**plan.arguments.get("tags", {}), **run_tags()}},
         )
-    elapsed = time.perf_counter() - started
-    state = Path(os.environ["TAOBAO_OPS_STATE_DIR"])
-    report = load_report(state / "pipeline.duckdb", result.run_id)
-    problems = _problems(result)
+    return result, instance, time.perf_counter() - started
+
+
+def _print_outcome(
+    deployment: Deployment, plan: RunPlan, result: ExecuteInProcessResult, instance: DagsterInstance, elapsed: float,
+    quiet: bool,
+) -> None:
+    """The run's steps, files and tables (unless quiet), then one line per problem and its status."""
+    from .summary import load_report, mart_sizes, print_tables, shop_table
+
+    warehouse = deployment.settings.warehouse
+    report = load_report(deployment.settings.working_db, result.run_id)
     if not quiet:
         console.print("Steps: " + ", ".join(f"{k} {s:.1f}s" for k, s in _step_seconds(result)))
         print_tables(console, report.files)
-        if warehouse_path.exists():
-            print_tables(console, shop_table(warehouse_path))
-            console.print(mart_sizes(warehouse_path))
+        if warehouse.exists():
+            print_tables(console, shop_table(warehouse))
+            console.print(mart_sizes(warehouse))
     for table, quarter, reason in report.restated:
         console.print(f"[yellow]restated[/] {table} {quarter}: {reason}")
     for kind, source, value, rows in report.unmapped:
@@ -118,14 +161,13 @@ def run(
             console.print(f"[yellow]warning[/] {message}", soft_wrap=True)
     for source, name, error in report.failed:
         console.print(f"[red]quarantined[/] {source}/{name}: {error}")
-    for problem in problems:
+    for problem in _problems(result):
         console.print(f"[red]failed[/] {problem}")
     status = "[green]succeeded[/]" if result.success else "[red]failed[/]"
     console.print(
-        f"Run {result.run_id[:8]} ({label}) {status} in {elapsed:.1f}s"
-        + (f"; published {warehouse_path}" if warehouse_path.exists() else "")
+        f"Run {result.run_id[:8]} ({plan.label}) {status} in {elapsed:.1f}s"
+        + (f"; published {warehouse}" if warehouse.exists() else "")
     )
-    sys.exit(0 if result.success else 1)
 
 
 @functools.cache
@@ -194,16 +236,11 @@ def report(quarter: str, warehouse: Path | None, out: Path | None) -> None:
     fiscal quarters): OUT/QUARTER/index.html and report.md for all shops, and one per shop."""
     from assets.lib.report import write_report
 
-    from .settings import apply_defaults
-
-    apply_defaults(TAOBAO_OPS_WAREHOUSE=warehouse, TAOBAO_OPS_REPORTS_DIR=out)
+    settings = _deployment(warehouse_path=warehouse, reports_dir=out).settings
     started = time.perf_counter()
     try:
         with console.status(f"Writing the {quarter} report…"):
-            files = write_report(
-                Path(os.environ["TAOBAO_OPS_WAREHOUSE"]), quarter.upper(), Path(os.environ["TAOBAO_OPS_REPORTS_DIR"]),
-                int(os.environ["TAOBAO_OPS_FISCAL_YEAR_START_MONTH"]),
-            )
+            files = write_report(settings.warehouse, quarter.upper(), settings.reports, settings.fiscal_year_start_month)
     except (ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from exc
     pages = [f for f in files if f.suffix in (".html", ".md")]

@@ -2,6 +2,9 @@
 
 One process because DuckDB allows one writer: the steps share the working database in turn, and
 the OS file lock each step takes on it (assets/db.py) makes the steps of two runs take turns too.
+
+Loading it reads the environment once (`DEPLOYMENT`) and changes nothing: not the environment,
+not a file (tests/test_settings.py).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from assets.resources import PipelineSettings
 from assets.staging import staging_assets
 
 from .automation import build_automations
-from .settings import apply_defaults, pipeline_settings, working_database
+from .settings import Automation, Deployment
 
 # Every asset but the quarterly report, which reads the published file on its own schedule.
 PIPELINE = AssetSelection.all() - AssetSelection.groups("report")
@@ -49,8 +52,11 @@ def fed_by(sources: list[str]) -> list[AssetKey]:
     return sorted(((raw.downstream() & PIPELINE).resolve(ASSETS)), key=lambda k: k.to_user_string())
 
 
-def build_defs(settings: PipelineSettings, database: DuckDBResource) -> Definitions:
-    schedules, sensors = build_automations(UNPARTITIONED)
+def build_defs(
+    settings: PipelineSettings, database: DuckDBResource, automation: Automation | None = None
+) -> Definitions:
+    """The definitions of one deployment; without `automation`, the default one (both off)."""
+    schedules, sensors = build_automations(UNPARTITIONED, automation or Automation())
     return Definitions(
         assets=ASSETS,
         asset_checks=[*layer_checks, *publish_checks],
@@ -62,5 +68,9 @@ def build_defs(settings: PipelineSettings, database: DuckDBResource) -> Definiti
     )
 
 
-apply_defaults()
-defs = build_defs(pipeline_settings(), working_database())
+def deployment_defs(deployment: Deployment) -> Definitions:
+    return build_defs(deployment.resource(), deployment.working_database(), deployment.automation)
+
+
+DEPLOYMENT = Deployment.from_environment()
+defs = deployment_defs(DEPLOYMENT)

@@ -16,6 +16,11 @@
 
 Relative paths given in the environment are taken from the current directory; the defaults are
 inside the project, so a cron line works from any directory.
+
+`Deployment.from_environment` reads them once into one typed object, which the command line and
+the Dagster definitions hand to what needs them; nothing here writes the environment. Dagster's
+resource names the variables a user set (`EnvVar`: each step resolves them, and the UI shows their
+names, never the secret's value) and holds the defaults of the others as values.
 """
 
 from __future__ import annotations
@@ -23,54 +28,109 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assets.lib.limits import DEFAULT_LIMITS, LIMIT_SETTINGS
-from assets.lib.pii_key import KEY_ENV, deployment_key
-from assets.lib.settings import Settings
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from assets.lib.settings import PROJECT_ROOT, VARIABLES, Settings, set_variables
 
 if TYPE_CHECKING:
     from dagster_duckdb import DuckDBResource
 
     from assets.resources import PipelineSettings
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
-PATH_DEFAULTS = {
-    "TAOBAO_OPS_RAW_DIR": "data/raw",
-    "TAOBAO_OPS_STATE_DIR": "data/state",
-    "TAOBAO_OPS_WAREHOUSE": "data/warehouse.duckdb",
-    "TAOBAO_OPS_REPORTS_DIR": "reports",
-    "DAGSTER_HOME": ".dagster",
+AUTOMATION_KINDS = ("off", "on", "schedule", "sensor")
+# The variables of the settings that are not the steps' (theirs: assets/lib/settings.py, VARIABLES).
+AUTOMATION_VARIABLES = {
+    "starts": "TAOBAO_OPS_AUTOMATION",
+    "schedule": "TAOBAO_OPS_SCHEDULE",
+    "timezone": "TAOBAO_OPS_SCHEDULE_TIMEZONE",
 }
-VALUE_DEFAULTS = {
-    "TAOBAO_OPS_DEFAULT_SHOP": "default",
-    "TAOBAO_OPS_FISCAL_YEAR_START_MONTH": "1",
+MEMORY_LIMIT_VARIABLE = "TAOBAO_OPS_DUCKDB_MEMORY_LIMIT"
+DAGSTER_HOME_VARIABLE = "DAGSTER_HOME"
+
+
+class Automation(BaseModel):
+    """What starts runs without a person (pipelines/automation.py)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    starts: str = Field(default="off", description="What starts out running: off, on, schedule or sensor.")
+    schedule: str = Field(default="0 6 * * *", description="Cron of the daily run.")
+    timezone: str = Field(default="Asia/Shanghai", description="Time zone of the cron.")
+
+    @field_validator("starts")
+    @classmethod
+    def _one_of_the_kinds(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in AUTOMATION_KINDS:
+            raise ValueError(f"{AUTOMATION_VARIABLES['starts']} must be off, on, schedule or sensor, not {value!r}")
+        return value
+
+    def enabled(self, kind: str) -> bool:
+        """Is the schedule or the sensor on by default?"""
+        return self.starts in {"on", kind}
+
+
+class Deployment(BaseModel):
+    """Every setting of one deployment, read once (`from_environment`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    settings: Settings = Field(default_factory=Settings, description="What each step reads.")
     # DuckDB spills to disk beyond this, so that a large rebuild stays within a small machine.
-    "TAOBAO_OPS_DUCKDB_MEMORY_LIMIT": "1GB",
-    **{env: str(getattr(DEFAULT_LIMITS, field)) for field, env in LIMIT_SETTINGS.items()},
+    duckdb_memory_limit: str = "1GB"
+    automation: Automation = Field(default_factory=Automation)
+    dagster_home: Path = PROJECT_ROOT / ".dagster"
+    # The fields of `settings` a variable gave: Dagster's resource names them (`resource`).
+    named: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ, **overrides: str | Path | None) -> Deployment:
+        """The settings `environ` gives, `overrides` (command-line options, by field of `Settings`)
+        first; an empty variable counts as unset."""
+        given = {field for field, value in overrides.items() if value is not None}
+        values: dict = {"automation": Automation(**set_variables(environ, AUTOMATION_VARIABLES))}
+        if environ.get(MEMORY_LIMIT_VARIABLE):
+            values["duckdb_memory_limit"] = environ[MEMORY_LIMIT_VARIABLE]
+        if environ.get(DAGSTER_HOME_VARIABLE):
+            values["dagster_home"] = Path(environ[DAGSTER_HOME_VARIABLE]).resolve()
+        return cls(
+            settings=Settings.from_environment(environ, **overrides),
+            named=frozenset(set_variables(environ, VARIABLES).keys() - given),
+            **values,
+        )
+
+    def resource(self) -> PipelineSettings:
+        """`settings` as Dagster's resource: a field a variable gave by the variable's name (so the
+        UI shows the name, and each step reads the variable), the others by value."""
+        from dagster import EnvVar
+
+        from assets.resources import PipelineSettings
+
+        def by_name(field: str) -> EnvVar:
+            name = VARIABLES[field]
+            return EnvVar.int(name) if Settings.model_fields[field].annotation is int else EnvVar(name)
+
+        return PipelineSettings(
+            **{field: by_name(field) if field in self.named else getattr(self.settings, field) for field in VARIABLES}
+        )
+
+    def working_database(self) -> DuckDBResource:
+        from dagster_duckdb import DuckDBResource
+
+        return DuckDBResource(
+            database=str(self.settings.working_db), connection_config={"memory_limit": self.duckdb_memory_limit}
+        )
+
+
+# The defaults by variable, for the benchmarks, which run the pipeline's parts as `make bench` runs them.
+VALUE_DEFAULTS = {
+    "TAOBAO_OPS_FISCAL_YEAR_START_MONTH": str(Settings().fiscal_year_start_month),
+    MEMORY_LIMIT_VARIABLE: Deployment().duckdb_memory_limit,
 }
-
-
-def apply_defaults(**overrides: str | Path | None) -> None:
-    """Fill the environment: explicit overrides, then what is set, then the project's defaults.
-
-    Paths become absolute, so that every process of a run (and Dagster's run workers) agree."""
-    for name, value in overrides.items():
-        if value is not None:
-            os.environ[name] = str(value)
-    for name, default in PATH_DEFAULTS.items():
-        value = os.environ.get(name)
-        os.environ[name] = str(Path(value).resolve()) if value else str(PROJECT_ROOT / default)
-    for name, default in VALUE_DEFAULTS.items():
-        os.environ.setdefault(name, default)
-    if not os.environ.get(KEY_ENV):  # the deployment's own key, made on its first run (assets/lib/pii_key.py)
-        key, message = deployment_key(Path(os.environ["TAOBAO_OPS_STATE_DIR"]))
-        os.environ[KEY_ENV] = key
-        if message:
-            print(message, file=sys.stderr)
 
 
 PID_TAG = "taobao-ops/pid"
@@ -110,13 +170,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def open_instance():
-    """Dagster's instance in DAGSTER_HOME. Two processes starting together on a new home would both
-    create its SQLite tables and one would fail; a file lock makes them take turns at that."""
+def open_instance(home: Path):
+    """Dagster's instance in `home`. Two processes starting together on a new home would both
+    create its SQLite tables and one would fail; a file lock makes them take turns at that.
+
+    Dagster finds the instance, and its storage config (dagster.yaml) its folder, through
+    DAGSTER_HOME: the command that opens it sets the variable in its own process."""
     from dagster import AssetKey, DagsterInstance
     from filelock import FileLock
 
-    home = prepare_dagster_home()
+    prepare_dagster_home(home)
+    os.environ[DAGSTER_HOME_VARIABLE] = str(home)
     with FileLock(home / ".storage.lock"):
         instance = DagsterInstance.get()
         instance.get_runs(limit=1)  # run storage
@@ -126,53 +190,10 @@ def open_instance():
     return instance
 
 
-def prepare_dagster_home() -> Path:
-    """DAGSTER_HOME with the project's committed dagster.yaml as its instance config."""
-    home = Path(os.environ["DAGSTER_HOME"])
+def prepare_dagster_home(home: Path) -> None:
+    """Dagster's home folder with the project's committed dagster.yaml as its instance config."""
     home.mkdir(parents=True, exist_ok=True)
     source = PROJECT_ROOT / "dagster.yaml"
     target = home / "dagster.yaml"
     if not target.exists() or target.read_bytes() != source.read_bytes():
         shutil.copyfile(source, target)
-    return home
-
-
-# PipelineSettings field -> the environment variable that sets it.
-SETTING_ENV = {
-    "raw_dir": "TAOBAO_OPS_RAW_DIR",
-    "state_dir": "TAOBAO_OPS_STATE_DIR",
-    "warehouse_path": "TAOBAO_OPS_WAREHOUSE",
-    "reports_dir": "TAOBAO_OPS_REPORTS_DIR",
-    "pii_key": "TAOBAO_OPS_PII_KEY",
-    "default_shop": "TAOBAO_OPS_DEFAULT_SHOP",
-    "fiscal_year_start_month": "TAOBAO_OPS_FISCAL_YEAR_START_MONTH",
-    **LIMIT_SETTINGS,
-}
-# The fields read as integers.
-INT_SETTINGS = {"fiscal_year_start_month", *LIMIT_SETTINGS}
-
-
-def pipeline_settings() -> PipelineSettings:
-    """The settings as Dagster resolves them in each step (the UI shows names, not the secret)."""
-    from dagster import EnvVar
-
-    from assets.resources import PipelineSettings
-
-    return PipelineSettings(
-        **{field: (EnvVar.int(env) if field in INT_SETTINGS else EnvVar(env)) for field, env in SETTING_ENV.items()}
-    )
-
-
-def current_settings() -> Settings:
-    """The same settings with today's values, for code outside a step (the CLI's planning); a
-    plain object, so that a run with nothing new does not import Dagster."""
-    return Settings(**{field: os.environ[env] for field, env in SETTING_ENV.items()})
-
-
-def working_database() -> DuckDBResource:
-    from dagster_duckdb import DuckDBResource
-
-    return DuckDBResource(
-        database=str(Path(os.environ["TAOBAO_OPS_STATE_DIR"]) / "pipeline.duckdb"),
-        connection_config={"memory_limit": os.environ["TAOBAO_OPS_DUCKDB_MEMORY_LIMIT"]},
-    )

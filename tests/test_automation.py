@@ -9,9 +9,9 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, build_schedule_context, build_sensor_context
 
-from pipelines.automation import enabled
 from pipelines.batches import RANGE_END_TAG, RANGE_START_TAG, plan_run
 from pipelines.definitions import UNPARTITIONED, defs
+from pipelines.settings import Deployment
 
 SENSOR = defs.resolve_sensor_def("new_raw_files")
 SCHEDULE = defs.resolve_schedule_def("daily")
@@ -151,6 +151,7 @@ def test_schedule_is_daily_at_six_in_china_and_off_unless_switched_on(monkeypatc
     assert SCHEDULE.cron_schedule == "0 6 * * *"
     assert SCHEDULE.execution_timezone == "Asia/Shanghai"
     assert SCHEDULE.default_status.value == "STOPPED" and SENSOR.default_status.value == "STOPPED"
+    enabled = lambda kind: Deployment.from_environment().automation.enabled(kind)  # noqa: E731
     monkeypatch.setenv("TAOBAO_OPS_AUTOMATION", "sensor")
     assert enabled("sensor") and not enabled("schedule")
     monkeypatch.setenv("TAOBAO_OPS_AUTOMATION", "ON")

@@ -208,7 +208,7 @@ def test_a_killed_run_does_not_hold_the_database_for_the_next(tmp_path, status):
     dead.wait()  # a pid that is gone
     os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
     try:
-        prepare_dagster_home()
+        prepare_dagster_home(Path(env["DAGSTER_HOME"]))
         with DagsterInstance.get() as instance:
             import socket
 

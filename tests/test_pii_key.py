@@ -34,31 +34,24 @@ def test_an_empty_key_file_is_an_error_not_a_new_key(tmp_path):
         deployment_key(tmp_path)
 
 
-@pytest.fixture
-def environment():
-    """os.environ as it was, after a test that fills it (apply_defaults sets every variable)."""
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
+def test_the_variable_wins_and_no_file_is_made(tmp_path):
+    from assets.lib.settings import Settings
 
-
-def test_the_variable_wins_and_no_file_is_made(tmp_path, monkeypatch, environment):
-    from pipelines.settings import apply_defaults
-
-    monkeypatch.setenv("TAOBAO_OPS_PII_KEY", "from-the-environment")
-    monkeypatch.setenv("TAOBAO_OPS_STATE_DIR", str(tmp_path / "state"))
-    apply_defaults()
-    assert os.environ["TAOBAO_OPS_PII_KEY"] == "from-the-environment"
+    settings = Settings.from_environment(
+        {"TAOBAO_OPS_PII_KEY": "from-the-environment", "TAOBAO_OPS_STATE_DIR": str(tmp_path / "state")}
+    )
+    assert settings.parse_options().pii_key == "from-the-environment"
     assert not (tmp_path / "state" / KEY_FILE).exists()
 
 
-def test_without_the_variable_the_run_uses_the_deployment_key(tmp_path, monkeypatch, capsys, environment):
-    from pipelines.settings import apply_defaults
+def test_without_the_variable_the_run_uses_the_deployment_key(tmp_path, capsys):
+    from assets.lib.settings import Settings
 
-    monkeypatch.delenv("TAOBAO_OPS_PII_KEY", raising=False)
-    monkeypatch.setenv("TAOBAO_OPS_STATE_DIR", str(tmp_path / "state"))
-    apply_defaults()
-    key = (tmp_path / "state" / KEY_FILE).read_text().strip()
-    assert os.environ["TAOBAO_OPS_PII_KEY"] == key
+    settings = Settings.from_environment({"TAOBAO_OPS_STATE_DIR": str(tmp_path / "state")})
+    assert settings.pii_key is None  # nothing made yet: the key is read when a run needs it
+    assert not (tmp_path / "state").exists()
+    key = settings.parse_options().pii_key
+    assert key == (tmp_path / "state" / KEY_FILE).read_text().strip()
     assert f"written to {tmp_path / 'state' / KEY_FILE}" in capsys.readouterr().err
+    assert settings.parse_options().pii_key == key  # the same key next time, nothing said
+    assert capsys.readouterr().err == ""

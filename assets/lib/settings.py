@@ -1,29 +1,50 @@
 """The settings of one deployment as a plain typed object, without Dagster.
 
 `assets/resources.py` makes the same fields a Dagster resource (each asset receives it, the UI
-shows it); planning a run, which must not import Dagster when there is nothing new, uses this."""
+shows it); planning a run, which must not import Dagster when there is nothing new, uses this.
+The defaults are the fields' own, inside the project, so a cron line works from any directory;
+`pipelines/settings.py` reads the environment into it once per process and writes nothing there."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from .limits import DEFAULT_LIMITS, ReadLimits
+from .limits import DEFAULT_LIMITS, LIMIT_SETTINGS, ReadLimits
+from .pii_key import KEY_ENV, deployment_key
 
 if TYPE_CHECKING:
     from .parse import ParseOptions
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class Settings(BaseModel):
     """Folders and options of one deployment; two deployments with other folders never meet."""
 
-    raw_dir: str = Field(description="Drop folder of raw exports (orders/, traffic/, courier/, reference/).")
-    state_dir: str = Field(description="What the pipeline keeps between runs: working database, lake.")
-    warehouse_path: str = Field(description="The analysts' DuckDB file, replaced atomically on publish.")
-    reports_dir: str = Field(default="reports", description="Where the quarterly reports are written.")
-    pii_key: str = Field(description="Secret key of the buyer pseudonyms (HMAC-SHA256).")
+    raw_dir: str = Field(
+        default=str(PROJECT_ROOT / "data" / "raw"),
+        description="Drop folder of raw exports (orders/, traffic/, courier/, reference/).",
+    )
+    state_dir: str = Field(
+        default=str(PROJECT_ROOT / "data" / "state"),
+        description="What the pipeline keeps between runs: working database, lake.",
+    )
+    warehouse_path: str = Field(
+        default=str(PROJECT_ROOT / "data" / "warehouse.duckdb"),
+        description="The analysts' DuckDB file, replaced atomically on publish.",
+    )
+    reports_dir: str = Field(
+        default=str(PROJECT_ROOT / "reports"), description="Where the quarterly reports are written."
+    )
+    pii_key: str | None = Field(
+        default=None,
+        description="Secret key of the buyer pseudonyms (HMAC-SHA256); unset, the deployment's own, <state>/pii.key.",
+    )
     default_shop: str = Field(default="default", description="shop_id of files without a shop column.")
     fiscal_year_start_month: int = Field(
         default=1, description="Month the fiscal year starts: 1 = calendar quarters; 4 = Alibaba's."
@@ -36,17 +57,32 @@ class Settings(BaseModel):
         default=DEFAULT_LIMITS.max_gzip_ratio, description="Most unpacked bytes per packed byte of a compressed file."
     )
 
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str], **overrides: str | Path | None) -> Settings:
+        """`overrides` that are not None (command-line options), else the variables set (an empty
+        one counts as unset), else the defaults. A relative path given is taken from the current
+        directory, so every process of a run agrees on it."""
+        values = set_variables(environ, VARIABLES)
+        values.update({field: str(value) for field, value in overrides.items() if value is not None})
+        for field in PATHS & values.keys():
+            values[field] = str(Path(values[field]).resolve())
+        return cls(**values)
+
     @property
     def raw(self) -> Path:
         return Path(self.raw_dir)
 
     @property
+    def state(self) -> Path:
+        return Path(self.state_dir)
+
+    @property
     def lake_dir(self) -> Path:
-        return Path(self.state_dir) / "lake"
+        return self.state / "lake"
 
     @property
     def working_db(self) -> Path:
-        return Path(self.state_dir) / "pipeline.duckdb"
+        return self.state / "pipeline.duckdb"
 
     @property
     def warehouse(self) -> Path:
@@ -65,7 +101,18 @@ class Settings(BaseModel):
     def parse_options(self) -> ParseOptions:
         from .parse import ParseOptions
 
-        return ParseOptions(pii_key=self.pii_key, default_shop=self.default_shop, limits=self.read_limits())
+        return ParseOptions(pii_key=self.buyer_key(), default_shop=self.default_shop, limits=self.read_limits())
+
+    def buyer_key(self) -> str:
+        """The pseudonym key: `pii_key`, else the deployment's own from its state folder, made on its
+        first run (assets/lib/pii_key.py). Read when a run needs it, so that loading the definitions
+        writes no file and the Dagster UI never holds the key."""
+        if self.pii_key:
+            return self.pii_key
+        key, message = deployment_key(self.state)
+        if message:
+            print(message, file=sys.stderr)
+        return key
 
     def read_limits(self) -> ReadLimits:
         for field in ("max_file_mb", "max_columns", "max_line_kb", "max_gzip_ratio"):
@@ -75,3 +122,22 @@ class Settings(BaseModel):
             max_file_mb=self.max_file_mb, max_columns=self.max_columns,
             max_line_kb=self.max_line_kb, max_gzip_ratio=self.max_gzip_ratio,
         )
+
+
+# Each field's environment variable (README, "Settings").
+VARIABLES = {
+    "raw_dir": "TAOBAO_OPS_RAW_DIR",
+    "state_dir": "TAOBAO_OPS_STATE_DIR",
+    "warehouse_path": "TAOBAO_OPS_WAREHOUSE",
+    "reports_dir": "TAOBAO_OPS_REPORTS_DIR",
+    "pii_key": KEY_ENV,
+    "default_shop": "TAOBAO_OPS_DEFAULT_SHOP",
+    "fiscal_year_start_month": "TAOBAO_OPS_FISCAL_YEAR_START_MONTH",
+    **LIMIT_SETTINGS,
+}
+PATHS = {"raw_dir", "state_dir", "warehouse_path", "reports_dir"}
+
+
+def set_variables(environ: Mapping[str, str], variables: dict[str, str]) -> dict[str, str]:
+    """{field: value} of the `variables` (field -> variable name) set in `environ`, not empty."""
+    return {field: environ[name] for field, name in variables.items() if environ.get(name)}
