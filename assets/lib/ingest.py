@@ -383,12 +383,30 @@ def ingest_source(
     timings = timings if timings is not None else Timings()
     clear_pending(lake_dir, source)  # what a crashed run left: never validated, never counted
     previous = _previous_versions(con, source)
-    outcomes: list[FileOutcome] = []
+    outcomes, todo = _sort_out(source, raw_dir, lake_dir, options, previous, select)
+    fresh = _parse_all(source, todo, lake_dir, options, timings, suite)
+    results = _judge_and_promote(con, suite, fresh, lake_dir, timings)
+    for outcome in sorted(fresh, key=lambda o: o.file_name):
+        _settle(outcome, previous.get(outcome.file_name))
+        if on_file:
+            on_file(outcome)
+    outcomes.extend(fresh)
+    with timings.measure("write"):
+        _record(con, outcomes, run_id, options.fingerprint)
+    return sorted(outcomes, key=lambda o: o.file_name), results
+
+
+def _sort_out(
+    source: str, raw_dir: Path, lake_dir: Path, options: ParseOptions, previous: dict, select: Callable[[str], bool] | None
+) -> tuple[list[FileOutcome], list[tuple[RawFile, str]]]:
+    """The source's files whose bytes were loaded before (`unchanged`, one hash each), and the
+    others to read, with their digests."""
+    unchanged: list[FileOutcome] = []
     todo: list[tuple[RawFile, str]] = []
     for raw in discover(raw_dir, source, keep=select):
         digest = sha256(raw.path)
         if _is_unchanged(raw, digest, previous.get(raw.name), lake_dir, options):
-            outcomes.append(
+            unchanged.append(
                 FileOutcome(
                     source, raw.name, digest, _batch_date_or_none(raw), "unchanged",
                     rows_in_lake=previous[raw.name].rows_loaded,
@@ -396,6 +414,14 @@ def ingest_source(
             )
         else:
             todo.append((raw, digest))
+    return unchanged, todo
+
+
+def _parse_all(
+    source: str, todo: list[tuple[RawFile, str]], lake_dir: Path, options: ParseOptions, timings: Timings,
+    suite: str | None,
+) -> list[FileOutcome]:
+    """Every file of `todo` read, parsed and written pending (or failed), a window at a time."""
     workers = max(1, min(len(todo), os.cpu_count() or 1))
     fresh: list[FileOutcome] = []
     gx_wanted = suite is not None
@@ -411,25 +437,21 @@ def ingest_source(
                 install_meanwhile()
             gx_wanted = False
         fresh.extend(_parse_chunk(ready, lake_dir, options, timings))
-    results = _judge_and_promote(con, suite, fresh, lake_dir, timings)
-    for outcome in sorted(fresh, key=lambda o: o.file_name):
-        before = previous.get(outcome.file_name)
-        outcome.rows_in_lake = outcome.rows_loaded if outcome.outcome == "loaded" else before.rows_loaded if before else 0
-        warnings = []
-        if outcome.outcome == "loaded" and outcome.rows_read == 0 and before and before.rows_loaded > 0:
-            warnings.append(f"an empty file replaced a version that loaded {before.rows_loaded} rows")
-        if outcome.notes.get("repeated_key_rows"):
-            warnings.append(
-                f"{outcome.notes['repeated_key_rows']} rows repeat a key within the file; the last line of each wins"
-            )
-        if warnings:
-            outcome.warning = f"{outcome.file_name}: " + "; ".join(warnings)
-        if on_file:
-            on_file(outcome)
-    outcomes.extend(fresh)
-    with timings.measure("write"):
-        _record(con, outcomes, run_id, options.fingerprint)
-    return sorted(outcomes, key=lambda o: o.file_name), results
+    return fresh
+
+
+def _settle(outcome: FileOutcome, before) -> None:
+    """A parsed file's rows in the lake after this run, and what its outcome should warn of."""
+    outcome.rows_in_lake = outcome.rows_loaded if outcome.outcome == "loaded" else before.rows_loaded if before else 0
+    warnings = []
+    if outcome.outcome == "loaded" and outcome.rows_read == 0 and before and before.rows_loaded > 0:
+        warnings.append(f"an empty file replaced a version that loaded {before.rows_loaded} rows")
+    if outcome.notes.get("repeated_key_rows"):
+        warnings.append(
+            f"{outcome.notes['repeated_key_rows']} rows repeat a key within the file; the last line of each wins"
+        )
+    if warnings:
+        outcome.warning = f"{outcome.file_name}: " + "; ".join(warnings)
 
 
 def _judge_and_promote(

@@ -59,6 +59,21 @@ def changed_quarters(
     restatement, unless an earlier quarter was restated in the same rebuild (then what changed in
     the current quarter is derived from it: QoQ, returning buyers, years to date). `within`: as
     for `keep_previous`."""
+    rows = _quarter_changes(con, table, keys, quarter_of, fiscal_start_month, within)
+    con.execute(f"drop table if exists {BEFORE}")
+    reasons = [(quarter, _reason(added, removed, changed)) for quarter, added, removed, changed in rows]
+    if current is None:
+        return reasons
+    past = [(q, r) for q, r in reasons if q < current]
+    return past + [(q, f"{r} (derived from a restated earlier quarter)") for q, r in reasons if q >= current] if past else []
+
+
+def _quarter_changes(
+    con: duckdb.DuckDBPyConnection, table: str, keys: tuple[str, ...], quarter_of: str, fiscal_start_month: int,
+    within: bool,
+) -> list[tuple[str, int, int, list[str]]]:
+    """(quarter, rows added, rows removed, columns changed) of each quarter of the previous version
+    (the BEFORE table) whose rows differ from the table's now, keys matched null-safe."""
     before = set(column_names(con, "main", BEFORE))  # a temp table sits in schema main of database temp
     # a column added or dropped by a new version of the code is not a change in the data
     values = [c for c in column_names(con, "marts", table) if c not in keys and c in before]
@@ -66,7 +81,7 @@ def changed_quarters(
     changes = ", ".join(
         f"case when o.{identifier(c)} is distinct from n.{identifier(c)} then {string_literal(c)} end" for c in values
     )
-    rows = con.execute(
+    return con.execute(
         f"""
         with
         old as (select *, {quarter_of} as _quarter, true as _present from {BEFORE}),
@@ -97,21 +112,18 @@ def changed_quarters(
         """,
         _bound(quarter_of, fiscal_start_month),
     ).fetchall()
-    reasons = []
-    for quarter, added, removed, changed in rows:
-        parts = []
-        if changed:
-            parts.append("changed: " + ", ".join(changed))
-        if added:
-            parts.append(f"{added} row(s) added")
-        if removed:
-            parts.append(f"{removed} row(s) removed")
-        reasons.append((quarter, "; ".join(parts)))
-    con.execute(f"drop table if exists {BEFORE}")
-    if current is None:
-        return reasons
-    past = [(q, r) for q, r in reasons if q < current]
-    return past + [(q, f"{r} (derived from a restated earlier quarter)") for q, r in reasons if q >= current] if past else []
+
+
+def _reason(added: int, removed: int, changed: list[str]) -> str:
+    """What changed in a quarter, as audit.restatements says it."""
+    parts = []
+    if changed:
+        parts.append("changed: " + ", ".join(changed))
+    if added:
+        parts.append(f"{added} row(s) added")
+    if removed:
+        parts.append(f"{removed} row(s) removed")
+    return "; ".join(parts)
 
 
 def current_quarter(con: duckdb.DuckDBPyConnection, fiscal_start_month: int) -> str | None:
