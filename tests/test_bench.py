@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from conftest import Deployment
 from pipelines.sample import SampleSpec, write_sample
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
@@ -28,8 +29,6 @@ WORKLOAD = SampleSpec(
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
-    from tests.conftest import Deployment
-
     deployment = Deployment(tmp_path_factory.mktemp("bench"))
     write_sample(WORKLOAD, deployment.raw)
     assert deployment.run().success
