@@ -10,7 +10,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster
 # Dagster, GX and the rest again, half of a run with nothing new and ~5 s of the sample run.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test fuzz soak ui report sample bench bench-bounds lock install clean
+.PHONY: run test test-fast docs-images fuzz soak ui report sample bench bench-bounds lock install clean
 
 # A virtual environment with exactly the locked versions, the project installed editable, in one
 # uv sync. The venv gets no pip of its own (ensurepip alone took 8 s of a first `make run`): uv is
@@ -29,9 +29,13 @@ install: $(STAMP)
 run: $(STAMP)
 	@$(BIN)/taobao-ops run
 
-## test: install and run the test suite
+## test: install and run the test suite, all of it
 test: $(STAMP)
 	@$(BIN)/python -m pytest -q -n auto --dist loadfile
+
+## test-fast: the tests that run no whole pipeline (those are marked `slow`): a check while editing
+test-fast: $(STAMP)
+	@$(BIN)/python -m pytest -q -n auto --dist loadfile -m "not slow"
 
 ## fuzz: the readers and the parser fuzzed on file bytes, headers and values (hypothesis) for
 ## MINUTES (default 10); prints how many files it read and parsed (tests/test_fuzz.py)

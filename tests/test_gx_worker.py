@@ -92,6 +92,7 @@ def test_a_worker_that_died_is_an_error_naming_it(gx_worker_on, tmp_path):
         gx_worker_on.call("judge_relations", [], [])
 
 
+@pytest.mark.slow
 def test_a_small_run_judges_every_suite_in_the_worker_with_the_results_of_one_in_process(
     gx_worker_on, tmp_path, monkeypatch
 ):
@@ -129,6 +130,7 @@ def test_a_small_run_judges_every_suite_in_the_worker_with_the_results_of_one_in
     assert all(passed for passed, _ in in_worker.values())
 
 
+@pytest.mark.slow
 def test_a_raw_step_never_starts_the_worker(gx_worker_on, tmp_path, monkeypatch):
     # Only the whole run's size tells whether its suites fit the worker: a rebuild's small traffic
     # files once started it from their step, and its ~260 MB stayed beside the orders step's peak.
@@ -142,6 +144,7 @@ def test_a_raw_step_never_starts_the_worker(gx_worker_on, tmp_path, monkeypatch)
     assert not gx_worker.running()
 
 
+@pytest.mark.slow
 def test_a_check_with_more_rows_than_a_copy_holds_is_judged_in_the_run_and_leaves_nothing_behind(
     gx_worker_on, tmp_path, monkeypatch
 ):

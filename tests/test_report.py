@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from assets.lib.report import write_report
 from conftest import Deployment, chromium_or_skip
 
+pytestmark = pytest.mark.slow  # every test reads a warehouse a pipeline run published
 PROJECT = Path(__file__).resolve().parents[1]
 
 
