@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import threading
 from decimal import Decimal
 
@@ -129,30 +131,73 @@ def test_personal_data_never_reaches_the_warehouse(tiny):
     assert city == "杭州市"
 
 
-def test_a_reader_with_the_file_open_keeps_its_snapshot_and_never_blocks_a_run(built):
+# Another process that opens the published file anew for every read, as an analyst's next query
+# does, until it reads a total other than its first: each read's total, one a line. (The pause
+# between reads only leaves the run its share of the machine: the reads end on what they see.)
+READ_UNTIL_CHANGED = """
+import sys, time, duckdb
+first = None
+while True:
+    time.sleep(0.01)
+    with duckdb.connect(sys.argv[1], read_only=True) as con:
+        total = con.execute("select sum(gmv) from marts.quarterly_shop_kpis").fetchone()[0]
+    print(total, flush=True)
+    if first is None:
+        first = total
+    elif total != first:
+        break
+"""
+
+
+def test_readers_across_the_swap_see_the_old_file_then_the_new_and_never_block_a_run(built):
     tiny = built
     reader = duckdb.connect(str(tiny.warehouse), read_only=True)
-    seen = reader.execute("select sum(gmv) from marts.quarterly_shop_kpis").fetchone()[0]
+    total = "select sum(gmv) from marts.quarterly_shop_kpis"
+    seen = reader.execute(total).fetchone()[0]
     tiny.drop(
         "orders/orders_2024-07-20.csv",
         "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount\n"
         "o9,A,b9,paid,2024-07-20 09:00,2024-07-20 09:01,1000,1000\n",
     )
+    # the reader holding the file open reads from before the run starts until after it has ended
+    held: list = []
     errors: list[BaseException] = []
+    started, run_over = threading.Event(), threading.Event()
 
     def keep_reading():
         try:
-            for _ in range(50):
-                reader.execute("select count(*) from marts.quarterly_shop_kpis").fetchone()
+            held.append(reader.execute(total).fetchone()[0])
+            started.set()
+            while not run_over.wait(0.01):
+                held.append(reader.execute(total).fetchone()[0])
+            held.append(reader.execute(total).fetchone()[0])
         except BaseException as exc:  # pragma: no cover - the assertion below reports it
             errors.append(exc)
+            started.set()
 
     thread = threading.Thread(target=keep_reading)
     thread.start()
-    assert tiny.run().success
-    thread.join()
-    assert errors == []
-    assert reader.execute("select sum(gmv) from marts.quarterly_shop_kpis").fetchone()[0] == seen
+    fresh = subprocess.Popen(
+        [sys.executable, "-c", READ_UNTIL_CHANGED, str(tiny.warehouse)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first = fresh.stdout.readline()  # a fresh read before the run starts
+        started.wait()
+        try:
+            assert tiny.run().success
+        finally:
+            run_over.set()
+            thread.join()
+        rest, stderr = fresh.communicate(timeout=120)  # the first read after the swap ends it
+    finally:
+        fresh.kill()
+    assert errors == [] and fresh.returncode == 0, (errors, stderr)
+    assert len(held) >= 2 and set(held) == {seen}  # its snapshot, before and after the swap
+    reads = [Decimal(line) for line in [first, *rest.splitlines()]]
+    # o9 pays 1000: every read saw the old file until one saw the new, none a mix
+    assert reads == [seen] * (len(reads) - 1) + [seen + 1000] and len(reads) >= 2
+    assert reader.execute(total).fetchone()[0] == seen
     reader.close()
     assert gmv(tiny) == Decimal("1430.00")
 
