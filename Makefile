@@ -37,6 +37,19 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	@$(BIN)/python -m pytest -q -n auto --dist loadfile -m "not slow"
 
+## docs-images: the README's pictures docs/img/report.png (the sample's 2024Q4 report) and
+## asset-graph.png (the Dagster UI after a run), taken anew by the browser tests, which write them
+## into docs/img only here. Needs Chromium and a CJK font: .ci/browser installs them (as root) or
+## says what is missing. matplotlib's font list is made afresh: one cached before the font was
+## installed would draw the Chinese names as boxes.
+DOCS_IMAGES := tests/test_report.py::test_the_charts_and_the_pages_name_a_font_that_draws_the_chinese_names \
+	tests/test_report.py::test_the_html_renders_in_headless_chromium \
+	tests/test_ui.py::test_the_lineage_page_renders_raw_to_report_left_to_right
+docs-images: $(STAMP)
+	@bash .ci/browser
+	@fonts=$$(mktemp -d) && trap 'rm -rf "$$fonts"' EXIT && MPLCONFIGDIR=$$fonts TAOBAO_OPS_DOCS_IMG=$(CURDIR)/docs/img \
+		$(BIN)/python -m pytest -q $(DOCS_IMAGES)
+
 ## fuzz: the readers and the parser fuzzed on file bytes, headers and values (hypothesis) for
 ## MINUTES (default 10); prints how many files it read and parsed (tests/test_fuzz.py)
 MINUTES ?= 10

@@ -20,6 +20,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 PII_KEY = "test-key"
+# `make docs-images` names docs/img here: the browser tests copy their screenshots there (the README's
+# pictures), and what they need (Chromium, a CJK font) fails them instead of skipping them.
+DOCS_IMG = os.environ.get("TAOBAO_OPS_DOCS_IMG")
 # Every process a test starts, and every import of the definitions, uses this key: none makes a key
 # file in the project's own data/state (assets/lib/pii_key.py).
 os.environ.setdefault("TAOBAO_OPS_PII_KEY", PII_KEY)
@@ -226,12 +229,17 @@ def generate_bad_input(kind: str, path: Path) -> None:
         raise ValueError(kind)
 
 
+def unavailable(reason: str):
+    """Skip a test for want of something the machine lacks; under `make docs-images`, fail it."""
+    (pytest.fail if DOCS_IMG else pytest.skip)(reason)
+
+
 def chromium_or_skip(window: str = "1800,900"):
     """A headless Chromium driven by selenium, or a skip that says how to get one."""
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip(
+        unavailable(
             f"headless Chromium not installed ({CHROMIUM}, {CHROMEDRIVER}): on Debian `apt-get install "
-            "chromium chromium-driver` (.ci/run does), or set CHROMIUM and CHROMEDRIVER"
+            "chromium chromium-driver` (.ci/browser does), or set CHROMIUM and CHROMEDRIVER"
         )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -242,3 +250,12 @@ def chromium_or_skip(window: str = "1800,900"):
                      "--hide-scrollbars", "--force-device-scale-factor=1"):
         options.add_argument(argument)
     return webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+
+
+def screenshot(browser, path: Path) -> Path:
+    """The browser's window saved as `path`, in the test's own folder: a test never writes into the
+    project. Under `make docs-images`, copied into docs/img under the same name."""
+    assert browser.save_screenshot(str(path))
+    if DOCS_IMG:
+        shutil.copyfile(path, Path(DOCS_IMG) / path.name)
+    return path
