@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -200,6 +201,40 @@ def test_readers_across_the_swap_see_the_old_file_then_the_new_and_never_block_a
     assert reader.execute(total).fetchone()[0] == seen
     reader.close()
     assert gmv(tiny) == Decimal("1430.00")
+
+
+def test_every_file_a_run_writes_in_the_project_is_ignored_by_git(built):
+    """In the project's default places (data/state, data/warehouse.duckdb and what is kept beside it)
+    git must ignore whatever a run writes: data/warehouse.duckdb.previous, the copy a publication
+    keeps of the one before it, was once committed by mistake."""
+    from pipelines.settings import PATH_DEFAULTS, PROJECT_ROOT
+
+    tiny = built
+    if subprocess.run(["git", "rev-parse"], cwd=PROJECT_ROOT, capture_output=True).returncode != 0:
+        pytest.skip("the project is not a git checkout")
+    raw_before = set(tiny.raw.rglob("*"))
+    dropped = tiny.drop("orders/orders_2024-07-20.csv", ORDER_ROW_HEADER + "o9,A,b9,paid,2024-07-20 09:00,2024-07-20 09:01,5,5\n")
+    assert tiny.run().success  # the second publication: the first one is kept beside it
+    assert set(tiny.raw.rglob("*")) == raw_before | {dropped}  # nothing written into the drop folder
+
+    # each file of this deployment, where the project's defaults put it
+    state = Path(PATH_DEFAULTS["TAOBAO_OPS_STATE_DIR"])
+    warehouse = Path(PATH_DEFAULTS["TAOBAO_OPS_WAREHOUSE"])
+    written = []
+    for path in sorted(p for p in tiny.root.rglob("*") if p.is_file() and not p.is_relative_to(tiny.raw)):
+        relative = path.relative_to(tiny.root)
+        if relative.parts[0] == tiny.state.name:
+            written.append(state.joinpath(*relative.parts[1:]))
+        else:
+            assert path.parent == tiny.warehouse.parent and path.name.startswith(tiny.warehouse.name), relative
+            written.append(warehouse.with_name(path.name))
+    assert {warehouse, warehouse.with_name(warehouse.name + ".previous"), state / "pipeline.duckdb"} <= set(written)
+    done = subprocess.run(
+        ["git", "check-ignore", "--no-index", "--verbose", "--non-matching", "--stdin"],
+        cwd=PROJECT_ROOT, input="\n".join(map(str, written)), capture_output=True, text=True,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert [line.split("\t", 1)[1] for line in done.stdout.splitlines() if line.startswith("::")] == []
 
 
 def test_a_failing_blocking_check_keeps_the_last_good_warehouse(built, monkeypatch):
