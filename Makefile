@@ -10,7 +10,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster
 # Dagster, GX and the rest again, half of a run with nothing new and ~5 s of the sample run.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test fuzz soak ui report sample bench bench-bounds lock install clean
+.PHONY: run test test-fast docs-images fuzz soak ui report sample bench bench-bounds lock install clean
 
 # A virtual environment with exactly the locked versions, the project installed editable, in one
 # uv sync. The venv gets no pip of its own (ensurepip alone took 8 s of a first `make run`): uv is
@@ -29,9 +29,26 @@ install: $(STAMP)
 run: $(STAMP)
 	@$(BIN)/taobao-ops run
 
-## test: install and run the test suite
+## test: install and run the test suite, all of it
 test: $(STAMP)
 	@$(BIN)/python -m pytest -q -n auto --dist loadfile
+
+## test-fast: the tests that run no whole pipeline (those are marked `slow`): a check while editing
+test-fast: $(STAMP)
+	@$(BIN)/python -m pytest -q -n auto --dist loadfile -m "not slow"
+
+## docs-images: the README's pictures docs/img/report.png (the sample's 2024Q4 report) and
+## asset-graph.png (the Dagster UI after a run), taken anew by the browser tests, which write them
+## into docs/img only here. Needs Chromium and a CJK font: .ci/browser installs them (as root) or
+## says what is missing. matplotlib's font list is made afresh: one cached before the font was
+## installed would draw the Chinese names as boxes.
+DOCS_IMAGES := tests/test_report.py::test_the_charts_and_the_pages_name_a_font_that_draws_the_chinese_names \
+	tests/test_report.py::test_the_html_renders_in_headless_chromium \
+	tests/test_ui.py::test_the_lineage_page_renders_raw_to_report_left_to_right
+docs-images: $(STAMP)
+	@bash .ci/browser
+	@fonts=$$(mktemp -d) && trap 'rm -rf "$$fonts"' EXIT && MPLCONFIGDIR=$$fonts TAOBAO_OPS_DOCS_IMG=$(CURDIR)/docs/img \
+		$(BIN)/python -m pytest -q $(DOCS_IMAGES)
 
 ## fuzz: the readers and the parser fuzzed on file bytes, headers and values (hypothesis) for
 ## MINUTES (default 10); prints how many files it read and parsed (tests/test_fuzz.py)

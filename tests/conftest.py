@@ -1,4 +1,10 @@
-"""Shared fixtures: a throwaway deployment (raw folder, state, warehouse) per test."""
+"""Shared fixtures and helpers: a throwaway deployment (raw folder, state, warehouse) per test.
+
+Test modules import the helpers here as `from conftest import ...`, the one way: pytest puts tests/
+on sys.path (its default "prepend" import mode, tests/ having no __init__.py), so that is the module
+pytest itself loaded. `from tests.conftest import ...` would load this file a second time, as
+another module with its own copies of everything in it; a child process that needs a helper gets
+tests/ on its PYTHONPATH."""
 
 from __future__ import annotations
 
@@ -14,6 +20,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 PII_KEY = "test-key"
+# `make docs-images` names docs/img here: the browser tests copy their screenshots there (the README's
+# pictures), and what they need (Chromium, a CJK font) fails them instead of skipping them.
+DOCS_IMG = os.environ.get("TAOBAO_OPS_DOCS_IMG")
 # Every process a test starts, and every import of the definitions, uses this key: none makes a key
 # file in the project's own data/state (assets/lib/pii_key.py).
 os.environ.setdefault("TAOBAO_OPS_PII_KEY", PII_KEY)
@@ -169,12 +178,68 @@ def built(tmp_path: Path, tiny_published: Deployment) -> Deployment:
     return deployment
 
 
+def orders_batch(**changes):
+    """One parsed order as the lake holds it (a Polars frame), with `changes` to its columns."""
+    import datetime as dt
+    from decimal import Decimal
+
+    import polars as pl
+
+    from assets.lib.parse import LAKE_SCHEMAS, LINEAGE_SCHEMA
+
+    row = {
+        "shop_id": "A", "order_id": "1", "buyer_id": "a" * 64, "status": "paid",
+        "created_at": dt.datetime(2024, 7, 1, 9), "paid_at": dt.datetime(2024, 7, 1, 9, 5),
+        "shipped_at": None, "completed_at": None, "total_amount": Decimal("10.00"),
+        "paid_amount": Decimal("10.00"), "refund_amount": Decimal("0.00"), "item_count": 1,
+        "category": None, "channel": None, "is_mobile": True, "province": None, "city": None,
+        "district": None, "courier": None, "tracking_no": None, "rural_station_id": None,
+        "batch_date": dt.date(2024, 7, 1), "file_name": "f.csv", "line": 2,
+    }
+    row.update(changes)
+    return pl.DataFrame([row], schema={**LAKE_SCHEMAS["orders"], **LINEAGE_SCHEMA})
+
+
+def generate_bad_input(kind: str, path: Path) -> None:
+    """Write a case of the bad-input corpus too large or too binary to ship (its expected.json
+    names the kind)."""
+    import gzip
+
+    import polars as pl
+
+    header = "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount,refund_amount,category"
+    if kind == "ten_megabyte_field":
+        good = "z16,Z,zb16,paid,2024-08-01 09:00,2024-08-01 09:05,10,10,0,茶叶"
+        huge = "z160,Z,zb160,paid,2024-08-01 09:00,2024-08-01 09:05,10,10,0," + "长" * (10 * 1024 * 1024 // 3)
+        path.write_text(f"{header}\n{good}\n{huge}\n", encoding="utf-8")
+    elif kind == "zero_bytes":
+        path.write_bytes(b"")
+    elif kind == "gzip_bomb":
+        member = gzip.compress(b"\0" * (1 << 20), compresslevel=9)
+        path.write_bytes(member * 64)
+    elif kind == "wide_header":
+        path.write_bytes(b",".join(b"c%d" % i for i in range(20_000)) + b"\n1\n")
+    elif kind == "parquet_wrong_types":
+        pl.DataFrame({
+            "order_id": ["z20", "z200"], "buyer_id": ["zb20", "zb200"], "status": ["paid", "paid"],
+            "created_at": [20240801, 20240802],  # an integer, not a timestamp
+            "total_amount": [True, False],  # a boolean, not money
+        }).write_parquet(path)
+    else:  # pragma: no cover - a typo in expected.json
+        raise ValueError(kind)
+
+
+def unavailable(reason: str):
+    """Skip a test for want of something the machine lacks; under `make docs-images`, fail it."""
+    (pytest.fail if DOCS_IMG else pytest.skip)(reason)
+
+
 def chromium_or_skip(window: str = "1800,900"):
     """A headless Chromium driven by selenium, or a skip that says how to get one."""
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip(
+        unavailable(
             f"headless Chromium not installed ({CHROMIUM}, {CHROMEDRIVER}): on Debian `apt-get install "
-            "chromium chromium-driver` (.ci/run does), or set CHROMIUM and CHROMEDRIVER"
+            "chromium chromium-driver` (.ci/browser does), or set CHROMIUM and CHROMEDRIVER"
         )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -185,3 +250,12 @@ def chromium_or_skip(window: str = "1800,900"):
                      "--hide-scrollbars", "--force-device-scale-factor=1"):
         options.add_argument(argument)
     return webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+
+
+def screenshot(browser, path: Path) -> Path:
+    """The browser's window saved as `path`, in the test's own folder: a test never writes into the
+    project. Under `make docs-images`, copied into docs/img under the same name."""
+    assert browser.save_screenshot(str(path))
+    if DOCS_IMG:
+        shutil.copyfile(path, Path(DOCS_IMG) / path.name)
+    return path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 
 import duckdb
 import pytest
@@ -25,6 +26,45 @@ def order_file(day: str, order_id: str = "n1") -> str:
     return ORDER.format(id=order_id, day=day)
 
 
+EXPORTED = 1_720_000_000  # 2024-07-03: a drop's mtime, set explicitly (two drops in a row may share a clock tick)
+
+
+def drop_at(deployment, relative: str, content: str, mtime: int):
+    """An export written with a stated modification time."""
+    path = deployment.drop(relative, content)
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+def rewrite_keeping_mtime(path, content: bytes) -> None:
+    """Rewrite a file in place and put its mtime back (cp -p, rsync -t): only its ctime still tells,
+    and the scan keys on it. The kernel stamps ctime from a coarse clock (a jiffy here, a second or
+    two on some file systems): the mtime is put back until the ctime has left the one before the
+    write, so the outcome never depends on that resolution."""
+    before = path.stat()
+    path.write_bytes(content)
+    deadline = time.monotonic() + 10
+    while True:
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        if path.stat().st_ctime_ns != before.st_ctime_ns:
+            break
+        assert time.monotonic() < deadline, f"the ctime of {path} did not move in 10 s"
+        time.sleep(0.001)
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+
+
+@pytest.fixture
+def today(monkeypatch):
+    """China's date as the batch dates read it, fixed by the test (`today(dt.date(...))`): a test
+    that read the clock twice would fail when midnight passed in between."""
+    from assets.lib import batch_dates
+
+    def set_today(day: dt.date) -> None:
+        monkeypatch.setattr(batch_dates, "_today", lambda: day)
+
+    return set_today
+
+
 def tick(deployment, cursor=None):
     context = build_sensor_context(cursor=cursor, resources={"settings": deployment.settings()}, definitions=defs)
     return SENSOR.evaluate_tick(context)
@@ -42,34 +82,32 @@ def requested(data) -> list[tuple]:
 
 
 def test_sensor_new_file_runs_its_batch_same_file_nothing_changed_file_once_more(empty):
-    path = empty.drop("orders/orders_2024-07-05.csv", order_file("2024-07-05"))
+    name = "orders/orders_2024-07-05.csv"
+    path = drop_at(empty, name, order_file("2024-07-05"), EXPORTED)
     first = tick(empty)
     assert requested(first) == [("2024-07-05", None, None, None)]
 
     again = tick(empty, first.cursor)
     assert again.run_requests == [] and "no new or changed files" in again.skip_message
 
-    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))  # same bytes, touched
+    os.utime(path, (EXPORTED + 1, EXPORTED + 1))  # same bytes, touched
     touched = tick(empty, again.cursor)
     assert touched.run_requests == []
 
-    empty.drop("orders/orders_2024-07-05.csv", order_file("2024-07-05", "n2"))  # a corrected export
+    drop_at(empty, name, order_file("2024-07-05", "n2"), EXPORTED + 2)  # a corrected export, same size
     changed = tick(empty, touched.cursor)
     assert requested(changed) == [("2024-07-05", None, None, None)]
     assert changed.run_requests[0].run_key != first.run_requests[0].run_key  # not deduplicated away
     assert tick(empty, changed.cursor).run_requests == []
 
     # the first bytes back again (A -> B -> A): a run again, under a key Dagster has not seen
-    empty.drop("orders/orders_2024-07-05.csv", order_file("2024-07-05"))
+    drop_at(empty, name, order_file("2024-07-05"), EXPORTED + 3)
     back = tick(empty, changed.cursor)
     assert requested(back) == [("2024-07-05", None, None, None)]
     assert back.run_requests[0].run_key not in {first.run_requests[0].run_key, changed.run_requests[0].run_key}
 
     # rewritten with the same size and the old mtime put back (cp -p, rsync -t): still seen
-    stat = path.stat()
-    empty.drop("orders/orders_2024-07-05.csv", order_file("2024-07-05", "n3"))  # same length as n1/n2
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+    rewrite_keeping_mtime(path, order_file("2024-07-05", "n3").encode())  # same length as n1/n2
     assert requested(tick(empty, back.cursor)) == [("2024-07-05", None, None, None)]
 
 
@@ -113,6 +151,7 @@ def loads_of(deployment, run_id) -> list[tuple]:
         ).fetchall()
 
 
+@pytest.mark.slow
 def test_a_sensor_run_loads_exactly_the_new_files(built):
     cursor = tick(built).cursor  # the files already loaded
     built.drop("orders/orders_2024-08-01.csv", order_file("2024-08-01", "n1"))
@@ -128,6 +167,7 @@ def test_a_sensor_run_loads_exactly_the_new_files(built):
     assert built.query("select count(*) from staging.orders where order_id in ('n1', 'n2')") == [(2,)]
 
 
+@pytest.mark.slow
 def test_schedule_runs_what_is_not_loaded_and_skips_when_all_is(built):
     context = lambda: build_schedule_context(  # noqa: E731
         scheduled_execution_time=dt.datetime(2024, 8, 2, 6, 0), resources={"settings": built.settings()},
@@ -161,6 +201,7 @@ def test_schedule_is_daily_at_six_in_china_and_off_unless_switched_on(monkeypatc
         enabled("sensor")
 
 
+@pytest.mark.slow
 def test_a_backfill_of_every_batch_is_one_run_and_a_rerun_needs_no_batch_dates(tiny):
     plan = plan_run(tiny.settings(), UNPARTITIONED)
     # tiny holds batches 2024-06-20 … 2024-07-31
@@ -182,6 +223,7 @@ def keys(selection) -> set[str]:
     return {k.to_user_string() for k in selection}
 
 
+@pytest.mark.slow
 def test_a_run_after_a_publication_materializes_only_what_the_new_files_feed(tiny):
     from pipelines.definitions import fed_by
 
@@ -209,6 +251,7 @@ def test_a_run_after_a_publication_materializes_only_what_the_new_files_feed(tin
     assert "raw/orders" not in keys(shops.arguments["asset_selection"])
 
 
+@pytest.mark.slow
 def test_a_run_that_loaded_and_did_not_publish_is_followed_by_a_whole_refresh(tiny):
     from dagster import AssetKey
     from dagster_duckdb import DuckDBResource
@@ -232,6 +275,7 @@ def test_a_run_that_loaded_and_did_not_publish_is_followed_by_a_whole_refresh(ti
     assert tiny.run() is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change", ["settings", "warehouse"])
 def test_the_publication_is_not_current_after_new_settings_or_a_touched_warehouse(tiny, change):
     assert tiny.run().success
@@ -244,13 +288,13 @@ def test_the_publication_is_not_current_after_new_settings_or_a_touched_warehous
     assert plan.current is None and plan.label == "no new batch dates"
 
 
-def test_undated_file_is_taken_up_by_the_latest_batch_date(empty):
-    from assets.partitions import last_key
-
+def test_undated_file_is_taken_up_by_the_latest_batch_date(empty, today):
+    today(dt.date(2025, 1, 15))
     empty.drop("orders/orders_undated.csv", "order_id\n1\n")
-    assert requested(tick(empty)) == [(last_key(), None, None, None)]
+    assert requested(tick(empty)) == [("2025-01-15", None, None, None)]
 
 
+@pytest.mark.slow
 def test_an_undated_file_does_not_stretch_a_run_to_today(built):
     """It is quarantined by whichever run looks at the raw orders; it must not turn a run of one
     batch date into two years of partitions (it did: undated counted as today's batch)."""
@@ -288,24 +332,22 @@ def test_the_documented_settings_switch_both_on_and_move_the_schedule(tmp_path):
     assert done.stdout.split() == ["RUNNING", "RUNNING", "30", "7", "*", "*", "*", "Asia/Hong_Kong"]
 
 
-def test_a_run_reaching_the_latest_date_takes_later_files_even_across_midnight():
-    import datetime as dt
-    from zoneinfo import ZoneInfo
-
+def test_a_run_reaching_the_latest_date_takes_later_files_even_across_midnight(today):
     from dagster import PartitionKeyRange
 
     from assets.partitions import covers
 
-    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
     name = lambda d: f"orders_{d:%Y-%m-%d}.csv"  # noqa: E731
-    yesterday, tomorrow = today - dt.timedelta(days=1), today + dt.timedelta(days=2)
-    # asked for at 23:59 as "up to today", run at 00:01 when that day is yesterday
-    assert covers(PartitionKeyRange(f"{yesterday}", f"{yesterday}"), name(tomorrow))
+    # asked for at 23:59 on 03-09 as "up to today", run at 00:01 on 03-10 when that day is yesterday
+    today(dt.date(2025, 3, 10))
+    assert covers(PartitionKeyRange("2025-03-09", "2025-03-09"), name(dt.date(2025, 3, 12)))
+    assert not covers(PartitionKeyRange("2025-03-08", "2025-03-08"), name(dt.date(2025, 3, 12)))
     assert covers(PartitionKeyRange("2024-07-01", "2024-07-31"), name(dt.date(2024, 7, 15)))
     assert not covers(PartitionKeyRange("2024-07-01", "2024-07-31"), name(dt.date(2024, 8, 1)))
     assert covers(PartitionKeyRange("2024-07-01", "2024-07-31"), "orders_undated.csv")
 
 
+@pytest.mark.slow
 def test_one_bound_given_the_other_follows_the_files_and_never_errs(built):
     built.drop("orders/orders_2024-08-01.csv", order_file("2024-08-01"))
     settings = built.settings()
@@ -321,35 +363,44 @@ def test_one_bound_given_the_other_follows_the_files_and_never_errs(built):
         plan(first="2024-09-10", last="2024-09-01")
 
 
-def test_a_run_hashes_only_the_files_that_changed_since_the_last_scan(built, monkeypatch):
+def test_a_run_hashes_only_the_files_that_changed_since_the_last_scan(tiny, monkeypatch):
     from pipelines import batches
 
     hashed = []
     real = batches.sha256
     monkeypatch.setattr(batches, "sha256", lambda path: hashed.append(path.name) or real(path))
-    first = batches.scan_known(built.settings())
+    first = batches.scan_known(tiny.settings())
     assert len(hashed) == len(first) > 1  # the first scan (of this cache) hashes every file
 
     hashed.clear()
-    assert batches.scan_known(built.settings()) == first and hashed == []
+    assert batches.scan_known(tiny.settings()) == first and hashed == []
 
     # other bytes of the same size, the mtime put back (cp -p): its ctime moved, so it is hashed again
-    path = built.raw / "orders" / "orders_2024-07-01.csv"
-    stat, data = path.stat(), path.read_bytes()
+    path = tiny.raw / "orders" / "orders_2024-07-01.csv"
+    data = path.read_bytes()
     changed = data.replace(b"2024-07-01", b"2024-07-02", 1)
     assert changed != data and len(changed) == len(data)
-    path.write_bytes(changed)
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    rewrite_keeping_mtime(path, changed)
     hashed.clear()
-    again = batches.scan_known(built.settings())
+    again = batches.scan_known(tiny.settings())
     assert hashed == ["orders_2024-07-01.csv"]
     assert [s for s in again if s.sha256 != dict((f.key, f.sha256) for f in first)[s.key]][0].name == hashed[0]
 
 
-def test_the_first_and_last_batch_dates_are_dagsters_own():
-    # computed directly (a run clamps every file name to them), they must be the partitions' keys
-    from assets.partitions import BATCH_DATES, clamp, first_key, last_key
+@pytest.mark.parametrize("now", ["2025-03-10T23:59:59", "2025-03-11T00:00:01"])
+def test_the_first_and_last_batch_dates_are_dagsters_own(today, now):
+    # computed directly (a run clamps every file name to them), they must be the partitions' keys,
+    # on either side of midnight in China: both read at the same instant
+    from zoneinfo import ZoneInfo
 
-    assert (first_key(), last_key()) == (BATCH_DATES.get_first_partition_key(), BATCH_DATES.get_last_partition_key())
-    assert clamp("2023-06-30") == BATCH_DATES.get_first_partition_key()
-    assert clamp("2999-01-01") == BATCH_DATES.get_last_partition_key()
+    from dagster import partition_loading_context
+
+    from assets.partitions import BATCH_DATES, TIMEZONE, clamp, first_key, last_key
+
+    instant = dt.datetime.fromisoformat(now).replace(tzinfo=ZoneInfo(TIMEZONE))
+    today(instant.date())
+    with partition_loading_context(instant):
+        dagsters = (BATCH_DATES.get_first_partition_key(), BATCH_DATES.get_last_partition_key())
+    assert (first_key(), last_key()) == dagsters == ("2024-01-01", now[:10])
+    assert clamp("2023-06-30") == dagsters[0]
+    assert clamp("2999-01-01") == dagsters[1]

@@ -2,48 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import gzip
 import json
 import shutil
 from decimal import Decimal
-from pathlib import Path
 
-import polars as pl
 import pytest
 
-from conftest import FIXTURES, Deployment
+from conftest import FIXTURES, Deployment, generate_bad_input
 
 pytestmark = pytest.mark.slow
 CORPUS = FIXTURES / "bad"
 CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "expected.json").exists())
-HEADER = "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount,refund_amount,category"
 
 
 def expected(case: str) -> dict:
     return json.loads((CORPUS / case / "expected.json").read_text(encoding="utf-8"))
-
-
-def generate(kind: str, path: Path) -> None:
-    if kind == "ten_megabyte_field":
-        good = "z16,Z,zb16,paid,2024-08-01 09:00,2024-08-01 09:05,10,10,0,茶叶"
-        huge = "z160,Z,zb160,paid,2024-08-01 09:00,2024-08-01 09:05,10,10,0," + "长" * (10 * 1024 * 1024 // 3)
-        path.write_text(f"{HEADER}\n{good}\n{huge}\n", encoding="utf-8")
-    elif kind == "zero_bytes":
-        path.write_bytes(b"")
-    elif kind == "gzip_bomb":
-        member = gzip.compress(b"\0" * (1 << 20), compresslevel=9)
-        path.write_bytes(member * 64)
-    elif kind == "wide_header":
-        path.write_bytes(b",".join(b"c%d" % i for i in range(20_000)) + b"\n1\n")
-    elif kind == "parquet_wrong_types":
-        pl.DataFrame({
-            "order_id": ["z20", "z200"], "buyer_id": ["zb20", "zb200"], "status": ["paid", "paid"],
-            "created_at": [20240801, 20240802],  # an integer, not a timestamp
-            "total_amount": [True, False],  # a boolean, not money
-        }).write_parquet(path)
-    else:  # pragma: no cover - a typo in expected.json
-        raise ValueError(kind)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +30,7 @@ def corpus_run(tmp_path_factory):
         target = deployment.raw / spec["file"]
         target.parent.mkdir(parents=True, exist_ok=True)
         if "generate" in spec:
-            generate(spec["generate"], target)
+            generate_bad_input(spec["generate"], target)
         else:
             shutil.copyfile(CORPUS / case / spec["file"], target)
     result = deployment.run()

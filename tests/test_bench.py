@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from conftest import Deployment
 from pipelines.sample import SampleSpec, write_sample
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
@@ -29,14 +30,13 @@ WORKLOAD = SampleSpec(
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
-    from tests.conftest import Deployment
-
     deployment = Deployment(tmp_path_factory.mktemp("bench"))
     write_sample(WORKLOAD, deployment.raw)
     assert deployment.run().success
     return deployment
 
 
+@pytest.mark.slow
 def test_the_workload_options_shape_the_files(published):
     couriers = pl.read_csv(sorted((published.raw / "courier").glob("express_volume_*.csv"))[0])
     assert couriers["快递公司"].n_unique() == 10 and couriers["区域"].n_unique() == 9
@@ -45,6 +45,7 @@ def test_the_workload_options_shape_the_files(published):
     assert not list((published.raw / "orders").glob("ExportOrderList*"))  # no seller-centre GBK shop
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("script", "args"), [(floor_duckdb, ()), (floor_duckdb, ("256MB",)), (pandas_kpis, ())],
     ids=["floor", "floor within a memory limit", "pandas"],
@@ -56,6 +57,7 @@ def test_comparison_scripts_compute_the_published_shop_kpis(published, script, a
     assert compare.differences(expected, compare.read(tmp_path / "kpis.parquet")) == []
 
 
+@pytest.mark.slow
 def test_the_equality_gate_sees_a_cent_a_rate_and_a_row(published):
     expected = compare.published_kpis(published.warehouse)
     first = (pl.col("quarter") == expected["quarter"][0]) & (pl.col("shop_id") == expected["shop_id"][0])
@@ -69,6 +71,7 @@ def test_the_equality_gate_sees_a_cent_a_rate_and_a_row(published):
         compare.assert_same(expected, cent, "a script")
 
 
+@pytest.mark.slow
 def test_one_file_a_day_holds_the_same_orders_in_a_file_per_day(published, tmp_path):
     import run as bench_run
 
@@ -80,6 +83,7 @@ def test_one_file_a_day_holds_the_same_orders_in_a_file_per_day(published, tmp_p
     assert sorted(p.name for p in (raw / "traffic").iterdir()) == sorted(p.name for p in (published.raw / "traffic").iterdir())
 
 
+@pytest.mark.slow
 def test_the_bounds_measure_every_part_and_leave_the_working_database_alone(published, tmp_path):
     import hashlib
 

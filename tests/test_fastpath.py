@@ -20,7 +20,7 @@ from assets.lib.limits import DEFAULT_LIMITS, ReadLimits
 from assets.lib.parse import ParseOptions, _typed, map_header, parse_batches, parse_grid
 from assets.lib.schema import DATED, SOURCES, Column, Kind
 from assets.lib.text import clean_text
-from conftest import FIXTURES
+from conftest import FIXTURES, generate_bad_input
 
 OPTIONS = ParseOptions(pii_key="k")
 REPO = Path(__file__).parent.parent
@@ -60,14 +60,12 @@ def shipped_files():
 
 def generated_bad_inputs(tmp_path: Path):
     """The corpus cases written by test_bad_inputs (a 10 MB field, a Parquet file of wrong types)."""
-    from test_bad_inputs import generate
-
     for spec_file in sorted((FIXTURES / "bad").glob("*/expected.json")):
         spec = json.loads(spec_file.read_text(encoding="utf-8"))
         if "generate" in spec:
             source, name = spec["file"].split("/", 1)
             (tmp_path / source).mkdir(exist_ok=True)
-            generate(spec["generate"], tmp_path / source / name)
+            generate_bad_input(spec["generate"], tmp_path / source / name)
             yield RawFile(source, tmp_path / source / name, name)
 
 

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from assets.lib.batch_gate import judge_pending
-from test_quality import orders_batch
+from conftest import Deployment, orders_batch
 
 
 def write(path, frame: pl.DataFrame) -> str:
@@ -92,11 +92,10 @@ def test_a_worker_that_died_is_an_error_naming_it(gx_worker_on, tmp_path):
         gx_worker_on.call("judge_relations", [], [])
 
 
+@pytest.mark.slow
 def test_a_small_run_judges_every_suite_in_the_worker_with_the_results_of_one_in_process(
     gx_worker_on, tmp_path, monkeypatch
 ):
-    from tests.conftest import Deployment
-
     from assets.lib import gx_worker
     from pipelines.sample import SampleSpec, write_sample
 
@@ -131,11 +130,10 @@ def test_a_small_run_judges_every_suite_in_the_worker_with_the_results_of_one_in
     assert all(passed for passed, _ in in_worker.values())
 
 
+@pytest.mark.slow
 def test_a_raw_step_never_starts_the_worker(gx_worker_on, tmp_path, monkeypatch):
     # Only the whole run's size tells whether its suites fit the worker: a rebuild's small traffic
     # files once started it from their step, and its ~260 MB stayed beside the orders step's peak.
-    from tests.conftest import Deployment
-
     from assets.lib import gx_worker
     from pipelines.sample import SampleSpec, write_sample
 
@@ -146,11 +144,10 @@ def test_a_raw_step_never_starts_the_worker(gx_worker_on, tmp_path, monkeypatch)
     assert not gx_worker.running()
 
 
+@pytest.mark.slow
 def test_a_check_with_more_rows_than_a_copy_holds_is_judged_in_the_run_and_leaves_nothing_behind(
     gx_worker_on, tmp_path, monkeypatch
 ):
-    from tests.conftest import Deployment
-
     from assets import quality
     from assets.lib import gx_worker
     from pipelines.sample import SampleSpec, write_sample

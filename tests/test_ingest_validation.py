@@ -20,7 +20,7 @@ from assets.lib.lake import PENDING, batch_files, lake_path, pending_path, write
 from assets.lib.parse import ParseOptions
 from assets.lib.sql import run_sql
 from assets.lib.expectations import SuiteResult
-from test_quality import orders_batch
+from conftest import orders_batch
 
 PROJECT = Path(__file__).resolve().parents[1]
 HEADER = "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount\n"

@@ -22,7 +22,7 @@ from dagster_duckdb import DuckDBResource
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Deployment
+from conftest import Deployment
 
 pytestmark = pytest.mark.slow
 

@@ -103,6 +103,7 @@ def test_the_item_scanner_reads_nested_and_multi_line_expressions():
     }
 
 
+@pytest.mark.slow
 def test_every_defined_mart_column_is_computed_by_its_macro(tiny_published):
     """Each column a mart publishes whose glossary entry names a macro is the alias of an expression
     using that macro, in the mart's SQL or in the staging state it reads."""
@@ -179,6 +180,7 @@ def _table(markdown: str, heading: str) -> list[list[str]]:
     return [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines() if line.startswith("|")][2:]
 
 
+@pytest.mark.slow
 def test_the_all_shops_headline_counts_a_shared_buyer_once(two_shops):
     deployment, markdown = two_shops
     rows = {cells[0]: cells[1] for cells in _table(markdown, "核心指标 Headline")}
@@ -199,6 +201,7 @@ def test_the_all_shops_headline_counts_a_shared_buyer_once(two_shops):
     ) == [("A", 2, 0), ("B", 2, 0)]
 
 
+@pytest.mark.slow
 def test_the_report_courier_rates_are_the_marts_definition(two_shops):
     deployment, markdown = two_shops
     (zto,) = _table(markdown, "快递 Courier volume and service")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import threading
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -129,32 +132,109 @@ def test_personal_data_never_reaches_the_warehouse(tiny):
     assert city == "杭州市"
 
 
-def test_a_reader_with_the_file_open_keeps_its_snapshot_and_never_blocks_a_run(built):
+# Another process that opens the published file anew for every read, as an analyst's next query
+# does, until it reads a total other than its first: each read's total, one a line. (The pause
+# between reads only leaves the run its share of the machine: the reads end on what they see.)
+READ_UNTIL_CHANGED = """
+import sys, time, duckdb
+first = None
+while True:
+    time.sleep(0.01)
+    with duckdb.connect(sys.argv[1], read_only=True) as con:
+        total = con.execute("select sum(gmv) from marts.quarterly_shop_kpis").fetchone()[0]
+    print(total, flush=True)
+    if first is None:
+        first = total
+    elif total != first:
+        break
+"""
+
+
+def test_readers_across_the_swap_see_the_old_file_then_the_new_and_never_block_a_run(built):
     tiny = built
     reader = duckdb.connect(str(tiny.warehouse), read_only=True)
-    seen = reader.execute("select sum(gmv) from marts.quarterly_shop_kpis").fetchone()[0]
+    total = "select sum(gmv) from marts.quarterly_shop_kpis"
+    seen = reader.execute(total).fetchone()[0]
     tiny.drop(
         "orders/orders_2024-07-20.csv",
         "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount\n"
         "o9,A,b9,paid,2024-07-20 09:00,2024-07-20 09:01,1000,1000\n",
     )
+    # the reader holding the file open reads from before the run starts until after it has ended
+    held: list = []
     errors: list[BaseException] = []
+    started, run_over = threading.Event(), threading.Event()
 
     def keep_reading():
         try:
-            for _ in range(50):
-                reader.execute("select count(*) from marts.quarterly_shop_kpis").fetchone()
+            held.append(reader.execute(total).fetchone()[0])
+            started.set()
+            while not run_over.wait(0.01):
+                held.append(reader.execute(total).fetchone()[0])
+            held.append(reader.execute(total).fetchone()[0])
         except BaseException as exc:  # pragma: no cover - the assertion below reports it
             errors.append(exc)
+            started.set()
 
     thread = threading.Thread(target=keep_reading)
     thread.start()
-    assert tiny.run().success
-    thread.join()
-    assert errors == []
-    assert reader.execute("select sum(gmv) from marts.quarterly_shop_kpis").fetchone()[0] == seen
+    fresh = subprocess.Popen(
+        [sys.executable, "-c", READ_UNTIL_CHANGED, str(tiny.warehouse)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first = fresh.stdout.readline()  # a fresh read before the run starts
+        started.wait()
+        try:
+            assert tiny.run().success
+        finally:
+            run_over.set()
+            thread.join()
+        rest, stderr = fresh.communicate(timeout=120)  # the first read after the swap ends it
+    finally:
+        fresh.kill()
+    assert errors == [] and fresh.returncode == 0, (errors, stderr)
+    assert len(held) >= 2 and set(held) == {seen}  # its snapshot, before and after the swap
+    reads = [Decimal(line) for line in [first, *rest.splitlines()]]
+    # o9 pays 1000: every read saw the old file until one saw the new, none a mix
+    assert reads == [seen] * (len(reads) - 1) + [seen + 1000] and len(reads) >= 2
+    assert reader.execute(total).fetchone()[0] == seen
     reader.close()
     assert gmv(tiny) == Decimal("1430.00")
+
+
+def test_every_file_a_run_writes_in_the_project_is_ignored_by_git(built):
+    """In the project's default places (data/state, data/warehouse.duckdb and what is kept beside it)
+    git must ignore whatever a run writes: data/warehouse.duckdb.previous, the copy a publication
+    keeps of the one before it, was once committed by mistake."""
+    from pipelines.settings import PATH_DEFAULTS, PROJECT_ROOT
+
+    tiny = built
+    if subprocess.run(["git", "rev-parse"], cwd=PROJECT_ROOT, capture_output=True).returncode != 0:
+        pytest.skip("the project is not a git checkout")
+    raw_before = set(tiny.raw.rglob("*"))
+    dropped = tiny.drop("orders/orders_2024-07-20.csv", ORDER_ROW_HEADER + "o9,A,b9,paid,2024-07-20 09:00,2024-07-20 09:01,5,5\n")
+    assert tiny.run().success  # the second publication: the first one is kept beside it
+    assert set(tiny.raw.rglob("*")) == raw_before | {dropped}  # nothing written into the drop folder
+
+    # each file of this deployment, where the project's defaults put it
+    state = Path(PATH_DEFAULTS["TAOBAO_OPS_STATE_DIR"])
+    warehouse = Path(PATH_DEFAULTS["TAOBAO_OPS_WAREHOUSE"])
+    written = []
+    for path in sorted(p for p in tiny.root.rglob("*") if p.is_file() and not p.is_relative_to(tiny.raw)):
+        relative = path.relative_to(tiny.root)
+        if relative.parts[0] == tiny.state.name:
+            written.append(state.joinpath(*relative.parts[1:]))
+        else:
+            assert path.parent == tiny.warehouse.parent and path.name.startswith(tiny.warehouse.name), relative
+            written.append(warehouse.with_name(path.name))
+    assert {warehouse, warehouse.with_name(warehouse.name + ".previous"), state / "pipeline.duckdb"} <= set(written)
+    done = subprocess.run(
+        ["git", "check-ignore", "--no-index", "--verbose", "--non-matching", "--stdin"],
+        cwd=PROJECT_ROOT, input="\n".join(map(str, written)), capture_output=True, text=True,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert [line.split("\t", 1)[1] for line in done.stdout.splitlines() if line.startswith("::")] == []
 
 
 def test_a_failing_blocking_check_keeps_the_last_good_warehouse(built, monkeypatch):

@@ -10,20 +10,7 @@ import polars as pl
 
 from assets.lib.expectations import validate
 from assets.lib.parse import LAKE_SCHEMAS, LINEAGE_SCHEMA
-
-
-def orders_batch(**changes) -> pl.DataFrame:
-    row = {
-        "shop_id": "A", "order_id": "1", "buyer_id": "a" * 64, "status": "paid",
-        "created_at": dt.datetime(2024, 7, 1, 9), "paid_at": dt.datetime(2024, 7, 1, 9, 5),
-        "shipped_at": None, "completed_at": None, "total_amount": Decimal("10.00"),
-        "paid_amount": Decimal("10.00"), "refund_amount": Decimal("0.00"), "item_count": 1,
-        "category": None, "channel": None, "is_mobile": True, "province": None, "city": None,
-        "district": None, "courier": None, "tracking_no": None, "rural_station_id": None,
-        "batch_date": dt.date(2024, 7, 1), "file_name": "f.csv", "line": 2,
-    }
-    row.update(changes)
-    return pl.DataFrame([row], schema={**LAKE_SCHEMAS["orders"], **LINEAGE_SCHEMA})
+from conftest import orders_batch
 
 
 def test_a_good_batch_passes():

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from assets.lib.report import write_report
-from conftest import Deployment, chromium_or_skip
+from conftest import Deployment, chromium_or_skip, screenshot, unavailable
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -42,6 +42,7 @@ def table_rows(markdown: str, heading: str) -> list[list[str]]:
     return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[2:]]
 
 
+@pytest.mark.slow
 def test_files_for_all_shops_and_each_shop(report, tiny_published):
     folder, files = report
     shops = [s for (s,) in tiny_published.query(
@@ -53,6 +54,7 @@ def test_files_for_all_shops_and_each_shop(report, tiny_published):
     assert {"monthly.png", "trends.png"} <= charts
 
 
+@pytest.mark.slow
 def test_the_pages_open_offline(report):
     folder, files = report
     for page in [f for f in files if f.suffix in (".html", ".md")]:
@@ -62,6 +64,7 @@ def test_the_pages_open_offline(report):
             assert (page.parent / target).exists(), (page, target)
 
 
+@pytest.mark.slow
 def test_headline_numbers_are_the_warehouse_numbers(report, tiny_published):
     folder, _ = report
     rows = {r[0]: r[1:] for r in table_rows((folder / "A" / "report.md").read_text(encoding="utf-8"), "核心指标 Headline")}
@@ -91,6 +94,7 @@ def test_headline_numbers_are_the_warehouse_numbers(report, tiny_published):
     assert rows["支付金额 GMV"][1] == money(previous["gmv"])  # the previous-quarter column
 
 
+@pytest.mark.slow
 def test_all_shops_add_up_and_monthly_targets_match(report, tiny_published):
     folder, _ = report
     markdown = (folder / "report.md").read_text(encoding="utf-8")
@@ -109,6 +113,7 @@ def test_all_shops_add_up_and_monthly_targets_match(report, tiny_published):
     ]
 
 
+@pytest.mark.slow
 def test_a_quarter_without_data_or_a_bad_label_is_a_clear_error(tiny_published, tmp_path):
     with pytest.raises(ValueError, match=r"no data for 2023Q1 \(quarters in it: 2024Q2, 2024Q3\)"):
         write_report(tiny_published.warehouse, "2023Q1", tmp_path)
@@ -116,6 +121,7 @@ def test_a_quarter_without_data_or_a_bad_label_is_a_clear_error(tiny_published, 
         write_report(tiny_published.warehouse, "2024-07", tmp_path)
 
 
+@pytest.mark.slow
 def test_the_cli_writes_the_report(tiny_published, tmp_path):
     from pipelines.cli import main
 
@@ -127,6 +133,7 @@ def test_the_cli_writes_the_report(tiny_published, tmp_path):
     assert "Wrote 6 pages" in result.output
 
 
+@pytest.mark.slow
 def test_the_dagster_asset_writes_the_quarter_of_its_partition(tiny_published, tmp_path):
     from dagster import materialize
 
@@ -140,6 +147,7 @@ def test_the_dagster_asset_writes_the_quarter_of_its_partition(tiny_published, t
     assert event.materialization.metadata["quarter"].value == "2024Q3"
 
 
+@pytest.mark.slow
 def test_the_sample_quarter_matches_the_warehouse_section_by_section(sample):
     deployment, folder = sample
     markdown = (folder / "report.md").read_text(encoding="utf-8")
@@ -178,6 +186,7 @@ def test_the_sample_quarter_matches_the_warehouse_section_by_section(sample):
     assert quality["orders"][1] == f"{files:,}" and quality["orders"][2] == "0"
 
 
+@pytest.mark.slow
 def test_the_html_renders_in_headless_chromium(sample):
     _, folder = sample
     browser = chromium_or_skip(window="1200,2000")
@@ -186,9 +195,49 @@ def test_the_html_renders_in_headless_chromium(sample):
         assert "全部店铺 All shops" in browser.find_element("tag name", "body").text
         widths = browser.execute_script("return Array.from(document.images).map(i => i.naturalWidth)")
         assert widths and all(w > 0 for w in widths)  # every chart loaded from disk
-        # beside the report, never over the committed docs/img/report.png (the README's picture)
-        screenshot = folder / "screenshot.png"
-        assert browser.save_screenshot(str(screenshot))
+        # beside the report; `make docs-images` copies it to docs/img/report.png (the README's picture)
+        saved = screenshot(browser, folder / "report.png")
     finally:
         browser.quit()
-    assert screenshot.stat().st_size > 20_000
+    assert saved.stat().st_size > 20_000
+
+
+# Names the charts and the pages show: channels, couriers, campaigns, as in the shipped sample
+CHINESE_NAMES = "手淘搜索 直通车 引力魔方 淘宝客 顺丰速运 中通快递 德邦快递 双11 全部店铺"
+
+
+def test_the_charts_and_the_pages_name_a_font_that_draws_the_chinese_names():
+    """Without a CJK font the channel and courier names are boxes (docs/img/report.png had them)."""
+    import subprocess
+
+    from matplotlib import font_manager
+
+    from assets.lib.report import _pyplot
+
+    try:
+        listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        listed = ""
+    installed = {name.strip() for line in listed.splitlines() for name in line.split(",")}
+    if not installed:
+        unavailable("no CJK font installed: on Debian `apt-get install fonts-wqy-microhei` (.ci/browser does)")
+
+    # the pages: Chromium takes the first family of the CSS list that fontconfig has
+    template = (PROJECT / "assets" / "lib" / "report_templates" / "report.html.j2").read_text(encoding="utf-8")
+    css = [f.strip().strip('"') for f in re.search(r"body \{ font-family: ([^;]+);", template).group(1).split(",")]
+    assert installed & set(css), (css, sorted(installed))
+
+    # the charts: matplotlib draws each character with the first family of the list that has it;
+    # its fonts scanned afresh (a font cache made before the font was installed does not know it)
+    fonts = font_manager.FontManager()
+    families = _pyplot().rcParams["font.family"]
+
+    def draws_all(family: str) -> bool:
+        try:
+            path = fonts.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+        except ValueError:
+            return False
+        font = font_manager.get_font(path)
+        return all(font.get_char_index(ord(c)) for c in CHINESE_NAMES.replace(" ", ""))
+
+    assert any(draws_all(f) for f in families), families

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -123,8 +124,7 @@ def test_a_new_fiscal_setting_rebuilds_every_mart_whole(q4_current):
 KILL_IN_MART_WRITE = """
 import os, signal, sys
 from pathlib import Path
-sys.path.insert(0, sys.argv[2])
-from conftest import Deployment
+from conftest import Deployment  # tests/ on PYTHONPATH, as pytest puts it on sys.path
 from assets.lib import restatements
 
 real = restatements.record
@@ -167,8 +167,9 @@ def test_a_kill_inside_a_mart_write_loses_nothing_and_the_next_run_records_it_al
     before, inputs = working(mart), working(recorded)
     assert before and inputs
     killed = subprocess.run(
-        [sys.executable, "-c", KILL_IN_MART_WRITE, str(q4_current.root), str(Path(__file__).parent)],
-        cwd=Path(__file__).parents[1], capture_output=True, text=True, timeout=600,
+        [sys.executable, "-c", KILL_IN_MART_WRITE, str(q4_current.root)],
+        cwd=Path(__file__).parents[1], env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)},
+        capture_output=True, text=True, timeout=600,
     )
     assert killed.returncode == -9, killed.stdout + killed.stderr
     assert working(mart) == before and working(recorded) == inputs

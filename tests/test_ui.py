@@ -1,6 +1,6 @@
 """The real Dagster webserver on the project's definitions, after a real run: its GraphQL API shows
 the asset graph we define, and the lineage page renders in headless Chromium (its screenshot goes to
-the test's folder, never over the README's docs/img/asset-graph.png)."""
+the test's folder; `make docs-images` copies it to the README's docs/img/asset-graph.png)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, Deployment, chromium_or_skip
+from conftest import FIXTURES, Deployment, chromium_or_skip, screenshot
 
 pytestmark = pytest.mark.slow
 PROJECT = Path(__file__).resolve().parents[1]
@@ -167,8 +167,7 @@ def test_the_lineage_page_renders_raw_to_report_left_to_right(webserver, tmp_pat
         time.sleep(2)  # edges and status badges settle
         x = {g: group_box(g).location["x"] for g in groups}
         assert x["raw"] < x["staging"] < x["marts"] < x["publish"] < x["report"], x
-        screenshot = tmp_path / "asset-graph.png"
-        assert browser.save_screenshot(str(screenshot))
+        saved = screenshot(browser, tmp_path / "asset-graph.png")
     finally:
         browser.quit()
-    assert screenshot.stat().st_size > 20_000
+    assert saved.stat().st_size > 20_000
