@@ -241,3 +241,22 @@ def test_the_charts_and_the_pages_name_a_font_that_draws_the_chinese_names():
         return all(font.get_char_index(ord(c)) for c in CHINESE_NAMES.replace(" ", ""))
 
     assert any(draws_all(f) for f in families), families
+
+
+def test_a_cjk_font_installed_after_matplotlib_listed_its_fonts_is_drawn_with(monkeypatch):
+    """matplotlib's font list is a cache made the first time it ran: a font installed later is not
+    in it (this machine's was so, and the README's chart drew boxes). The charts add it."""
+    from matplotlib import font_manager
+
+    from assets.lib.report import CJK_FONTS, _pyplot
+
+    scanned = font_manager.FontManager()  # every installed font, scanned now
+    if not {f.name for f in scanned.ttflist} & set(CJK_FONTS):
+        unavailable("no CJK font installed: on Debian `apt-get install fonts-wqy-microhei` (.ci/browser does)")
+    stale = font_manager.FontManager()
+    stale.ttflist = [f for f in stale.ttflist if f.name not in CJK_FONTS]  # listed before the font came
+    monkeypatch.setattr(font_manager, "fontManager", stale)
+    _pyplot()
+    assert {f.name for f in stale.ttflist} & set(CJK_FONTS)
+    family = next(f for f in CJK_FONTS if f in {x.name for x in stale.ttflist})
+    assert stale.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)

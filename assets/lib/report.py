@@ -27,6 +27,9 @@ from .sql import fetch_sql, fetch_with_columns
 TEMPLATES = Path(__file__).parent / "report_templates"
 QUARTER = re.compile(r"^(FY)?\d{4}Q[1-4]$")
 ROI_BAND = (3.0, 5.0)  # a paid channel's healthy ROI
+# The charts' font families for Chinese, the first installed one used; and how their files are named.
+CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC")
+CJK_FONT_FILES = ("wqy-microhei", "notosanscjk", "notosanssc")
 SECTIONS = ("headline", "monthly", "channels", "campaigns", "couriers", "regions", "quality", "checks")
 
 
@@ -129,11 +132,27 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     # Chinese channel and courier names: a CJK font where one is installed, else DejaVu (boxes).
-    plt.rcParams["font.family"] = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "DejaVu Sans"]
+    _know_installed_cjk_fonts()
+    plt.rcParams["font.family"] = [*CJK_FONTS, "DejaVu Sans"]
     plt.rcParams["axes.spines.top"] = plt.rcParams["axes.spines.right"] = False
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message="Glyph .* missing from font")
     return plt
+
+
+def _know_installed_cjk_fonts() -> None:
+    """matplotlib lists the fonts it found in a cache made the first time it ran: a CJK font
+    installed after that is not in it, and the charts drew boxes for the Chinese names (the README's
+    picture had them). When the list knows none of CJK_FONTS, the installed font files of those
+    families are added to it."""
+    from matplotlib import font_manager
+
+    fonts = font_manager.fontManager
+    if {f.name for f in fonts.ttflist} & set(CJK_FONTS):
+        return
+    for path in font_manager.findSystemFonts():
+        if any(marker in Path(path).name.lower() for marker in CJK_FONT_FILES):
+            fonts.addfont(path)
 
 
 def _save(fig, path: Path) -> str:
