@@ -45,6 +45,16 @@ def main(raw: Path, out: Path) -> None:
     def shop(ids: pd.Series) -> pd.Series:
         return ids.map(aliases).fillna(ids)
 
+    t = order_kpis(raw, shop).join(traffic_kpis(raw, shop), how="outer").join(target_kpis(raw, shop), how="outer")
+    shop_table(t).sort_values(["quarter", "shop_id"]).to_parquet(out, index=False)
+
+
+BY = ["shop_id", "quarter"]
+
+
+def order_kpis(raw: Path, shop) -> pd.DataFrame:
+    """Per shop and quarter of payment: sums in cents, orders, buyers, buyer-days, repeat and
+    returning buyers, of each order's latest row."""
     orders = read_folder(
         raw / "orders",
         usecols=["order_id", "shop_id", "buyer_id", "paid_at", "paid_amount", "refund_amount", "is_mobile"],
@@ -62,20 +72,22 @@ def main(raw: Path, out: Path) -> None:
     paid["mobile_cents"] = paid["paid_cents"].where(paid["is_mobile"] == True, 0)  # noqa: E712
     paid["known_cents"] = paid["paid_cents"].where(paid["is_mobile"].notna())
 
-    by = ["shop_id", "quarter"]
-    kpis = paid.groupby(by).agg(
+    kpis = paid.groupby(BY).agg(
         gmv=("paid_cents", "sum"), refund_amount=("refund_cents", "sum"), paid_orders=("order_id", "size"),
         paid_buyers=("buyer_id", "nunique"), mobile_gmv=("mobile_cents", "sum"), device_known_gmv=("known_cents", "sum"),
     )
-    kpis["buyer_days"] = paid.drop_duplicates(["shop_id", "quarter", "buyer_id", "paid_day"]).groupby(by).size()
+    kpis["buyer_days"] = paid.drop_duplicates(["shop_id", "quarter", "buyer_id", "paid_day"]).groupby(BY).size()
     days = paid.groupby(["shop_id", "quarter", "buyer_id"])["paid_day"].nunique().rename("paid_days").reset_index()
     first = paid.groupby(["shop_id", "buyer_id"])["paid_at"].min().rename("first_paid_at").reset_index()
     days = days.merge(first, on=["shop_id", "buyer_id"])
     days["repeat"] = days["paid_days"] >= 2
     days["returning"] = days["first_paid_at"] < days["quarter"].dt.start_time
-    kpis = kpis.join(days.groupby(by)[["repeat", "returning"]].sum().rename(
+    return kpis.join(days.groupby(BY)[["repeat", "returning"]].sum().rename(
         columns={"repeat": "repeat_buyers", "returning": "returning_buyers"}))
 
+
+def traffic_kpis(raw: Path, shop) -> pd.DataFrame:
+    """Per shop and quarter: the latest traffic rows summed."""
     traffic = read_folder(raw / "traffic", dtype={"shop_id": str, "channel": str, "device": str})
     traffic["shop_id"] = shop(traffic["shop_id"])
     traffic = latest(traffic, ["date", "shop_id", "channel", "device"])
@@ -84,20 +96,26 @@ def main(raw: Path, out: Path) -> None:
     traffic["mobile_uv"] = traffic["uv"].where(traffic["device"] == "mobile", 0)
     traffic["device_uv"] = traffic["uv"].where(traffic["device"].isin(["mobile", "pc"]), 0)
     traffic["bounce_base"] = traffic["visits"].where(traffic["bounced_visits"].notna())
-    visits = traffic.groupby(by).agg(
+    return traffic.groupby(BY).agg(
         pv=("pv", "sum"), uv_days=("uv", "sum"), bounced_visits=("bounced_visits", "sum"),
         bounce_base_visits=("bounce_base", "sum"), mobile_uv_days=("mobile_uv", "sum"),
         device_uv_days=("device_uv", "sum"), ad_spend=("spend_cents", "sum"),
     )
 
+
+def target_kpis(raw: Path, shop) -> pd.DataFrame:
+    """Per shop and quarter: the target in cents when all three months have one."""
     targets = pd.read_csv(raw / "reference" / "targets.csv", dtype={"shop_id": str, "month": str})
     targets["shop_id"] = shop(targets["shop_id"])
     targets = targets.drop_duplicates(["shop_id", "month"], keep="last")
     targets["quarter"] = pd.PeriodIndex(targets["month"], freq="M").asfreq("Q")
-    goal = targets.groupby(by).agg(months=("month", "nunique"), target_gmv=("target_gmv", "sum"))
+    goal = targets.groupby(BY).agg(months=("month", "nunique"), target_gmv=("target_gmv", "sum"))
     goal["target_gmv"] = (goal["target_gmv"] * 100).where(goal["months"] == 3)
+    return goal[["target_gmv"]]
 
-    t = kpis.join(visits, how="outer").join(goal[["target_gmv"]], how="outer")
+
+def shop_table(t: pd.DataFrame) -> pd.DataFrame:
+    """quarterly_shop_kpis from the joined sums: the rates, QoQ and YoY."""
     for column in ("gmv", "refund_amount", "paid_orders", "paid_buyers", "buyer_days", "repeat_buyers",
                    "returning_buyers", "pv", "uv_days", "ad_spend"):
         t[column] = t[column].fillna(0)
@@ -106,7 +124,7 @@ def main(raw: Path, out: Path) -> None:
     t["gmv_prev"] = [previous.get((s, q - 1), np.nan) for s, q in zip(t["shop_id"], t["quarter"])]
     t["gmv_last_year"] = [previous.get((s, q - 4), np.nan) for s, q in zip(t["shop_id"], t["quarter"])]
 
-    result = pd.DataFrame({
+    return pd.DataFrame({
         "quarter": t["quarter"].astype(str),
         "shop_id": t["shop_id"],
         "gmv": t["gmv"] / 100,
@@ -136,7 +154,6 @@ def main(raw: Path, out: Path) -> None:
         "gmv_qoq": div(t["gmv"], t["gmv_prev"]) - 1,
         "gmv_yoy": div(t["gmv"], t["gmv_last_year"]) - 1,
     })
-    result.sort_values(["quarter", "shop_id"]).to_parquet(out, index=False)
 
 
 if __name__ == "__main__":
