@@ -21,7 +21,6 @@ QUARTER_OF_MONTH = "quarter_label(quarter_start(strptime(month, '%Y-%m'), $fisca
 @dataclass(frozen=True)
 class Mart:
     keys: tuple[str, ...]
-    upstream: tuple[str, ...]
     # Its rows read earlier quarters (QoQ/YoY, returning buyers, years to date, a campaign's
     # baseline days): a changed quarter is computed again with every later one.
     reaches_later: bool = False
@@ -34,17 +33,14 @@ class Mart:
 
 
 MARTS = {
-    "quarterly_shop_kpis": Mart(("quarter", "shop_id"), ("paid_orders", "traffic", "targets"), reaches_later=True),
-    "quarterly_channel_kpis": Mart(("quarter", "shop_id", "channel_group", "channel"), ("paid_orders", "traffic")),
-    "monthly_target_tracking": Mart(("month", "shop_id"), ("paid_orders", "targets", "traffic"), reaches_later=True),
-    "quarterly_campaign_kpis": Mart(
-        ("quarter", "shop_id", "campaign"), ("paid_orders", "traffic", "targets", "campaigns", "courier_days"),
-        reaches_later=True,
-    ),
-    "quarterly_courier_kpis": Mart(("quarter", "courier", "region"), ("courier_days",)),
-    "quarterly_courier_service": Mart(("quarter", "courier"), ("orders",)),
-    "quarterly_region_kpis": Mart(("quarter", "shop_id", "province", "city", "district"), ("paid_orders",)),
-    "quarterly_category_kpis": Mart(("quarter", "shop_id", "category"), ("paid_orders",)),
+    "quarterly_shop_kpis": Mart(("quarter", "shop_id"), reaches_later=True),
+    "quarterly_channel_kpis": Mart(("quarter", "shop_id", "channel_group", "channel")),
+    "monthly_target_tracking": Mart(("month", "shop_id"), reaches_later=True),
+    "quarterly_campaign_kpis": Mart(("quarter", "shop_id", "campaign"), reaches_later=True),
+    "quarterly_courier_kpis": Mart(("quarter", "courier", "region")),
+    "quarterly_courier_service": Mart(("quarter", "courier")),
+    "quarterly_region_kpis": Mart(("quarter", "shop_id", "province", "city", "district")),
+    "quarterly_category_kpis": Mart(("quarter", "shop_id", "category")),
 }
 
 
@@ -64,7 +60,7 @@ def build_mart(
     """marts.<name> brought up to date (the quarters its plan names, or whole) and its restated
     quarters recorded, in one transaction; the plan and the restated (quarter, reason)."""
     mart = MARTS[name]
-    plan = incremental.mart_plan(con, name, mart.upstream, params)
+    plan = incremental.mart_plan(con, name, params)
     if plan.mode == "unchanged":
         return plan, []
     fiscal = params["fiscal_start_month"]
@@ -103,7 +99,7 @@ def _mart_asset(name: str, mart: Mart):
         group_name="marts",
         kinds={"duckdb", "sql"},
         owners=[mart.owner],
-        deps=[AssetKey(["staging", u]) for u in mart.upstream],
+        deps=[AssetKey(["staging", u]) for u in incremental.inputs_of(incremental.mart_sql(name)).upstream],
         description=f"{zh} — {en}",
     )
     def mart_table(context: AssetExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource) -> MaterializeResult:

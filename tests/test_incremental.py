@@ -194,28 +194,6 @@ def test_a_new_courier_name_in_an_orders_batch_reaches_the_courier_tables(source
     assert snapshot(deployment) == snapshot(whole)
 
 
-def test_a_table_is_rebuilt_on_every_staging_table_its_sql_reads():
-    # A table is left as it is when the staging tables it declares did not change: a table its SQL
-    # reads but does not declare would go stale.
-    import re
-
-    from assets.lib.incremental import COURIER_NAMES_SQL, MAINTAINED_WITH, ORDERS_SQL, PAID_SQL
-    from assets.lib.sql import sql_text
-    from assets.marts import MARTS
-    from assets.staging import TABLES
-
-    def read(names) -> set[str]:
-        tables = {t for n in names for t in re.findall(r"\bstaging\.(\w+)", sql_text(n))}
-        return {MAINTAINED_WITH.get(t, t) for t in tables}
-
-    for name, mart in MARTS.items():
-        assert read([f"marts/{name}"]) == set(mart.upstream), name
-    built = {"orders": ORDERS_SQL, "paid_orders": PAID_SQL, "courier_names": COURIER_NAMES_SQL}
-    for name, table in TABLES.items():
-        if table.skip_unchanged or name in built:
-            assert read(built.get(name) or table.sql_files(name)) - {name} == set(table.upstream), name
-
-
 def test_a_lake_file_the_courier_names_have_not_seen_yet_is_mapped_once_they_have(source, tmp_path):
     # Two runs taking turns step by step: run B's raw step writes a lake file with a new courier
     # spelling after run A built staging.courier_names and before A builds orders and courier. A's
@@ -243,9 +221,7 @@ def test_a_lake_file_the_courier_names_have_not_seen_yet_is_mapped_once_they_hav
     )
 
     def build_courier(con):
-        return build_when_changed(
-            con, "courier", lake, ("courier",), ("courier_names",), ("staging/courier",), settings.sql_params()
-        )
+        return build_when_changed(con, "courier", lake, ("staging/courier",), settings.sql_params())
 
     with working_db(settings, DuckDBResource(database=str(settings.working_db))) as con:
         register_defaults(con)
@@ -458,16 +434,14 @@ def test_a_mart_follows_the_sql_of_the_state_it_reads(source, tmp_path, monkeypa
 
     from assets.lib import incremental
     from assets.lib.sql import sql_text
-    from assets.marts import MARTS
 
     deployment = Deployment(tmp_path / "d")
     copy(source, deployment.raw)
     assert deployment.run().success
     params = deployment.settings().sql_params()
-    mart = MARTS["quarterly_channel_kpis"]
     with duckdb.connect(str(deployment.state / "pipeline.duckdb"), read_only=True) as con:
-        assert incremental.mart_plan(con, "quarterly_channel_kpis", mart.upstream, params).mode == "unchanged"
+        assert incremental.mart_plan(con, "quarterly_channel_kpis", params).mode == "unchanged"
         changed = {"staging/channel_quarters": sql_text("staging/channel_quarters") + "\n-- another version\n"}
         monkeypatch.setattr(incremental, "sql_text", lambda name: changed.get(name) or sql_text(name))
-        plan = incremental.mart_plan(con, "quarterly_channel_kpis", mart.upstream, params)
+        plan = incremental.mart_plan(con, "quarterly_channel_kpis", params)
     assert plan.mode == "rebuild", plan.reason

@@ -11,6 +11,9 @@ table they read (`_version`).
   they are when nothing they read changed, and rebuilt otherwise;
 - anything else (a file replaced or removed, a mapping or the SQL changed, the table missing)
   rebuilds the table from the whole lake.
+
+What a table reads (its lakes and the staging tables upstream) is what its SQL reads (`inputs_of`):
+the Dagster graph takes its edges from the same place.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -28,6 +32,7 @@ import polars as pl
 from .lake import batch_files, register_lake
 from .parse import empty_rows
 from .sql import fetch_sql, identifier, row_count, run_sql, sql_text, table_exists, transaction
+from .sql_lineage import reads
 
 REFERENCE = "reference"
 SETUP_SQL = ("setup/create_schemas", "setup/create_macros", "setup/create_metrics")
@@ -63,6 +68,18 @@ MAINTAINED_SQL = {"paid_orders": PAID_SQL}
 DIGESTED = {"orders": "shipped_at", "paid_orders": "paid_day", "traffic": "date", "courier_days": "day",
             "targets": "month"}
 DIGEST_SQL = ("staging/delete_month_digests", "staging/insert_month_digests", "staging/merge_month_digests")
+# The views of the lake register_lake names lake_<source>.
+LAKE_VIEW_PREFIX = "lake_"
+# The reference rows shipped with the code (lib/defaults.py): part of no lake, no table upstream.
+SHIPPED_VIEW_PREFIX = "default_"
+# The relations the builders below register for their SQL, and what they are rows of.
+REGISTERED = {
+    "orders_source": ("lake_orders",),  # build_orders: the orders lake files, all or the new ones
+    "courier_name_source": ("lake_orders", "lake_courier"),  # build_courier_names: their courier names
+    "touched_files": ("staging.orders",),  # build_paid_orders: the files merged into staging.orders since
+}
+# The columns a registered relation has beyond those of the relations it holds rows of (`_with_row_ids`).
+REGISTERED_COLUMNS = {"orders_source": ("file_index", "row_id")}
 # DuckDB vacuums deleted rows at a checkpoint, rewriting the row groups that hold them; a checkpoint
 # that does not vacuum leaves them to the next one that does, whatever table that one writes. A
 # merge deletes the old rows of the orders it replaces, spread over the history: with 365 days of
@@ -121,6 +138,29 @@ def vacuum_when_due(con: duckdb.DuckDBPyConnection, table: str) -> Iterator[None
     finally:
         if due:
             defer_vacuum(con)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    lakes: tuple[str, ...]  # raw sources whose lake files it reads
+    upstream: tuple[str, ...]  # staging tables it reads (a state read as the table it is kept with)
+
+
+@cache
+def inputs_of(sql: tuple[str, ...]) -> Inputs:
+    """What a table built by these SQL files reads, from the relations the SQL names: the lakes
+    (their views, or relations a builder registers from their files), and the staging tables
+    (MAINTAINED_WITH: a state stands for the table it is kept with)."""
+    lakes, upstream = set(), set()
+    for relation in (r for read in reads(sql) for r in REGISTERED.get(read, (read,))):
+        schema, _, table = relation.rpartition(".")
+        if schema == "staging":
+            upstream.add(MAINTAINED_WITH.get(table, table))
+        elif not schema and relation.startswith(LAKE_VIEW_PREFIX):
+            lakes.add(relation.removeprefix(LAKE_VIEW_PREFIX))
+        elif schema or not relation.startswith(SHIPPED_VIEW_PREFIX):
+            raise ValueError(f"{', '.join(sql)} read(s) {relation}: no lake, staging table or registered relation")
+    return Inputs(tuple(sorted(lakes)), tuple(sorted(upstream)))
 
 
 @dataclass(frozen=True)
@@ -222,13 +262,14 @@ def plan(
 
 
 def plan_staging(
-    con: duckdb.DuckDBPyConnection, table: str, lake_dir: Path, lakes: tuple[str, ...], sql: tuple[str, ...],
-    upstream: tuple[str, ...], params: dict | None = None, merge: bool = True,
+    con: duckdb.DuckDBPyConnection, table: str, lake_dir: Path, sql: tuple[str, ...], params: dict | None = None,
+    merge: bool = True,
 ) -> Plan:
-    """`plan` for staging.<table> built by `sql` from the lake files of `lakes` and the staging
-    tables `upstream` (whose versions depend on those files: `_version`)."""
-    inputs = lake_inputs(lake_dir, *lakes)
-    inputs[REFERENCE] = reference(con, sql, upstream, params, lake=inputs)
+    """`plan` for staging.<table> built by `sql` from the lake files and the staging tables it
+    reads (whose versions depend on those files: `_version`)."""
+    read = inputs_of(sql)
+    inputs = lake_inputs(lake_dir, *read.lakes)
+    inputs[REFERENCE] = reference(con, sql, read.upstream, params, lake=inputs)
     return plan(con, table, inputs, merge=merge)
 
 
@@ -261,7 +302,7 @@ def _with_row_ids(con: duckdb.DuckDBPyConnection, files: list[str], source: str)
 
 def build_orders(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
     """staging.orders, merged from the new lake files or rebuilt from the whole lake."""
-    p = plan_staging(con, "orders", lake_dir, ("orders",), ORDERS_SQL, ("shops", "channels", "courier_names"))
+    p = plan_staging(con, "orders", lake_dir, ORDERS_SQL)
     if p.mode == "unchanged":
         return p
     files = p.new_files if p.mode == "merge" else batch_files(lake_dir, "orders")
@@ -296,7 +337,8 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
     """staging.paid_orders from staging.orders, with staging.buyers (the buyers' integer keys) and
     staging.buyer_quarters: merged for the orders of the files staging.orders merged since (and the
     buyers of those orders), rebuilt when staging.orders was rebuilt since."""
-    orders = dict(fetch_sql(con, "audit/staging_inputs", {"table_name": "orders"}))
+    (followed,) = inputs_of(PAID_SQL).upstream  # staging.orders: its lake files are the ones merged
+    orders = dict(fetch_sql(con, "audit/staging_inputs", {"table_name": followed}))
     inputs = {
         **orders,
         REFERENCE: f"{orders.get(REFERENCE, '')}:{_sql_fingerprint(PAID_SQL)}:{params['fiscal_start_month']}",
@@ -365,7 +407,7 @@ def _require_buyer_keys(con: duckdb.DuckDBPyConnection, paid: str) -> None:
 def build_courier_names(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
     """staging.courier_names: the names of new lake files added to it (a name's code depends only on
     the name and staging.couriers), or rebuilt from every orders and courier file."""
-    p = plan_staging(con, "courier_names", lake_dir, ("orders", "courier"), COURIER_NAMES_SQL, ("couriers",))
+    p = plan_staging(con, "courier_names", lake_dir, COURIER_NAMES_SQL)
     if p.mode == "unchanged":
         return p
     files = p.new_files if p.mode == "merge" else [f for f in p.inputs if f != REFERENCE]
@@ -387,15 +429,14 @@ def build_courier_names(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
 
 
 def build_when_changed(
-    con: duckdb.DuckDBPyConnection, table: str, lake_dir: Path, lakes: tuple[str, ...], upstream: tuple[str, ...],
-    sql: tuple[str, ...], params: dict,
+    con: duckdb.DuckDBPyConnection, table: str, lake_dir: Path, sql: tuple[str, ...], params: dict
 ) -> Plan:
     """staging.<table> rebuilt by its SQL when a lake file or a staging table it reads changed (or
     its SQL did); left as it is otherwise."""
-    p = plan_staging(con, table, lake_dir, lakes, sql, upstream, params, merge=False)
+    p = plan_staging(con, table, lake_dir, sql, params, merge=False)
     if p.mode == "unchanged":
         return p
-    for source in lakes:
+    for source in inputs_of(sql).lakes:
         register_lake(con, lake_dir, source)
     with transaction(con):
         for name in sql:
@@ -405,14 +446,20 @@ def build_when_changed(
     return p
 
 
-def mart_plan(con: duckdb.DuckDBPyConnection, mart: str, upstream: tuple[str, ...], params: dict) -> Plan:
+def mart_sql(mart: str) -> tuple[str, ...]:
+    """The SQL computing marts.<mart>: its rows, in the quarters build_quarters names."""
+    return ("marts/build_quarters", f"marts/{mart}")
+
+
+def mart_plan(con: duckdb.DuckDBPyConnection, mart: str, params: dict) -> Plan:
     """What marts.<mart> must compute: the quarters of the months whose digests (audit.month_digests)
     differ from those it was built from (`quarters`), every quarter when its SQL, a parameter or a
     small staging table it reads whole changed (`rebuild`), or nothing. Record the plan's inputs
     with `record_mart` once the table is built."""
+    sql = mart_sql(mart)
+    upstream = inputs_of(sql).upstream
     digested = tuple(u for u in upstream if u in DIGESTED)
     whole = tuple(u for u in upstream if u not in DIGESTED)
-    sql = (f"marts/{mart}", "marts/build_quarters")
     states = [_sql_fingerprint(MAINTAINED_SQL[u]) for u in digested if u in MAINTAINED_SQL]
     inputs = {REFERENCE: f"{reference(con, sql, whole, params)}/{','.join(digested)}/{','.join(states)}"}
     for table, month, rows, digest in fetch_sql(con, "staging/month_digests", {"table_names": list(digested)}):

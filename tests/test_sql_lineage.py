@@ -1,0 +1,133 @@
+"""What a table reads is taken from its SQL (assets/lib/sql_lineage.py): the relations its files
+name, less what they write, and the lakes and staging tables those stand for. Expected values are
+read off the SQL files by hand."""
+
+from __future__ import annotations
+
+import pytest
+from dagster import AssetKey
+
+from assets.lib import incremental, sql_lineage
+from assets.lib.incremental import COURIER_NAMES_SQL, ORDERS_SQL, PAID_SQL, Inputs, inputs_of, mart_sql
+from assets.lib.sql_lineage import reads
+
+
+def test_a_file_reads_the_relations_it_names_but_its_ctes_and_its_target():
+    # staging/traffic: `create or replace table staging.traffic as with mapped ... latest ...
+    # current_rows ... split_by_device ... final` over lake_traffic, staging.shops, staging.channels
+    assert reads(("staging/traffic",)) == {"lake_traffic", "staging.shops", "staging.channels"}
+
+
+def test_the_temp_relations_a_build_writes_are_not_what_it_reads():
+    # ORDERS_SQL: orders_current (a temp view over orders_source) -> staging.orders; a merge's
+    # orders_new, orders_matches, orders_added and orders_replaced are written by earlier steps,
+    # and staging.orders is the table itself.
+    assert reads(ORDERS_SQL) == {"orders_source", "staging.shops", "staging.channels", "staging.courier_names"}
+
+
+def test_a_table_macro_reads_the_relations_its_caller_names():
+    # staging/paid_orders: `from paid_order_rows('staging.orders', 'staging.buyers', ...)`, whose
+    # body (staging/paid_order_rows) reads query_table(orders) and query_table(buyers).
+    names = ("staging/paid_order_rows", "staging/paid_orders")
+    assert reads(names) == {"staging.orders", "staging.buyers"}
+    # staging/buyer_quarters: buyer_quarter_rows('staging.paid_orders')
+    assert reads(("staging/buyer_quarter_rows", "staging/buyer_quarters")) == {"staging.paid_orders"}
+    # the macro's definition alone reads nothing: its parameters are not relations
+    assert reads(("staging/paid_order_rows",)) == set()
+
+
+def test_a_relation_bound_as_a_parameter_or_a_table_function_is_no_read():
+    # staging/table_digest: `from query_table($table)`, the relation the caller binds
+    assert reads(("staging/table_digest",)) == set()
+    # marts/quarterly_campaign_kpis reads `range(1, 29) as r(offset_days)`, rows of no relation
+    assert "" not in reads(("marts/quarterly_campaign_kpis",))
+
+
+def test_every_statement_of_a_file_of_several_counts():
+    # staging/paid_orders_delta: paid_orders_delta from paid_orders_added and paid_orders_replaced;
+    # then paid_orders_of_delta_buyers from staging.paid_orders and paid_orders_delta
+    assert reads(("staging/paid_orders_delta",)) == {"paid_orders_added", "paid_orders_replaced", "staging.paid_orders"}
+
+
+STAGING_INPUTS = {
+    # table: (lakes, staging tables), traced from each table's SQL files
+    "shops": (("shops",), ()),
+    "channels": (("channels",), ()),  # and default_channels, shipped with the code
+    "campaigns": (("campaigns",), ()),
+    "couriers": (("couriers",), ()),  # staging/couriers and staging/courier_codes
+    "courier_names": (("courier", "orders"), ("couriers",)),  # courier_name_source: both lakes' names
+    "orders": (("orders",), ("channels", "courier_names", "shops")),  # orders_source: the orders lake
+    "traffic": (("traffic",), ("channels", "shops")),
+    "courier": (("courier",), ("courier_names",)),
+    "targets": (("targets",), ("shops",)),
+    # staging.orders, and touched_files (the files merged into it); buyers, buyer_quarters and the
+    # group states are its own
+    "paid_orders": ((), ("orders",)),
+    "courier_days": ((), ("courier",)),
+    "unmapped_values": ((), ("channels", "courier", "courier_names", "orders", "traffic")),
+}
+
+MART_UPSTREAM = {
+    # staging.paid_days and staging.buyer_quarters are kept with staging.paid_orders
+    "quarterly_shop_kpis": ("paid_orders", "targets", "traffic"),
+    "quarterly_channel_kpis": ("paid_orders", "traffic"),  # staging.channel_quarters
+    "monthly_target_tracking": ("paid_orders", "targets", "traffic"),
+    "quarterly_campaign_kpis": ("campaigns", "courier_days", "paid_orders", "targets", "traffic"),
+    "quarterly_courier_kpis": ("courier_days",),
+    "quarterly_courier_service": ("orders",),
+    "quarterly_region_kpis": ("paid_orders",),  # staging.region_quarters
+    "quarterly_category_kpis": ("paid_orders",),
+}
+
+
+def test_each_staging_table_reads_what_its_sql_names():
+    from assets.staging import TABLES
+
+    assert {name: table.inputs(name) for name, table in TABLES.items()} == {
+        name: Inputs(lakes, upstream) for name, (lakes, upstream) in STAGING_INPUTS.items()
+    }
+    assert TABLES["orders"].sql_files("orders") == ORDERS_SQL
+    assert TABLES["paid_orders"].sql_files("paid_orders") == PAID_SQL
+    assert TABLES["courier_names"].sql_files("courier_names") == COURIER_NAMES_SQL
+
+
+def test_each_mart_reads_what_its_sql_names():
+    from assets.marts import MARTS
+
+    assert {name: inputs_of(mart_sql(name)) for name in MARTS} == {
+        name: Inputs((), upstream) for name, upstream in MART_UPSTREAM.items()
+    }
+
+
+def test_the_asset_graph_follows_the_sql():
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    for name, (lakes, upstream) in STAGING_INPUTS.items():
+        prefix = "audit" if name == "unmapped_values" else "staging"
+        parents = {p.to_user_string() for p in graph.get(AssetKey([prefix, name])).parent_keys}
+        assert parents == {*(f"raw/{s}" for s in lakes), *(f"staging/{u}" for u in upstream)}, name
+    for name, upstream in MART_UPSTREAM.items():
+        parents = {p.to_user_string() for p in graph.get(AssetKey(["marts", name])).parent_keys}
+        assert parents == {f"staging/{u}" for u in upstream}, name
+
+
+def test_a_relation_no_lake_table_or_builder_provides_stops_the_load(monkeypatch):
+    # a file reading a relation nothing registers (a typo, a table of another schema) would be an
+    # edge missing from the graph: inputs_of refuses it
+    try:
+        for relation in ("marts.quarterly_shop_kpis", "orders_sourse"):
+            monkeypatch.setattr(incremental, "reads", lambda sql, r=relation: frozenset({"staging.shops", r}))
+            inputs_of.cache_clear()
+            with pytest.raises(ValueError, match=relation):
+                inputs_of(("staging/targets",))
+    finally:
+        inputs_of.cache_clear()
+
+
+def test_each_file_is_parsed_once():
+    sql_lineage.statements.cache_clear()
+    reads.cache_clear()
+    reads(ORDERS_SQL)
+    reads(("staging/orders_current", "staging/orders"))
+    assert sql_lineage.statements.cache_info().misses == len(ORDERS_SQL)
