@@ -11,6 +11,7 @@ from .db import table_metadata, working_db
 from .lib import incremental, restatements
 from .lib.glossary import TABLES, apply_comments
 from .lib.sql import column_names, run_sql, transaction
+from .lineage import COLUMN_LINEAGE, column_lineage
 from .resources import PipelineSettings
 
 QUARTER = "quarter"
@@ -106,6 +107,7 @@ def _mart_asset(name: str, mart: Mart):
         with working_db(settings, duckdb) as con:
             plan, restated = build_mart(con, name, settings.sql_params(), context.run_id)
             metadata = {**table_metadata(con, "marts", name), "build": plan.mode, "build_reason": plan.reason}
+        metadata[COLUMN_LINEAGE] = column_lineage()[context.asset_key]  # parsed outside the database's lock
         context.log.info(f"marts.{name}: {plan.mode} ({plan.reason})")
         for quarter, reason in restated:
             context.log.info(f"restated marts.{name} {quarter}: {reason}")

@@ -15,6 +15,7 @@ from .lib.incremental import (
 )
 from .lib.lake import register_lake
 from .lib.sql import run_sql
+from .lineage import COLUMN_LINEAGE, column_lineage
 from .resources import PipelineSettings
 
 
@@ -125,6 +126,7 @@ def _staging_asset(name: str, table: StagingTable):
             register_defaults(con)
             plan = build_staging(con, name, settings)
             metadata = table_metadata(con, table.key_prefix, name)
+        metadata[COLUMN_LINEAGE] = column_lineage()[context.asset_key]  # parsed outside the database's lock
         if plan:
             context.log.info(f"{table.key_prefix}.{name}: {plan.mode} ({plan.reason})")
             metadata = {**metadata, "build": plan.mode, "build_reason": plan.reason}

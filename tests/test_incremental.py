@@ -106,6 +106,14 @@ def test_merged_runs_end_where_a_rebuild_does(source, tmp_path):
     copy(source, step.raw, {p for files in held.values() for p in files})
     first = step.run()
     assert first.success and builds(first) == dict.fromkeys(TRACKED, "rebuild")
+    # every table built carries its column lineage for the UI (tests/test_sql_lineage.py)
+    lineage = {
+        e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata.get("dagster/column_lineage")
+        for e in first.get_asset_materialization_events()
+        if e.asset_key.path[0] in ("staging", "audit", "marts")
+    }
+    assert len(lineage) == 20 and all(lineage.values())
+    assert [d.column_name for d in lineage["marts/quarterly_shop_kpis"].value.deps_by_column["gmv"]] == ["paid_amount"]
 
     # Day by day; the late 09-28 batch arrives with 10-08 and must lose to newer rows of its orders.
     for days in ([LAST[0]], [LAST[1], LATE], [LAST[2]]):

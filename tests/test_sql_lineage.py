@@ -131,3 +131,61 @@ def test_each_file_is_parsed_once():
     reads(ORDERS_SQL)
     reads(("staging/orders_current", "staging/orders"))
     assert sql_lineage.statements.cache_info().misses == len(ORDERS_SQL)
+
+
+def deps(key: str, column: str) -> set[str]:
+    from assets.lineage import column_lineage
+
+    lineage = column_lineage()[AssetKey(key.split("/"))]
+    return {f"{d.asset_key.to_user_string()}.{d.column_name}" for d in lineage.deps_by_column[column]}
+
+
+def test_a_mart_column_is_traced_down_to_the_raw_columns():
+    # marts/quarterly_shop_kpis: gmv = coalesce(o.gmv, 0) of order_kpis, metric_gmv(gmv) over
+    # staging.paid_days, whose gmv is sum(paid_amount) of staging.paid_orders (a state kept with it)
+    assert deps("marts/quarterly_shop_kpis", "gmv") == {"staging/paid_orders.paid_amount"}
+    # staging.paid_orders: paid_order_rows('staging.orders', ...) selects paid_amount
+    assert deps("staging/paid_orders", "paid_amount") == {"staging/orders.paid_amount"}
+    # staging.orders: orders_current's o.paid_amount over orders_source, the orders lake files
+    assert deps("staging/orders", "paid_amount") == {"raw/orders.paid_amount"}
+
+
+def test_a_rate_is_fed_by_each_number_it_divides():
+    # marts/quarterly_channel_kpis: conversion_rate = rate_conversion(buyer_days, uv_days); buyer_days
+    # from staging.channel_quarters' metric_buyer_days(buyer_key, paid_day), uv_days = sum(uv) of traffic
+    assert deps("marts/quarterly_channel_kpis", "conversion_rate") == {
+        "staging/paid_orders.buyer_key", "staging/paid_orders.paid_day", "staging/traffic.uv",
+    }
+    assert deps("staging/traffic", "uv") == {"raw/traffic.uv"}
+    # marts/quarterly_shop_kpis: refund_rate = rate_refund(refund_amount, gmv), both from paid_days
+    assert deps("marts/quarterly_shop_kpis", "refund_rate") == {
+        "staging/paid_orders.paid_amount", "staging/paid_orders.refund_amount",
+    }
+
+
+def test_a_mapped_column_is_fed_by_its_lake_column_and_the_mapping():
+    # staging.orders: coalesce(s.shop_id, o.shop_id), s the shop aliases of staging.shops
+    assert deps("staging/orders", "shop_id") == {"raw/orders.shop_id", "staging/shops.shop_id"}
+    # staging.courier_names: the distinct couriers of courier_name_source, the orders' and the
+    # courier files' names; its code, coalesce(arg_min(c.courier, c.priority), the name)
+    assert deps("staging/courier_names", "courier_name") == {"raw/orders.courier", "raw/courier.courier"}
+    assert deps("staging/courier_names", "courier") == {
+        "raw/orders.courier", "raw/courier.courier", "staging/couriers.courier", "staging/couriers.priority",
+    }
+
+
+def test_every_column_of_every_table_has_its_lineage():
+    from assets.lineage import column_lineage
+    from assets.marts import MARTS
+    from assets.staging import TABLES
+
+    lineage = column_lineage()
+    assert set(lineage) == {
+        *(AssetKey([t.key_prefix, n]) for n, t in TABLES.items()), *(AssetKey(["marts", m]) for m in MARTS),
+    }
+    # marts/quarterly_region_kpis: quarter, shop_id, province, city, district, paid_orders, gmv,
+    # paid_buyers and the rural numbers, as its final select lists them
+    assert list(lineage[AssetKey(["marts", "quarterly_region_kpis"])].deps_by_column) == [
+        "quarter", "shop_id", "province", "city", "district", "paid_orders", "gmv", "paid_buyers",
+        "rural_paid_orders", "rural_gmv", "rural_paid_buyers", "rural_station_count",
+    ]

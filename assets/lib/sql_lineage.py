@@ -3,9 +3,9 @@ inputs in the Dagster graph and for the incremental planner), and where each col
 comes from (the column lineage the Dagster UI shows).
 
 Parsed with sqlglot (DuckDB dialect). DuckDB's own parser could not serve: `get_table_names` binds
-the statement, so it fails on whatever the catalog lacks (the macros, the temp tables, the schemas:
-52 of 72 files), and `json_serialize_sql` takes a SELECT only, not the CREATE/INSERT/MERGE of a
-build. Each file is parsed once per process (`statements`).
+the statement, so it fails on whatever the catalog lacks (the macros, the temp tables, the
+schemas: 43 of the 82 staging, mart and audit files), and `json_serialize_sql` takes a SELECT
+only, not the CREATE/INSERT/MERGE of a build. Each file is parsed once per process (`statements`).
 """
 
 from __future__ import annotations
