@@ -2,8 +2,6 @@
 shared metric definitions for the quarters whose data changed (and those that read them), their
 restated quarters recorded in audit.restatements."""
 
-from dataclasses import dataclass
-
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
@@ -11,38 +9,9 @@ from .db import table_metadata, working_db
 from .lib import incremental, restatements
 from .lib.glossary import TABLES, apply_comments
 from .lib.sql import column_names, run_sql, transaction
+from .lib.tables import MARTS, Mart
 from .lineage import COLUMN_LINEAGE, column_lineage
 from .resources import PipelineSettings
-
-QUARTER = "quarter"
-# The quarter of a monthly row, under the same fiscal setting as the month's table.
-QUARTER_OF_MONTH = "quarter_label(quarter_start(strptime(month, '%Y-%m'), $fiscal_start_month), $fiscal_start_month)"
-
-
-@dataclass(frozen=True)
-class Mart:
-    keys: tuple[str, ...]
-    # Its rows read earlier quarters (QoQ/YoY, returning buyers, years to date, a campaign's
-    # baseline days): a changed quarter is computed again with every later one.
-    reaches_later: bool = False
-    owner: str = "team:analytics"
-
-    @property
-    def quarter_of(self) -> str:
-        """SQL giving a row's quarter label; it may use the bound `$fiscal_start_month`."""
-        return QUARTER_OF_MONTH if "month" in self.keys else QUARTER
-
-
-MARTS = {
-    "quarterly_shop_kpis": Mart(("quarter", "shop_id"), reaches_later=True),
-    "quarterly_channel_kpis": Mart(("quarter", "shop_id", "channel_group", "channel")),
-    "monthly_target_tracking": Mart(("month", "shop_id"), reaches_later=True),
-    "quarterly_campaign_kpis": Mart(("quarter", "shop_id", "campaign"), reaches_later=True),
-    "quarterly_courier_kpis": Mart(("quarter", "courier", "region")),
-    "quarterly_courier_service": Mart(("quarter", "courier")),
-    "quarterly_region_kpis": Mart(("quarter", "shop_id", "province", "city", "district")),
-    "quarterly_category_kpis": Mart(("quarter", "shop_id", "category")),
-}
 
 
 def _compute(
@@ -107,7 +76,7 @@ def _mart_asset(name: str, mart: Mart):
         with working_db(settings, duckdb) as con:
             plan, restated = build_mart(con, name, settings.sql_params(), context.run_id)
             metadata = {**table_metadata(con, "marts", name), "build": plan.mode, "build_reason": plan.reason}
-        metadata[COLUMN_LINEAGE] = column_lineage()[context.asset_key]  # parsed outside the database's lock
+        metadata[COLUMN_LINEAGE] = column_lineage()[context.asset_key]
         context.log.info(f"marts.{name}: {plan.mode} ({plan.reason})")
         for quarter, reason in restated:
             context.log.info(f"restated marts.{name} {quarter}: {reason}")

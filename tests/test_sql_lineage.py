@@ -1,15 +1,27 @@
 """What a table reads is taken from its SQL (assets/lib/sql_lineage.py): the relations its files
-name, less what they write, and the lakes and staging tables those stand for. Expected values are
-read off the SQL files by hand."""
+name, less what they write, and the lakes and staging tables those stand for; derived at build time
+into sql/lineage.json, which runs read. Expected values are read off the SQL files by hand."""
 
 from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from dagster import AssetKey
 
-from assets.lib import incremental, sql_lineage
+from assets import lineage
+from assets.lib import lineage_file, sql, sql_lineage
 from assets.lib.incremental import COURIER_NAMES_SQL, ORDERS_SQL, PAID_SQL, Inputs, inputs_of, mart_sql
-from assets.lib.sql_lineage import reads
+from assets.lib.lineage_file import LINEAGE_FILE, REGENERATE, StaleLineage, render
+from assets.lib.sql_lineage import derive, reads
+from conftest import FIXTURES
+
+PROJECT = Path(__file__).resolve().parents[1]
 
 
 def test_a_file_reads_the_relations_it_names_but_its_ctes_and_its_target():
@@ -112,17 +124,13 @@ def test_the_asset_graph_follows_the_sql():
         assert parents == {f"staging/{u}" for u in upstream}, name
 
 
-def test_a_relation_no_lake_table_or_builder_provides_stops_the_load(monkeypatch):
+def test_a_relation_no_lake_table_or_builder_provides_stops_the_derivation(monkeypatch):
     # a file reading a relation nothing registers (a typo, a table of another schema) would be an
-    # edge missing from the graph: inputs_of refuses it
-    try:
-        for relation in ("marts.quarterly_shop_kpis", "orders_sourse"):
-            monkeypatch.setattr(incremental, "reads", lambda sql, r=relation: frozenset({"staging.shops", r}))
-            inputs_of.cache_clear()
-            with pytest.raises(ValueError, match=relation):
-                inputs_of(("staging/targets",))
-    finally:
-        inputs_of.cache_clear()
+    # edge missing from the graph: inputs_read refuses it
+    for relation in ("marts.quarterly_shop_kpis", "orders_sourse"):
+        monkeypatch.setattr(sql_lineage, "reads", lambda sql, r=relation: frozenset({"staging.shops", r}))
+        with pytest.raises(ValueError, match=relation):
+            sql_lineage.inputs_read(("staging/targets",))
 
 
 def test_each_file_is_parsed_once():
@@ -189,3 +197,87 @@ def test_every_column_of_every_table_has_its_lineage():
         "quarter", "shop_id", "province", "city", "district", "paid_orders", "gmv", "paid_buyers",
         "rural_paid_orders", "rural_gmv", "rural_paid_buyers", "rural_station_count",
     ]
+
+
+def test_the_committed_lineage_is_what_the_sql_gives():
+    assert LINEAGE_FILE.read_text(encoding="utf-8") == render(derive()), (
+        f"{LINEAGE_FILE.relative_to(PROJECT)} is stale: run `{REGENERATE}` (python -m assets.lib.sql_lineage --write)"
+    )
+
+
+def _forget_the_sql():
+    for cached in (
+        sql.sql_text, sql_lineage.statements, sql_lineage.table_macros, sql_lineage.reads, lineage_file.derived,
+        lineage_file.derived_from, lineage.column_lineage,
+    ):
+        cached.cache_clear()
+
+
+@pytest.fixture
+def sql_copy(tmp_path, monkeypatch):
+    """A copy of sql/, read in place of it: every cache of what the SQL says is emptied before and after."""
+    copy = tmp_path / "sql"
+    shutil.copytree(sql.SQL_DIR, copy)
+    monkeypatch.setattr(sql, "SQL_DIR", copy)
+    _forget_the_sql()
+    yield copy
+    monkeypatch.undo()
+    _forget_the_sql()
+
+
+def test_an_edited_sql_file_changes_the_derivation_and_runs_refuse_the_stale_file(sql_copy):
+    # staging.targets without its shop mapping: no join to staging.shops, shop_id as given
+    targets = sql_copy / "staging" / "targets.sql"
+    text = targets.read_text(encoding="utf-8")
+    edits = {
+        "coalesce(s.shop_id, t.shop_id) as shop_id": "t.shop_id",
+        "left join staging.shops as s on s.alias = t.shop_id": "",
+    }
+    for before, after in edits.items():
+        assert before in text
+        text = text.replace(before, after)
+    targets.write_text(text, encoding="utf-8")
+
+    committed = json.loads(LINEAGE_FILE.read_text(encoding="utf-8"))
+    edited = derive()
+    assert edited["sql_digest"] != committed["sql_digest"]
+    assert edited["assets"]["staging/targets"]["upstream"] == []  # was ["shops"]
+    assert edited["assets"]["staging/targets"]["columns"]["shop_id"] == ["raw/targets.shop_id"]
+    # nothing else: its other columns and the marts reading it are the same
+    assert edited["assets"]["staging/targets"]["columns"]["target_gmv"] == ["raw/targets.target_gmv"]
+    edited["assets"]["staging/targets"] = committed["assets"]["staging/targets"]
+    assert edited["assets"] == committed["assets"]
+    # a run would plan with the edges of the SQL before the edit: it stops instead
+    with pytest.raises(StaleLineage, match=REGENERATE):
+        inputs_of(("staging/targets",))
+
+
+def test_loading_the_definitions_imports_no_sqlglot():
+    script = (
+        "import pipelines.definitions as d; d.defs.get_repository_def(); "
+        "from assets.lineage import column_lineage; column_lineage(); "
+        "import sys; print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlglot'))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_a_run_imports_no_sqlglot(tmp_path):
+    shutil.copytree(FIXTURES / "tiny", tmp_path / "raw")
+    env = {
+        **os.environ,
+        "TAOBAO_OPS_RAW_DIR": str(tmp_path / "raw"),
+        "TAOBAO_OPS_STATE_DIR": str(tmp_path / "state"),
+        "TAOBAO_OPS_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "from pipelines.cli import entry; entry()", "run", "--quiet"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "assets.lib.lineage_file" in imported  # the run did read the lineage
+    assert not {m for m in imported if m.split(".")[0] == "sqlglot" or m.endswith("sql_lineage")}

@@ -12,8 +12,8 @@ table they read (`_version`).
 - anything else (a file replaced or removed, a mapping or the SQL changed, the table missing)
   rebuilds the table from the whole lake.
 
-What a table reads (its lakes and the staging tables upstream) is what its SQL reads (`inputs_of`):
-the Dagster graph takes its edges from the same place.
+What a table reads (its lakes and the staging tables upstream) is what its SQL reads (`inputs_of`,
+derived at build time into sql/lineage.json): the Dagster graph takes its edges from the same place.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -31,8 +30,8 @@ import polars as pl
 
 from .lake import batch_files, register_lake
 from .parse import empty_rows
+from .lineage_file import derived_from
 from .sql import fetch_sql, identifier, row_count, run_sql, sql_text, table_exists, transaction
-from .sql_lineage import reads
 
 REFERENCE = "reference"
 SETUP_SQL = ("setup/create_schemas", "setup/create_macros", "setup/create_metrics")
@@ -146,21 +145,11 @@ class Inputs:
     upstream: tuple[str, ...]  # staging tables it reads (a state read as the table it is kept with)
 
 
-@cache
 def inputs_of(sql: tuple[str, ...]) -> Inputs:
-    """What a table built by these SQL files reads, from the relations the SQL names: the lakes
-    (their views, or relations a builder registers from their files), and the staging tables
-    (MAINTAINED_WITH: a state stands for the table it is kept with)."""
-    lakes, upstream = set(), set()
-    for relation in (r for read in reads(sql) for r in REGISTERED.get(read, (read,))):
-        schema, _, table = relation.rpartition(".")
-        if schema == "staging":
-            upstream.add(MAINTAINED_WITH.get(table, table))
-        elif not schema and relation.startswith(LAKE_VIEW_PREFIX):
-            lakes.add(relation.removeprefix(LAKE_VIEW_PREFIX))
-        elif schema or not relation.startswith(SHIPPED_VIEW_PREFIX):
-            raise ValueError(f"{', '.join(sql)} read(s) {relation}: no lake, staging table or registered relation")
-    return Inputs(tuple(sorted(lakes)), tuple(sorted(upstream)))
+    """What a table built by these SQL files reads: the lakes and staging tables its SQL names,
+    as sql_lineage.inputs_read derived them (sql/lineage.json)."""
+    entry = derived_from(sql)
+    return Inputs(tuple(entry["lakes"]), tuple(entry["upstream"]))
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,11 @@
 """What the SQL files read, taken from the SQL itself: the relations a table's files read (its
 inputs in the Dagster graph and for the incremental planner), and where each column they build
-comes from (the column lineage the Dagster UI shows).
+comes from (the column lineage the Dagster UI shows), written to sql/lineage.json.
+
+Build time only: `make lineage` (`python -m assets.lib.sql_lineage --write`) derives the file
+again, and tests/test_sql_lineage.py fails while it is stale. Runs and the definitions read the
+file (lineage_file.py) and never import this module: sqlglot cost ~0.9 s of loading the
+definitions and 1.6-2.2 s of every run.
 
 Parsed with sqlglot (DuckDB dialect). DuckDB's own parser could not serve: `get_table_names` binds
 the statement, so it fails on whatever the catalog lacks (the macros, the temp tables, the
@@ -10,14 +15,24 @@ only, not the CREATE/INSERT/MERGE of a build. Each file is parsed once per proce
 
 from __future__ import annotations
 
+import argparse
+import sys
 from collections.abc import Iterator
 from functools import cache
 
+import duckdb
 import sqlglot
 import sqlglot.lineage
 from sqlglot import exp
 
+from .defaults import register_defaults
+from .incremental import (
+    LAKE_VIEW_PREFIX, MAINTAINED_WITH, REGISTERED, REGISTERED_COLUMNS, SHIPPED_VIEW_PREFIX, Inputs, mart_sql,
+)
+from .lineage_file import LINEAGE_FILE, REGENERATE, render, sql_digest
+from .parse import LAKE_SCHEMAS, lake_schema
 from .sql import sql_text
+from .tables import MARTS, TABLES
 
 DIALECT = "duckdb"
 QUERY_TABLE = "query_table"  # DuckDB's table function reading the relation a string names
@@ -196,3 +211,97 @@ class Catalog:
             else:
                 todo.extend(self.sources.get(current[0], {}).get(current[1], ()))
         return found
+
+
+def inputs_read(sql: tuple[str, ...]) -> Inputs:
+    """What a table built by these SQL files reads, from the relations the SQL names: the lakes
+    (their views, or relations a builder registers from their files), and the staging tables
+    (MAINTAINED_WITH: a state stands for the table it is kept with)."""
+    lakes, upstream = set(), set()
+    for relation in (r for read in reads(sql) for r in REGISTERED.get(read, (read,))):
+        schema, _, table = relation.rpartition(".")
+        if schema == "staging":
+            upstream.add(MAINTAINED_WITH.get(table, table))
+        elif not schema and relation.startswith(LAKE_VIEW_PREFIX):
+            lakes.add(relation.removeprefix(LAKE_VIEW_PREFIX))
+        elif schema or not relation.startswith(SHIPPED_VIEW_PREFIX):
+            raise ValueError(f"{', '.join(sql)} read(s) {relation}: no lake, staging table or registered relation")
+    return Inputs(tuple(sorted(lakes)), tuple(sorted(upstream)))
+
+
+MART_ROWS = "mart_rows"  # the temp table a mart's SQL computes its rows into (assets/marts.py)
+
+
+def _builds() -> list[tuple[str, tuple[str, ...], str]]:
+    """Every staging and mart asset in build order: its key, its SQL files, the relation they build."""
+    return [
+        *((f"{t.key_prefix}/{n}", t.sql_files(n), f"{t.key_prefix}.{n}") for n, t in TABLES.items()),
+        *((f"marts/{m}", mart_sql(m), MART_ROWS) for m in MARTS),
+    ]
+
+
+def _shipped_columns(views: set[str]) -> dict[str, tuple[str, ...]]:
+    """The columns of the reference rows shipped with the code (lib/defaults.py)."""
+    with duckdb.connect() as con:
+        register_defaults(con)
+        return {v: tuple(name for name, *_ in con.execute(f"describe {v}").fetchall()) for v in views}  # noqa: S608
+
+
+def _register(catalog: Catalog) -> None:
+    """The relations builders register (incremental.REGISTERED), as the columns of the relations
+    they hold rows of, once those are known."""
+    for relation, holds in REGISTERED.items():
+        if all(h in catalog.columns for h in holds):
+            columns = tuple(dict.fromkeys(c for h in holds for c in catalog.columns[h]))
+            catalog.columns[relation] = columns + REGISTERED_COLUMNS.get(relation, ())
+            catalog.sources[relation] = {c: {(h, c) for h in holds if c in catalog.columns[h]} for c in columns}
+
+
+def derive() -> dict:
+    """The document of sql/lineage.json, from the SQL files as they are: each staging and mart
+    asset's SQL files, the lakes and staging tables they read, and each column's lineage (the
+    columns of raw/<source> and of the staging tables upstream it is computed from, traced through
+    temp tables and the states kept with a table)."""
+    builds = _builds()
+    lakes = {f"{LAKE_VIEW_PREFIX}{s}": tuple(lake_schema(s)) for s in LAKE_SCHEMAS}
+    shipped = {r for _, sql, _ in builds for r in reads(sql) if r.startswith(SHIPPED_VIEW_PREFIX)}
+    catalog = Catalog({**lakes, **_shipped_columns(shipped)}, {})
+    assets = {f"{LAKE_VIEW_PREFIX}{s}": f"raw/{s}" for s in LAKE_SCHEMAS}
+    assets.update({built: key for key, _, built in builds if built != MART_ROWS})
+    derived = {}
+    for key, sql, built in builds:
+        _register(catalog)
+        catalog.run(sql)
+        read = inputs_read(sql)
+        derived[key] = {
+            "sql": list(sql),
+            "lakes": list(read.lakes),
+            "upstream": list(read.upstream),
+            "columns": {  # in the table's order
+                column: sorted(
+                    f"{assets[relation]}.{name}" for relation, name in catalog.origins(built, column, set(assets))
+                )
+                for column in catalog.columns[built]
+            },
+        }
+    return {
+        "generated_by": f"{REGENERATE} (python -m assets.lib.sql_lineage --write): do not edit",
+        "sql_digest": sql_digest(name for _, sql, _ in builds for name in sql),
+        "assets": dict(sorted(derived.items())),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m assets.lib.sql_lineage", description="The lineage of the SQL files, derived with sqlglot."
+    )
+    parser.add_argument("--write", action="store_true", help=f"write {LINEAGE_FILE} (default: print it)")
+    text = render(derive())
+    if parser.parse_args(argv).write:
+        LINEAGE_FILE.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    main()
