@@ -2,9 +2,9 @@
 tables upstream) and where each of its columns comes from, derived from the SQL with sqlglot at
 build time (`make lineage`, assets/lib/sql_lineage.py) and committed.
 
-Runs and the definitions only read it: parsing the SQL took ~0.9 s of loading the definitions
-(most of it importing sqlglot) and 1.6-2.2 s of every run's first table (the column lineage),
-reading the file takes milliseconds. tests/test_sql_lineage.py fails while the file is stale, and
+Runs and the definitions only read it: deriving it at run time cost 0.25-0.9 s of loading the
+definitions (most of it importing sqlglot) and 0.6-2.2 s of every run's first table (the column
+lineage), depending on the machine's load; reading it costs 1.4 ms, the SQL's digest included. tests/test_sql_lineage.py fails while the file is stale, and
 loading it refuses a file derived from other SQL than sql/ holds now (`sql_digest`), so a run never
 plans with the edges of an older SQL.
 """

@@ -4,8 +4,7 @@ comes from (the column lineage the Dagster UI shows), written to sql/lineage.jso
 
 Build time only: `make lineage` (`python -m assets.lib.sql_lineage --write`) derives the file
 again, and tests/test_sql_lineage.py fails while it is stale. Runs and the definitions read the
-file (lineage_file.py) and never import this module: sqlglot cost ~0.9 s of loading the
-definitions and 1.6-2.2 s of every run.
+file (lineage_file.py) and never import this module or sqlglot.
 
 Parsed with sqlglot (DuckDB dialect). DuckDB's own parser could not serve: `get_table_names` binds
 the statement, so it fails on whatever the catalog lacks (the macros, the temp tables, the
