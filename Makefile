@@ -10,7 +10,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster
 # Dagster, GX and the rest again, half of a run with nothing new and ~5 s of the sample run.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test test-fast docs-images fuzz soak ui report sample bench bench-bounds lock install clean
+.PHONY: run test test-fast docs-images fuzz soak ui report sample bench bench-bounds lineage lock install clean
 
 # A virtual environment with exactly the locked versions, the project installed editable, in one
 # uv sync. The venv gets no pip of its own (ensurepip alone took 8 s of a first `make run`): uv is
@@ -87,6 +87,11 @@ bench: $(STAMP)
 ## bench-bounds: after `make bench`, the least each kept part of a run costs here (bench/bounds.py)
 bench-bounds: $(STAMP)
 	@$(BIN)/python bench/bounds.py
+
+## lineage: derive sql/lineage.json again from the SQL files with sqlglot (what each table reads, where each
+## column comes from): after changing a file in sql/, as a test and the next run ask; runs only read it
+lineage: $(STAMP)
+	@$(BIN)/python -m assets.lib.sql_lineage --write
 
 ## lock: re-resolve requirements.lock after changing dependencies in pyproject.toml
 lock: $(STAMP)

@@ -2,8 +2,6 @@
 shared metric definitions for the quarters whose data changed (and those that read them), their
 restated quarters recorded in audit.restatements."""
 
-from dataclasses import dataclass
-
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
@@ -11,41 +9,9 @@ from .db import table_metadata, working_db
 from .lib import incremental, restatements
 from .lib.glossary import TABLES, apply_comments
 from .lib.sql import column_names, run_sql, transaction
+from .lib.tables import MARTS, Mart
+from .lineage import COLUMN_LINEAGE, column_lineage
 from .resources import PipelineSettings
-
-QUARTER = "quarter"
-# The quarter of a monthly row, under the same fiscal setting as the month's table.
-QUARTER_OF_MONTH = "quarter_label(quarter_start(strptime(month, '%Y-%m'), $fiscal_start_month), $fiscal_start_month)"
-
-
-@dataclass(frozen=True)
-class Mart:
-    keys: tuple[str, ...]
-    upstream: tuple[str, ...]
-    # Its rows read earlier quarters (QoQ/YoY, returning buyers, years to date, a campaign's
-    # baseline days): a changed quarter is computed again with every later one.
-    reaches_later: bool = False
-    owner: str = "team:analytics"
-
-    @property
-    def quarter_of(self) -> str:
-        """SQL giving a row's quarter label; it may use the bound `$fiscal_start_month`."""
-        return QUARTER_OF_MONTH if "month" in self.keys else QUARTER
-
-
-MARTS = {
-    "quarterly_shop_kpis": Mart(("quarter", "shop_id"), ("paid_orders", "traffic", "targets"), reaches_later=True),
-    "quarterly_channel_kpis": Mart(("quarter", "shop_id", "channel_group", "channel"), ("paid_orders", "traffic")),
-    "monthly_target_tracking": Mart(("month", "shop_id"), ("paid_orders", "targets", "traffic"), reaches_later=True),
-    "quarterly_campaign_kpis": Mart(
-        ("quarter", "shop_id", "campaign"), ("paid_orders", "traffic", "targets", "campaigns", "courier_days"),
-        reaches_later=True,
-    ),
-    "quarterly_courier_kpis": Mart(("quarter", "courier", "region"), ("courier_days",)),
-    "quarterly_courier_service": Mart(("quarter", "courier"), ("orders",)),
-    "quarterly_region_kpis": Mart(("quarter", "shop_id", "province", "city", "district"), ("paid_orders",)),
-    "quarterly_category_kpis": Mart(("quarter", "shop_id", "category"), ("paid_orders",)),
-}
 
 
 def _compute(
@@ -64,7 +30,7 @@ def build_mart(
     """marts.<name> brought up to date (the quarters its plan names, or whole) and its restated
     quarters recorded, in one transaction; the plan and the restated (quarter, reason)."""
     mart = MARTS[name]
-    plan = incremental.mart_plan(con, name, mart.upstream, params)
+    plan = incremental.mart_plan(con, name, params)
     if plan.mode == "unchanged":
         return plan, []
     fiscal = params["fiscal_start_month"]
@@ -103,13 +69,14 @@ def _mart_asset(name: str, mart: Mart):
         group_name="marts",
         kinds={"duckdb", "sql"},
         owners=[mart.owner],
-        deps=[AssetKey(["staging", u]) for u in mart.upstream],
+        deps=[AssetKey(["staging", u]) for u in incremental.inputs_of(incremental.mart_sql(name)).upstream],
         description=f"{zh} — {en}",
     )
     def mart_table(context: AssetExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource) -> MaterializeResult:
         with working_db(settings, duckdb) as con:
             plan, restated = build_mart(con, name, settings.sql_params(), context.run_id)
             metadata = {**table_metadata(con, "marts", name), "build": plan.mode, "build_reason": plan.reason}
+        metadata[COLUMN_LINEAGE] = column_lineage()[context.asset_key]
         context.log.info(f"marts.{name}: {plan.mode} ({plan.reason})")
         for quarter, reason in restated:
             context.log.info(f"restated marts.{name} {quarter}: {reason}")

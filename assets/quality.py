@@ -21,7 +21,7 @@ from dagster_duckdb import DuckDBResource
 
 from .db import working_db
 from .lib.expectations import SuiteResult, key_suite
-from .lib.grain import MART_GRAINS
+from .lib.tables import MARTS
 from .lib.gx_sql import COPY_JUDGED_ROWS
 from .lib.sql import (
     create_check_relation, create_check_view, create_parquet_view, drop_check_views, export_check_rows, fetch_sql,
@@ -277,7 +277,7 @@ layer_checks = [
             + (f", none of {', '.join(grain.never_null)} null." if grain.nullable else ", none of them null."),
             batch=False,
         )
-        for mart, grain in MART_GRAINS.items()
+        for mart, grain in MARTS.items()
     ),
 ]
 

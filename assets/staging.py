@@ -1,98 +1,17 @@
 """Staging layer: the current state of every order, traffic row and courier period, and the
 reference tables (shipped defaults merged with the user's files) that map names onto them."""
 
-from dataclasses import dataclass
-from typing import Callable
-
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 from dagster_duckdb import DuckDBResource
 
 from .db import table_metadata, working_db
 from .lib.defaults import register_defaults
-from .lib.incremental import Plan, build_courier_names, build_orders, build_paid_orders, build_when_changed
+from .lib.incremental import Plan, build_when_changed
 from .lib.lake import register_lake
 from .lib.sql import run_sql
+from .lib.tables import TABLES, StagingTable
+from .lineage import COLUMN_LINEAGE, column_lineage
 from .resources import PipelineSettings
-
-
-@dataclass(frozen=True)
-class StagingTable:
-    description: str
-    lakes: tuple[str, ...] = ()  # raw sources whose lake it reads
-    upstream: tuple[str, ...] = ()  # staging tables it reads
-    key_prefix: str = "staging"
-    sql: tuple[str, ...] = ()  # sql files, default: <prefix>/<name>
-    # Builds the table itself, merging what is new when it can (assets/lib/incremental.py); it
-    # registers the lake views it needs.
-    build: Callable | None = None
-    # Left as it is when none of its lake files, upstream tables or SQL changed since it was built.
-    skip_unchanged: bool = False
-
-    def sql_files(self, name: str) -> tuple[str, ...]:
-        """The SQL files that build it, by default <prefix>/<name>."""
-        return self.sql or (f"{self.key_prefix}/{name}",)
-
-
-TABLES = {
-    "shops": StagingTable("Other spellings of a shop -> its shop_id (reference/shops.csv).", lakes=("shops",)),
-    "channels": StagingTable(
-        "Channel -> channel group: shipped defaults, replaced row by row by reference/channels.csv.",
-        lakes=("channels",),
-    ),
-    "campaigns": StagingTable(
-        "Campaign days: 双11 / 双12 / 618 of every year by default, replaced by reference/campaigns.csv.",
-        lakes=("campaigns",),
-    ),
-    "couriers": StagingTable(
-        "Courier aliases in the order they are tried (user's first), and each code's name and group.",
-        lakes=("couriers",),
-        sql=("staging/couriers", "staging/courier_codes"),
-    ),
-    "courier_names": StagingTable(
-        "Every courier name seen in orders and courier files, with its code (or kept as given).",
-        lakes=("orders", "courier"),
-        upstream=("couriers",),
-        build=lambda con, settings: build_courier_names(con, settings.lake_dir),
-    ),
-    "orders": StagingTable(
-        "Each order's current state: among its loaded rows, the one with the greatest (batch date, "
-        "file name, line). Buyers are pseudonyms; no receiver data.",
-        lakes=("orders",),
-        upstream=("shops", "channels", "courier_names"),
-        build=lambda con, settings: build_orders(con, settings.lake_dir),
-    ),
-    "traffic": StagingTable(
-        "One row per (date, shop, channel, device), latest wins; total rows and the `all` row of a "
-        "channel-day split by device left out.",
-        lakes=("traffic",),
-        upstream=("shops", "channels"),
-        skip_unchanged=True,
-    ),
-    "courier": StagingTable(
-        "One row per (period, courier, region), latest wins; courier names as codes.",
-        lakes=("courier",),
-        upstream=("courier_names",),
-        skip_unchanged=True,
-    ),
-    "targets": StagingTable(
-        "Monthly sales target per (shop, month).", lakes=("targets",), upstream=("shops",), skip_unchanged=True
-    ),
-    "paid_orders": StagingTable(
-        "The paid orders with the day and (fiscal) quarter of payment: the grain of every order metric.",
-        upstream=("orders",),
-        build=lambda con, settings: build_paid_orders(con, settings.sql_params()),
-    ),
-    "courier_days": StagingTable(
-        "Courier rows spread over the days of their periods in whole parcels that add up.",
-        upstream=("courier",),
-        skip_unchanged=True,
-    ),
-    "unmapped_values": StagingTable(
-        "Courier names and channels that no reference row maps, with their row counts.",
-        upstream=("orders", "traffic", "courier", "courier_names", "channels"),
-        key_prefix="audit",
-    ),
-}
 
 
 def build_staging(con, name: str, settings: PipelineSettings) -> Plan | None:
@@ -101,10 +20,8 @@ def build_staging(con, name: str, settings: PipelineSettings) -> Plan | None:
     if table.build:
         return table.build(con, settings)
     if table.skip_unchanged:
-        return build_when_changed(
-            con, name, settings.lake_dir, table.lakes, table.upstream, table.sql_files(name), settings.sql_params()
-        )
-    for source in table.lakes:
+        return build_when_changed(con, name, settings.lake_dir, table.sql_files(name), settings.sql_params())
+    for source in table.inputs(name).lakes:
         register_lake(con, settings.lake_dir, source)
     for sql in table.sql_files(name):
         run_sql(con, sql, settings.sql_params())
@@ -112,13 +29,17 @@ def build_staging(con, name: str, settings: PipelineSettings) -> Plan | None:
 
 
 def _staging_asset(name: str, table: StagingTable):
+    inputs = table.inputs(name)
+    if unknown := set(inputs.upstream) - TABLES.keys():
+        raise ValueError(f"{table.key_prefix}.{name} reads {sorted(unknown)}: no staging asset builds them")
+
     @asset(
         name=name,
         key_prefix=table.key_prefix,
         group_name=table.key_prefix,
         kinds={"duckdb", "sql"},
         owners=["team:data-engineering"],
-        deps=[AssetKey(["raw", s]) for s in table.lakes] + [AssetKey(["staging", u]) for u in table.upstream],
+        deps=[AssetKey(["raw", s]) for s in inputs.lakes] + [AssetKey(["staging", u]) for u in inputs.upstream],
         description=table.description,
     )
     def staging_table(
@@ -128,6 +49,7 @@ def _staging_asset(name: str, table: StagingTable):
             register_defaults(con)
             plan = build_staging(con, name, settings)
             metadata = table_metadata(con, table.key_prefix, name)
+        metadata[COLUMN_LINEAGE] = column_lineage()[context.asset_key]
         if plan:
             context.log.info(f"{table.key_prefix}.{name}: {plan.mode} ({plan.reason})")
             metadata = {**metadata, "build": plan.mode, "build_reason": plan.reason}

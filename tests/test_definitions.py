@@ -56,7 +56,7 @@ def test_asset_graph_layers_and_lineage():
 
 
 def test_checks_are_attached_and_blocking():
-    from assets.lib.grain import MART_GRAINS
+    from assets.lib.tables import MARTS as MART_TABLES
 
     graph = defs.resolve_asset_graph()
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
@@ -69,8 +69,8 @@ def test_checks_are_attached_and_blocking():
         ("marts/quarterly_channel_kpis", "channel_uv_shares_sum_to_one"),
         ("marts/quarterly_courier_kpis", "courier_totals_reconcile"),
         ("publish/warehouse", "all_files_readable"),
-    } | {(f"marts/{mart}", f"{mart}_key") for mart in MART_GRAINS}
-    assert len(MART_GRAINS) == 8  # every mart has its key check
+    } | {(f"marts/{mart}", f"{mart}_key") for mart in MART_TABLES}
+    assert len(MART_TABLES) == len(MARTS) == 8  # every mart has its key check
     for key in graph.asset_check_keys:
         assert graph.get_check_spec(key).blocking, key
 

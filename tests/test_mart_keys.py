@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from assets.lib.expectations import key_suite, validate
-from assets.lib.grain import MART_GRAINS
+from assets.lib.tables import MARTS
 
 
 def _failed(result) -> set[tuple[str, str]]:
@@ -40,9 +40,9 @@ def test_a_null_in_a_part_the_contract_requires_fails():
     assert _failed(result) == {("expect_column_values_to_not_be_null", "shop_id")}
 
 
-@pytest.mark.parametrize("mart", sorted(MART_GRAINS))
+@pytest.mark.parametrize("mart", sorted(MARTS))
 def test_every_mart_key_suite_holds_its_grain(mart):
-    grain = MART_GRAINS[mart]
+    grain = MARTS[mart]
     one = {k: ["x"] for k in grain.keys}
     assert validate(key_suite(mart), pl.DataFrame(one)).success
     twice = pl.DataFrame({k: ["x", "x"] for k in grain.keys})

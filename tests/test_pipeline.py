@@ -207,7 +207,7 @@ def test_every_file_a_run_writes_in_the_project_is_ignored_by_git(built):
     """In the project's default places (data/state, data/warehouse.duckdb and what is kept beside it)
     git must ignore whatever a run writes: data/warehouse.duckdb.previous, the copy a publication
     keeps of the one before it, was once committed by mistake."""
-    from pipelines.settings import PATH_DEFAULTS, PROJECT_ROOT
+    from assets.lib.settings import PROJECT_ROOT, Settings
 
     tiny = built
     if subprocess.run(["git", "rev-parse"], cwd=PROJECT_ROOT, capture_output=True).returncode != 0:
@@ -218,8 +218,8 @@ def test_every_file_a_run_writes_in_the_project_is_ignored_by_git(built):
     assert set(tiny.raw.rglob("*")) == raw_before | {dropped}  # nothing written into the drop folder
 
     # each file of this deployment, where the project's defaults put it
-    state = Path(PATH_DEFAULTS["TAOBAO_OPS_STATE_DIR"])
-    warehouse = Path(PATH_DEFAULTS["TAOBAO_OPS_WAREHOUSE"])
+    defaults = Settings()
+    state, warehouse = defaults.state, defaults.warehouse
     written = []
     for path in sorted(p for p in tiny.root.rglob("*") if p.is_file() and not p.is_relative_to(tiny.raw)):
         relative = path.relative_to(tiny.root)

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from .grain import MART_GRAINS
 from .gx_sql import not_below, unique_key
 from .parse import LAKE_SCHEMAS, PHONE, lake_schema
 from .reference import STATUSES
 from .sql import run_sql
+from .tables import MARTS
 
 
 WARNING = {"severity": "warning"}  # an expectation whose failure warns instead of holding back
@@ -120,10 +120,10 @@ def _channel_shares(gx) -> list:
 
 
 def _mart_key(mart: str):
-    """A mart's key suite: one row per key (assets/lib/grain.py), no part of it null that the
-    contract does not let be null."""
+    """A mart's key suite: one row per key (lib/tables.py), no part of it null that the contract
+    does not let be null."""
     def suite(gx) -> list:
-        grain = MART_GRAINS[mart]
+        grain = MARTS[mart]
         return [_unique(*grain.keys), *_not_null(gx.expectations, *grain.never_null)]
 
     return suite
@@ -145,7 +145,7 @@ SUITES = {
     "quarterly_shop_kpis": _shop_kpis,
     "reconciliation": _reconciliation,
     "channel_shares": _channel_shares,
-    **{key_suite(mart): _mart_key(mart) for mart in MART_GRAINS},
+    **{key_suite(mart): _mart_key(mart) for mart in MARTS},
 }
 
 

@@ -11,6 +11,9 @@ table they read (`_version`).
   they are when nothing they read changed, and rebuilt otherwise;
 - anything else (a file replaced or removed, a mapping or the SQL changed, the table missing)
   rebuilds the table from the whole lake.
+
+What a table reads (its lakes and the staging tables upstream) is what its SQL reads (`inputs_of`,
+derived at build time into sql/lineage.json): the Dagster graph takes its edges from the same place.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import polars as pl
 
 from .lake import batch_files, register_lake
 from .parse import empty_rows
+from .lineage_file import derived_from
 from .sql import fetch_sql, identifier, row_count, run_sql, sql_text, table_exists, transaction
 
 REFERENCE = "reference"
@@ -63,6 +67,18 @@ MAINTAINED_SQL = {"paid_orders": PAID_SQL}
 DIGESTED = {"orders": "shipped_at", "paid_orders": "paid_day", "traffic": "date", "courier_days": "day",
             "targets": "month"}
 DIGEST_SQL = ("staging/delete_month_digests", "staging/insert_month_digests", "staging/merge_month_digests")
+# The views of the lake register_lake names lake_<source>.
+LAKE_VIEW_PREFIX = "lake_"
+# The reference rows shipped with the code (lib/defaults.py): part of no lake, no table upstream.
+SHIPPED_VIEW_PREFIX = "default_"
+# The relations the builders below register for their SQL, and what they are rows of.
+REGISTERED = {
+    "orders_source": ("lake_orders",),  # build_orders: the orders lake files, all or the new ones
+    "courier_name_source": ("lake_orders", "lake_courier"),  # build_courier_names: their courier names
+    "touched_files": ("staging.orders",),  # build_paid_orders: the files merged into staging.orders since
+}
+# The columns a registered relation has beyond those of the relations it holds rows of (`_with_row_ids`).
+REGISTERED_COLUMNS = {"orders_source": ("file_index", "row_id")}
 # DuckDB vacuums deleted rows at a checkpoint, rewriting the row groups that hold them; a checkpoint
 # that does not vacuum leaves them to the next one that does, whatever table that one writes. A
 # merge deletes the old rows of the orders it replaces, spread over the history: with 365 days of
@@ -121,6 +137,19 @@ def vacuum_when_due(con: duckdb.DuckDBPyConnection, table: str) -> Iterator[None
     finally:
         if due:
             defer_vacuum(con)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    lakes: tuple[str, ...]  # raw sources whose lake files it reads
+    upstream: tuple[str, ...]  # staging tables it reads (a state read as the table it is kept with)
+
+
+def inputs_of(sql: tuple[str, ...]) -> Inputs:
+    """What a table built by these SQL files reads: the lakes and staging tables its SQL names,
+    as sql_lineage.inputs_read derived them (sql/lineage.json)."""
+    entry = derived_from(sql)
+    return Inputs(tuple(entry["lakes"]), tuple(entry["upstream"]))
 
 
 @dataclass(frozen=True)
@@ -222,13 +251,14 @@ def plan(
 
 
 def plan_staging(
-    con: duckdb.DuckDBPyConnection, table: str, lake_dir: Path, lakes: tuple[str, ...], sql: tuple[str, ...],
-    upstream: tuple[str, ...], params: dict | None = None, merge: bool = True,
+    con: duckdb.DuckDBPyConnection, table: str, lake_dir: Path, sql: tuple[str, ...], params: dict | None = None,
+    merge: bool = True,
 ) -> Plan:
-    """`plan` for staging.<table> built by `sql` from the lake files of `lakes` and the staging
-    tables `upstream` (whose versions depend on those files: `_version`)."""
-    inputs = lake_inputs(lake_dir, *lakes)
-    inputs[REFERENCE] = reference(con, sql, upstream, params, lake=inputs)
+    """`plan` for staging.<table> built by `sql` from the lake files and the staging tables it
+    reads (whose versions depend on those files: `_version`)."""
+    read = inputs_of(sql)
+    inputs = lake_inputs(lake_dir, *read.lakes)
+    inputs[REFERENCE] = reference(con, sql, read.upstream, params, lake=inputs)
     return plan(con, table, inputs, merge=merge)
 
 
@@ -261,7 +291,7 @@ def _with_row_ids(con: duckdb.DuckDBPyConnection, files: list[str], source: str)
 
 def build_orders(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
     """staging.orders, merged from the new lake files or rebuilt from the whole lake."""
-    p = plan_staging(con, "orders", lake_dir, ("orders",), ORDERS_SQL, ("shops", "channels", "courier_names"))
+    p = plan_staging(con, "orders", lake_dir, ORDERS_SQL)
     if p.mode == "unchanged":
         return p
     files = p.new_files if p.mode == "merge" else batch_files(lake_dir, "orders")
@@ -296,7 +326,8 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
     """staging.paid_orders from staging.orders, with staging.buyers (the buyers' integer keys) and
     staging.buyer_quarters: merged for the orders of the files staging.orders merged since (and the
     buyers of those orders), rebuilt when staging.orders was rebuilt since."""
-    orders = dict(fetch_sql(con, "audit/staging_inputs", {"table_name": "orders"}))
+    (followed,) = inputs_of(PAID_SQL).upstream  # staging.orders: its lake files are the ones merged
+    orders = dict(fetch_sql(con, "audit/staging_inputs", {"table_name": followed}))
     inputs = {
         **orders,
         REFERENCE: f"{orders.get(REFERENCE, '')}:{_sql_fingerprint(PAID_SQL)}:{params['fiscal_start_month']}",
@@ -313,37 +344,9 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
     )
     try:
         if p.mode == "rebuild":
-            with transaction(con):
-                run_sql(con, "staging/buyers")
-                run_sql(con, "staging/buyers_insert", {"orders": "staging.orders"})
-                run_sql(con, "staging/paid_orders", params)
-                _require_buyer_keys(con, "staging.paid_orders")
-                run_sql(con, "staging/buyer_quarters")
-                for state in GROUP_STATES:
-                    run_sql(con, f"staging/{state}")
-                digest_months(con, "paid_orders")
-                record_vacuum_baseline(con, "staging.paid_orders", deleted_rows=0)
-                _record(con, "paid_orders", p.inputs)
+            _rebuild_paid_orders(con, params, p)
         else:
-            # staging.buyer_quarters, a fifth of the size, loses every row of the buyers touched (5 % of
-            # it a day with 365 days of history): vacuumed with paid_orders, not on its own account.
-            with vacuum_when_due(con, "staging.paid_orders"), transaction(con):
-                con.register("touched_files", touched)
-                run_sql(con, "staging/orders_of_touched_files")
-                run_sql(con, "staging/buyers_of_touched_files")
-                for step in ("paid_orders_matches", "paid_orders_replaced", "paid_orders_merge_delete",
-                             "paid_orders_added"):
-                    run_sql(con, f"staging/{step}", params)
-                _require_buyer_keys(con, "paid_orders_added")
-                for step in ("paid_orders_merge_insert", "buyer_quarters_touched", "buyer_quarters_merge_delete",
-                             "buyer_quarters_merge_insert"):
-                    run_sql(con, f"staging/{step}", params)
-                run_sql(con, "staging/paid_orders_delta")
-                for state in GROUP_STATES:
-                    run_sql(con, f"staging/{state}_changes")
-                    run_sql(con, f"staging/{state}_merge")
-                merge_digests(con, "paid_orders", "paid_orders_added", "paid_orders_replaced")
-                _record(con, "paid_orders", p.inputs)
+            _merge_paid_orders(con, params, p, touched)
     finally:
         con.execute("drop view if exists paid_orders_of_buyers_touched")
         for temp in ("orders_of_touched_files", "buyers_of_touched_files", "paid_orders_matches",
@@ -353,6 +356,45 @@ def build_paid_orders(con: duckdb.DuckDBPyConnection, params: dict) -> Plan:
         if touched is not None:
             con.unregister("touched_files")
     return p
+
+
+def _rebuild_paid_orders(con: duckdb.DuckDBPyConnection, params: dict, p: Plan) -> None:
+    """staging.paid_orders, its buyers and its states built whole, in one transaction."""
+    with transaction(con):
+        run_sql(con, "staging/buyers")
+        run_sql(con, "staging/buyers_insert", {"orders": "staging.orders"})
+        run_sql(con, "staging/paid_orders", params)
+        _require_buyer_keys(con, "staging.paid_orders")
+        run_sql(con, "staging/buyer_quarters")
+        for state in GROUP_STATES:
+            run_sql(con, f"staging/{state}")
+        digest_months(con, "paid_orders")
+        record_vacuum_baseline(con, "staging.paid_orders", deleted_rows=0)
+        _record(con, "paid_orders", p.inputs)
+
+
+def _merge_paid_orders(con: duckdb.DuckDBPyConnection, params: dict, p: Plan, touched) -> None:
+    """The paid orders of the `touched` lake files merged, with their buyers and the states moved by
+    what the merge changed, in one transaction (temp tables dropped by the caller)."""
+    # staging.buyer_quarters, a fifth of the size, loses every row of the buyers touched (5 % of
+    # it a day with 365 days of history): vacuumed with paid_orders, not on its own account.
+    with vacuum_when_due(con, "staging.paid_orders"), transaction(con):
+        con.register("touched_files", touched)
+        run_sql(con, "staging/orders_of_touched_files")
+        run_sql(con, "staging/buyers_of_touched_files")
+        for step in ("paid_orders_matches", "paid_orders_replaced", "paid_orders_merge_delete",
+                     "paid_orders_added"):
+            run_sql(con, f"staging/{step}", params)
+        _require_buyer_keys(con, "paid_orders_added")
+        for step in ("paid_orders_merge_insert", "buyer_quarters_touched", "buyer_quarters_merge_delete",
+                     "buyer_quarters_merge_insert"):
+            run_sql(con, f"staging/{step}", params)
+        run_sql(con, "staging/paid_orders_delta")
+        for state in GROUP_STATES:
+            run_sql(con, f"staging/{state}_changes")
+            run_sql(con, f"staging/{state}_merge")
+        merge_digests(con, "paid_orders", "paid_orders_added", "paid_orders_replaced")
+        _record(con, "paid_orders", p.inputs)
 
 
 def _require_buyer_keys(con: duckdb.DuckDBPyConnection, paid: str) -> None:
@@ -365,7 +407,7 @@ def _require_buyer_keys(con: duckdb.DuckDBPyConnection, paid: str) -> None:
 def build_courier_names(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
     """staging.courier_names: the names of new lake files added to it (a name's code depends only on
     the name and staging.couriers), or rebuilt from every orders and courier file."""
-    p = plan_staging(con, "courier_names", lake_dir, ("orders", "courier"), COURIER_NAMES_SQL, ("couriers",))
+    p = plan_staging(con, "courier_names", lake_dir, COURIER_NAMES_SQL)
     if p.mode == "unchanged":
         return p
     files = p.new_files if p.mode == "merge" else [f for f in p.inputs if f != REFERENCE]
@@ -387,15 +429,14 @@ def build_courier_names(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
 
 
 def build_when_changed(
-    con: duckdb.DuckDBPyConnection, table: str, lake_dir: Path, lakes: tuple[str, ...], upstream: tuple[str, ...],
-    sql: tuple[str, ...], params: dict,
+    con: duckdb.DuckDBPyConnection, table: str, lake_dir: Path, sql: tuple[str, ...], params: dict
 ) -> Plan:
     """staging.<table> rebuilt by its SQL when a lake file or a staging table it reads changed (or
     its SQL did); left as it is otherwise."""
-    p = plan_staging(con, table, lake_dir, lakes, sql, upstream, params, merge=False)
+    p = plan_staging(con, table, lake_dir, sql, params, merge=False)
     if p.mode == "unchanged":
         return p
-    for source in lakes:
+    for source in inputs_of(sql).lakes:
         register_lake(con, lake_dir, source)
     with transaction(con):
         for name in sql:
@@ -405,14 +446,20 @@ def build_when_changed(
     return p
 
 
-def mart_plan(con: duckdb.DuckDBPyConnection, mart: str, upstream: tuple[str, ...], params: dict) -> Plan:
+def mart_sql(mart: str) -> tuple[str, ...]:
+    """The SQL computing marts.<mart>: its rows, in the quarters build_quarters names."""
+    return ("marts/build_quarters", f"marts/{mart}")
+
+
+def mart_plan(con: duckdb.DuckDBPyConnection, mart: str, params: dict) -> Plan:
     """What marts.<mart> must compute: the quarters of the months whose digests (audit.month_digests)
     differ from those it was built from (`quarters`), every quarter when its SQL, a parameter or a
     small staging table it reads whole changed (`rebuild`), or nothing. Record the plan's inputs
     with `record_mart` once the table is built."""
+    sql = mart_sql(mart)
+    upstream = inputs_of(sql).upstream
     digested = tuple(u for u in upstream if u in DIGESTED)
     whole = tuple(u for u in upstream if u not in DIGESTED)
-    sql = (f"marts/{mart}", "marts/build_quarters")
     states = [_sql_fingerprint(MAINTAINED_SQL[u]) for u in digested if u in MAINTAINED_SQL]
     inputs = {REFERENCE: f"{reference(con, sql, whole, params)}/{','.join(digested)}/{','.join(states)}"}
     for table, month, rows, digest in fetch_sql(con, "staging/month_digests", {"table_names": list(digested)}):
