@@ -99,6 +99,14 @@ def snapshot(deployment: Deployment) -> dict[str, list[tuple]]:
     return {t: deployment.query(BY_BUYER.get(t, f"select * from {t} order by all")) for t in TABLES}  # noqa: S608
 
 
+def rebuilt(raw: Path, root: Path) -> Deployment:
+    """A deployment built at once from a copy of the raw folder `raw`."""
+    whole = Deployment(root)
+    copy(raw, whole.raw)
+    assert whole.run().success
+    return whole
+
+
 @pytest.mark.slow
 def test_merged_runs_end_where_a_rebuild_does(source, tmp_path):
     held = {day: orders_of(source, day) for day in [LATE, *LAST]}
@@ -135,12 +143,9 @@ def test_merged_runs_end_where_a_rebuild_does(source, tmp_path):
         assert nothing_new.success and builds(nothing_new) == expect()
         assert set(mart_builds(nothing_new).values()) == {"unchanged"}  # no quarter recomputed
 
-    whole = Deployment(tmp_path / "whole")
-    copy(source, whole.raw)
-    assert whole.run().success
-    merged, rebuilt = snapshot(step), snapshot(whole)
+    merged, whole = snapshot(step), snapshot(rebuilt(source, tmp_path / "whole"))
     for table in TABLES:
-        assert merged[table] == rebuilt[table], table
+        assert merged[table] == whole[table], table
     assert len(merged["staging.orders"]) == 278  # every order of the sample, once
 
 
@@ -166,10 +171,7 @@ def test_a_replaced_file_or_a_new_mapping_rebuilds(source, tmp_path):
     )
     assert deployment.query("select count(*) from staging.paid_orders where shop_id = 'shop02'") == [(0,)]
 
-    whole = Deployment(tmp_path / "whole")
-    copy(deployment.raw, whole.raw)
-    assert whole.run().success
-    assert snapshot(deployment) == snapshot(whole)
+    assert snapshot(deployment) == snapshot(rebuilt(deployment.raw, tmp_path / "whole"))
 
 
 @pytest.mark.slow
@@ -199,10 +201,7 @@ def test_a_new_courier_name_in_an_orders_batch_reaches_the_courier_tables(source
         "select courier from staging.orders where order_id = '3999999999999999999'"
     ) == [("丰网速运",)]
 
-    whole = Deployment(tmp_path / "whole")
-    copy(deployment.raw, whole.raw)
-    assert whole.run().success
-    assert snapshot(deployment) == snapshot(whole)
+    assert snapshot(deployment) == snapshot(rebuilt(deployment.raw, tmp_path / "whole"))
 
 
 @pytest.mark.slow
