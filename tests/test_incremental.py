@@ -99,8 +99,8 @@ def snapshot(deployment: Deployment) -> dict[str, list[tuple]]:
     return {t: deployment.query(BY_BUYER.get(t, f"select * from {t} order by all")) for t in TABLES}  # noqa: S608
 
 
-def rebuilt(raw: Path, root: Path) -> Deployment:
-    """A deployment built at once from a copy of the raw folder `raw`."""
+def built_from(raw: Path, root: Path) -> Deployment:
+    """A deployment at `root` built in one run from a copy of the raw folder `raw`."""
     whole = Deployment(root)
     copy(raw, whole.raw)
     assert whole.run().success
@@ -143,7 +143,7 @@ def test_merged_runs_end_where_a_rebuild_does(source, tmp_path):
         assert nothing_new.success and builds(nothing_new) == expect()
         assert set(mart_builds(nothing_new).values()) == {"unchanged"}  # no quarter recomputed
 
-    merged, whole = snapshot(step), snapshot(rebuilt(source, tmp_path / "whole"))
+    merged, whole = snapshot(step), snapshot(built_from(source, tmp_path / "whole"))
     for table in TABLES:
         assert merged[table] == whole[table], table
     assert len(merged["staging.orders"]) == 278  # every order of the sample, once
@@ -151,9 +151,7 @@ def test_merged_runs_end_where_a_rebuild_does(source, tmp_path):
 
 @pytest.mark.slow
 def test_a_replaced_file_or_a_new_mapping_rebuilds(source, tmp_path):
-    deployment = Deployment(tmp_path / "d")
-    copy(source, deployment.raw)
-    assert deployment.run().success
+    deployment = built_from(source, tmp_path / "d")
 
     # A corrected export of an old batch, one order fewer: rows of the old version must go.
     path = next(p for p in orders_of(deployment.raw, LATE) if p.name.startswith("orders_") and p.suffix == ".csv")
@@ -171,14 +169,12 @@ def test_a_replaced_file_or_a_new_mapping_rebuilds(source, tmp_path):
     )
     assert deployment.query("select count(*) from staging.paid_orders where shop_id = 'shop02'") == [(0,)]
 
-    assert snapshot(deployment) == snapshot(rebuilt(deployment.raw, tmp_path / "whole"))
+    assert snapshot(deployment) == snapshot(built_from(deployment.raw, tmp_path / "whole"))
 
 
 @pytest.mark.slow
 def test_a_new_courier_name_in_an_orders_batch_reaches_the_courier_tables(source, tmp_path):
-    deployment = Deployment(tmp_path / "d")
-    copy(source, deployment.raw)
-    assert deployment.run().success
+    deployment = built_from(source, tmp_path / "d")
     before = dict(deployment.query("select courier_name, courier from staging.courier_names"))
     assert "丰网速运" not in before
 
@@ -201,7 +197,7 @@ def test_a_new_courier_name_in_an_orders_batch_reaches_the_courier_tables(source
         "select courier from staging.orders where order_id = '3999999999999999999'"
     ) == [("丰网速运",)]
 
-    assert snapshot(deployment) == snapshot(rebuilt(deployment.raw, tmp_path / "whole"))
+    assert snapshot(deployment) == snapshot(built_from(deployment.raw, tmp_path / "whole"))
 
 
 @pytest.mark.slow
@@ -217,9 +213,7 @@ def test_a_lake_file_the_courier_names_have_not_seen_yet_is_mapped_once_they_hav
     from assets.lib.defaults import register_defaults
     from assets.lib.incremental import build_courier_names, build_orders, build_when_changed
 
-    deployment = Deployment(tmp_path / "d")
-    copy(source, deployment.raw)
-    assert deployment.run().success
+    deployment = built_from(source, tmp_path / "d")
     settings = deployment.settings()
     lake = settings.lake_dir
     orders = pl.read_parquet(sorted((lake / "orders").glob("*.parquet"))[0]).head(1)
@@ -448,9 +442,7 @@ def test_a_mart_follows_the_sql_of_the_state_it_reads(source, tmp_path, monkeypa
     from assets.lib import incremental
     from assets.lib.sql import sql_text
 
-    deployment = Deployment(tmp_path / "d")
-    copy(source, deployment.raw)
-    assert deployment.run().success
+    deployment = built_from(source, tmp_path / "d")
     params = deployment.settings().sql_params()
     with duckdb.connect(str(deployment.state / "pipeline.duckdb"), read_only=True) as con:
         assert incremental.mart_plan(con, "quarterly_channel_kpis", params).mode == "unchanged"
