@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from assets.lib.settings import PROJECT_ROOT, VARIABLES, Settings, set_variables
+from assets.lib.settings import PATHS, PROJECT_ROOT, VARIABLES, Settings, set_variables
 
 if TYPE_CHECKING:
     from dagster_duckdb import DuckDBResource
@@ -105,7 +105,10 @@ class Deployment(BaseModel):
 
     def resource(self) -> PipelineSettings:
         """`settings` as Dagster's resource: a field a variable gave by the variable's name (so the
-        UI shows the name, and each step reads the variable), the others by value."""
+        UI shows the name, and each step reads the variable), the others by value. Paths always go
+        by value, resolved from the current directory (`Settings.from_environment`): a step reading
+        a relative TAOBAO_OPS_STATE_DIR itself would agree with the command, not with the GX
+        worker, which starts in the project folder."""
         from dagster import EnvVar
 
         from assets.resources import PipelineSettings
@@ -115,7 +118,10 @@ class Deployment(BaseModel):
             return EnvVar.int(name) if Settings.model_fields[field].annotation is int else EnvVar(name)
 
         return PipelineSettings(
-            **{field: by_name(field) if field in self.named else getattr(self.settings, field) for field in VARIABLES}
+            **{
+                field: by_name(field) if field in self.named - PATHS else getattr(self.settings, field)
+                for field in VARIABLES
+            }
         )
 
     def working_database(self) -> DuckDBResource:

@@ -101,6 +101,20 @@ def test_options_override_the_environment_and_unmapped_names_are_reported(tmp_pa
     assert "unmapped courier 'Pigeon Post' in orders: 1 row(s) kept as given" in done.stdout
 
 
+def test_relative_paths_in_the_environment_are_taken_from_the_current_directory(tmp_path):
+    """Every process of a run (its steps, the GX worker, which starts elsewhere) must agree on them:
+    a relative TAOBAO_OPS_STATE_DIR once reached the steps as it was, and the worker, started in
+    the project folder, found no lake there."""
+    shutil.copytree(FIXTURES / "tiny", tmp_path / "drop")
+    relative = {"TAOBAO_OPS_RAW_DIR": "drop", "TAOBAO_OPS_STATE_DIR": "st", "TAOBAO_OPS_WAREHOUSE": "wh.duckdb"}
+    env = {**os.environ, **relative, "TAOBAO_OPS_PII_KEY": "cli-test-key", "DAGSTER_HOME": str(tmp_path / "dh")}
+    first = subprocess.run([*CLI, "run", "--quiet"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert (tmp_path / "wh.duckdb").exists() and (tmp_path / "st" / "lake").is_dir()
+    again = subprocess.run([*CLI, "run", "--quiet"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "Nothing new" in again.stdout, again.stdout + again.stderr
+
+
 def test_a_missing_raw_folder_is_a_clear_error(tmp_path):
     done = run_cli(tmp_path, "run", "--raw-dir", str(tmp_path / "nope"))
     assert done.returncode != 0

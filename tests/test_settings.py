@@ -92,10 +92,11 @@ def test_the_resource_names_the_variables_set_and_steps_read_them(tmp_path, monk
     }
     resource = Deployment.from_environment(environ, raw_dir=tmp_path / "raw").resource()
     # its config as Dagster records it and the UI shows it: the variables set by name (never the
-    # secret's value), the option and the defaults by value
+    # secret's value), the option, the defaults and every path by value (resolved once, so that
+    # each process of the run agrees on a relative one)
     assert resource._convert_to_config_dictionary() == {
         "raw_dir": str(tmp_path / "raw"),
-        "state_dir": {"env": "TAOBAO_OPS_STATE_DIR"},
+        "state_dir": str(tmp_path / "state"),
         "warehouse_path": f"{PROJECT}/data/warehouse.duckdb",
         "reports_dir": f"{PROJECT}/reports",
         "pii_key": {"env": "TAOBAO_OPS_PII_KEY"},
