@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dagster import (
-    AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue,
-    asset_check,
+    AssetCheckExecutionContext, AssetCheckKey, AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey,
+    MetadataValue, asset_check, multi_asset_check,
 )
 from dagster_duckdb import DuckDBResource
 
@@ -144,50 +144,107 @@ class BatchGate:
 CHECK_ROWS = "check_rows"
 
 
-def _layer_check(
-    asset_key: AssetKey, name: str, suites: tuple[tuple[str, str], ...], description: str, batch: bool
-):
-    """A blocking check running GX suites over query files, each query's rows judged by one suite
-    run; skipped when the content is what it last passed on (told by a hash of the rows). The rows
-    are copied into a scratch table when few (the suite scans them several times) and read through
-    a view of the query beyond COPY_JUDGED_ROWS (sql.create_check_relation): a full rebuild's
-    10.2 M staging orders took 10.0 s to copy (spilling to disk) and 7.8 s to hash from the copy,
-    where hashing the query's rows takes 1.3 s. When the GX worker judges, few rows go from the
-    query straight into a Parquet file it reads (_check_relation)."""
-    @asset_check(asset=asset_key, name=name, blocking=True, description=description)
-    def layer_check(
-        context: AssetCheckExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource
-    ) -> AssetCheckResult:
-        params = {**settings.sql_params(), "run_id": context.run.run_id}
-        with working_db(settings, duckdb) as con, _worker_folder(Path(settings.state_dir)) as folder:
-            run_sql(con, "checks/create_scratch_schema")
-            relations: list[str] = []
-            copies: list[Path | None] = []  # each relation's Parquet copy for the worker, if any
-            try:
-                for i, (_, sql) in enumerate(suites):
-                    relation, copy = _check_relation(con, sql, params, i, folder)
+@dataclass(frozen=True)
+class LayerCheck:
+    """A blocking check running GX suites over query files, each query's rows judged by one suite."""
+
+    asset_key: AssetKey
+    name: str
+    suites: tuple[tuple[str, str], ...]  # (suite, query file)
+    description: str
+    batch: bool = False  # judges what a run loaded: passes unjudged when that is nothing
+
+    @property
+    def key(self) -> AssetCheckKey:
+        return AssetCheckKey(self.asset_key, self.name)
+
+    @property
+    def spec(self) -> AssetCheckSpec:
+        return AssetCheckSpec(self.name, asset=self.asset_key, blocking=True, description=self.description)
+
+
+def _judge_checks(
+    context: AssetCheckExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource, checks: list[LayerCheck]
+) -> list[AssetCheckResult]:
+    """The results of `checks`, judged together: one hold of the working database and one call of
+    the GX worker for all their suites. A check is skipped when the content is what it last passed
+    on (told by a hash of the rows). The rows are copied into a scratch table when few (the suite
+    scans them several times) and read through a view of the query beyond COPY_JUDGED_ROWS
+    (sql.create_check_relation): a full rebuild's 10.2 M staging orders took 10.0 s to copy
+    (spilling to disk) and 7.8 s to hash from the copy, where hashing the query's rows takes 1.3 s.
+    When the GX worker judges, few rows go from the query straight into a Parquet file it reads
+    (_check_relation)."""
+    run_id = context.run.run_id
+    params = {**settings.sql_params(), "run_id": run_id}
+    done: dict[str, AssetCheckResult] = {}
+    with working_db(settings, duckdb) as con, _worker_folder(Path(settings.state_dir)) as folder:
+        run_sql(con, "checks/create_scratch_schema")
+        relations: list[str] = []
+        copies: list[Path | None] = []  # each relation's Parquet copy for the worker, if any
+        judged: list[tuple[LayerCheck, list[int], str]] = []  # check, its relations, fingerprint
+        try:
+            for check in checks:
+                mine = []
+                for _, sql in check.suites:
+                    relation, copy = _check_relation(con, sql, params, len(relations), folder)
+                    mine.append(len(relations))
                     relations.append(relation)
                     copies.append(copy)
-                fingerprints = [table_fingerprint(con, relation) for relation in relations]
+                fingerprints = [table_fingerprint(con, relations[i]) for i in mine]
                 fingerprint = "|".join(fingerprints)
-                seen = fetch_sql(con, "audit/last_validation", {"check_name": name, "fingerprint": fingerprint})[0][0]
+                seen = fetch_sql(con, "audit/last_validation", {"check_name": check.name, "fingerprint": fingerprint})[0][0]
                 empty = all(f.startswith("0:") for f in fingerprints)
-                if (batch and empty) or seen:
-                    note = "no rows loaded since it last passed" if batch and empty else "content unchanged since it last passed"
-                    return AssetCheckResult(passed=True, metadata={"rows_validated": 0, "note": note})
-                results = _run_suites(con, [suite for suite, _ in suites], relations, copies)
-            finally:
-                _drop_check_relations(con, relations, copies)
+                if (check.batch and empty) or seen:
+                    note = "no rows loaded since it last passed" if check.batch and empty else "content unchanged since it last passed"
+                    done[check.name] = AssetCheckResult(
+                        asset_key=check.asset_key, check_name=check.name, passed=True,
+                        metadata={"rows_validated": 0, "note": note},
+                    )
+                else:
+                    judged.append((check, mine, fingerprint))
+            order = [i for _, mine, _ in judged for i in mine]
+            results = _run_suites(
+                con, [suite for check, _, _ in judged for suite, _ in check.suites],
+                [relations[i] for i in order], [copies[i] for i in order],
+            ) if judged else []
+        finally:
+            _drop_check_relations(con, relations, copies)
+        for check, mine, fingerprint in judged:
+            own, results = results[:len(mine)], results[len(mine):]
             result = suite_check_result(
-                asset_key, name, "+".join(s for s, _ in suites), results, sum(r.rows for r in results),
+                check.asset_key, check.name, "+".join(s for s, _ in check.suites), own, sum(r.rows for r in own),
                 "nothing was published",
             )
             run_sql(con, "audit/record_validation", {
-                "check_name": name, "fingerprint": fingerprint, "passed": result.passed, "run_id": context.run.run_id,
+                "check_name": check.name, "fingerprint": fingerprint, "passed": result.passed, "run_id": run_id,
             })
+            done[check.name] = result
+    return [done[check.name] for check in checks]
+
+
+def _layer_check(check: LayerCheck):
+    """One check, its own step."""
+    @asset_check(asset=check.asset_key, name=check.name, blocking=True, description=check.description)
+    def layer_check(
+        context: AssetCheckExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource
+    ) -> AssetCheckResult:
+        (result,) = _judge_checks(context, settings, duckdb, [check])
         return result
 
     return layer_check
+
+
+def _checks_step(name: str, checks: list[LayerCheck], description: str):
+    """Several checks judged in one step (those of the assets the run materialized): each step of
+    a run costs its own events, hold of the working database and call of the GX worker."""
+    @multi_asset_check(name=name, specs=[c.spec for c in checks], can_subset=True, description=description)
+    def checks_step(
+        context: AssetCheckExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource
+    ) -> Iterator[AssetCheckResult]:
+        selected = context.selected_asset_check_keys
+        yield from _judge_checks(context, settings, duckdb, [c for c in checks if c.key in selected])
+
+    return checks_step
 
 
 @contextmanager
@@ -242,43 +299,45 @@ def _drop_check_relations(con, relations: list[str], copies: list[Path | None]) 
     drop_check_views(con)
 
 
-layer_checks = [
-    _layer_check(
-        AssetKey(["staging", "orders"]), "staging_orders_expectations",
-        (("staging_orders", "checks/staging_orders_of_run"),),
-        "GX suite `staging_orders` on the current rows of the orders loaded since the check last passed: "
-        "one row per order, buyers pseudonymised, no phone number in any text column.",
-        batch=True,
-    ),
-    _layer_check(
+STAGING_CHECK = LayerCheck(
+    AssetKey(["staging", "orders"]), "staging_orders_expectations",
+    (("staging_orders", "checks/staging_orders_of_run"),),
+    "GX suite `staging_orders` on the current rows of the orders loaded since the check last passed: "
+    "one row per order, buyers pseudonymised, no phone number in any text column.",
+    batch=True,
+)
+MART_CHECKS = [
+    LayerCheck(
         AssetKey(["marts", "quarterly_shop_kpis"]), "quarterly_shop_kpis_expectations",
         (("quarterly_shop_kpis", "checks/quarterly_shop_kpis_rows"), ("reconciliation", "checks/shop_gmv_reconciliation")),
         "GX suites on the shop table: shares in [0, 1], and gmv equal to the sum over "
         "staging orders paid in the quarter.",
-        batch=False,
     ),
-    _layer_check(
+    LayerCheck(
         AssetKey(["marts", "quarterly_channel_kpis"]), "channel_uv_shares_sum_to_one",
         (("channel_shares", "checks/channel_uv_shares"),),
         "GX suite: per shop and quarter with traffic, the channels' uv_share adds up to 1.",
-        batch=False,
     ),
-    _layer_check(
+    LayerCheck(
         AssetKey(["marts", "quarterly_courier_kpis"]), "courier_totals_reconcile",
         (("reconciliation", "checks/courier_totals"),),
         "GX suite: per courier and region, the quarters' parcels add up to the source rows' parcels "
         "(the split across quarters neither loses nor invents one).",
-        batch=False,
     ),
     *(
-        _layer_check(
+        LayerCheck(
             AssetKey(["marts", mart]), key_suite(mart), ((key_suite(mart), f"checks/{mart}_rows"),),
             f"GX suite `{key_suite(mart)}`: one row per ({', '.join(grain.keys)})"
             + (f", none of {', '.join(grain.never_null)} null." if grain.nullable else ", none of them null."),
-            batch=False,
         )
         for mart, grain in MARTS.items()
     ),
+]
+
+# The staging check blocks the marts; the marts' checks, judged in one step, block publishing.
+layer_checks = [
+    _layer_check(STAGING_CHECK),
+    _checks_step("mart_checks", MART_CHECKS, "The marts' GX suites: keys, shares, reconciliations."),
 ]
 
 

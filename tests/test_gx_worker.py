@@ -118,7 +118,7 @@ def test_a_small_run_judges_every_suite_in_the_worker_with_the_results_of_one_in
     in_worker = checks(Deployment(tmp_path / "worker"))
     assert scratch_objects() == []  # the checks' Parquet views dropped with their tables
     assert jobs.count("judge_files") == 3  # orders, traffic and courier batches
-    assert jobs.count("judge_relations") == 12  # the staging check, three mart checks and eight key checks
+    assert jobs.count("judge_relations") == 2  # the staging check, and the marts' checks in one step
     assert os.getpid() != gx_worker._process.pid
 
     gx_worker.stop()

@@ -50,3 +50,31 @@ def test_every_mart_key_suite_holds_its_grain(mart):
     for part in grain.never_null:
         result = validate(key_suite(mart), pl.DataFrame({**one, part: pl.Series([None], dtype=pl.String)}))
         assert _failed(result) == {("expect_column_values_to_not_be_null", part)}, (mart, part)
+
+
+@pytest.mark.slow
+def test_a_failing_mart_check_keeps_the_last_good_warehouse(built, monkeypatch):
+    """The marts' checks are judged in one step: one of them failing still stops the publish."""
+    from decimal import Decimal
+
+    from assets.lib import expectations
+
+    def impossible(gx):  # a key check that no row passes
+        return [gx.expectations.ExpectColumnValuesToBeNull(column="quarter")]
+
+    monkeypatch.setitem(expectations.SUITES, key_suite("quarterly_category_kpis"), impossible)
+    built.drop(
+        "orders/orders_2024-07-20.csv",
+        "order_id,shop_id,buyer_id,status,created_at,paid_at,total_amount,paid_amount\n"
+        "o9,A,b9,paid,2024-07-20 09:00,2024-07-20 09:01,1000,1000\n",
+    )
+    result = built.run()
+    assert not result.success
+    evaluations = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert evaluations[key_suite("quarterly_category_kpis")] is False
+    assert evaluations[key_suite("quarterly_shop_kpis")] is True  # judged in the same step
+    shop_a = "select gmv from marts.quarterly_shop_kpis where quarter = '2024Q3' and shop_id = 'A'"
+    assert built.query(shop_a) == [(Decimal("430.00"),)]  # the warehouse as it was
+    monkeypatch.undo()
+    assert built.run().success
+    assert built.query(shop_a) == [(Decimal("1430.00"),)]
