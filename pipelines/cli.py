@@ -175,8 +175,13 @@ def _definitions():
     """The Dagster definitions module, imported once with the cyclic collector paused and what it
     built then frozen out of its collections (collector.collector_paused): it lives as long as the
     run. Later calls return it, freezing nothing the run made meanwhile."""
-    with collector_paused():
-        from . import definitions
+    from assets.lib.lineage_file import StaleLineage
+
+    try:
+        with collector_paused():
+            from . import definitions
+    except StaleLineage as exc:  # SQL edited since `make lineage`: one line, not a traceback
+        raise click.ClickException(str(exc)) from exc
     return definitions
 
 

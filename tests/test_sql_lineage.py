@@ -252,6 +252,14 @@ def test_an_edited_sql_file_changes_the_derivation_and_runs_refuse_the_stale_fil
         inputs_of(("staging/targets",))
 
 
+def test_a_comment_or_spacing_edited_needs_no_new_lineage(sql_copy):
+    """Comments and the spacing between words read no table: a run goes on without `make lineage`."""
+    targets = sql_copy / "staging" / "targets.sql"
+    text = targets.read_text(encoding="utf-8")
+    targets.write_text("-- a note of the user's\n" + text.replace(" as shop_id", "   as   shop_id"), encoding="utf-8")
+    assert inputs_of(("staging/targets",)).upstream == ("shops",)
+
+
 def test_loading_the_definitions_imports_no_sqlglot():
     script = (
         "import pipelines.definitions as d; d.defs.get_repository_def(); "
