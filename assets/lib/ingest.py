@@ -196,21 +196,30 @@ def _chunks(
             following, following_size = _window(queue, take=False, estimate=held.estimate)
             fits = bool(following) and size + following_size <= READ_AHEAD_BYTES
             ahead = start(_window(queue, take=True, estimate=held.estimate)[0]) if fits else None
-            for read in window:
-                if read.error:
-                    yield read
-                    continue
-                header = tuple(read.grid.header)
-                chunk = open_chunks.setdefault(header, [])
-                if chunk and sum(r.grid.rows.height for r in chunk) + read.grid.rows.height > CHUNK_ROWS:
-                    yield from parsed(chunk)
-                    chunk = open_chunks[header] = []
-                chunk.append(read)
+            yield from _fill(window, open_chunks, parsed)
             # the chunks yielded are parsed: nothing here may keep their text while the next window reads
             del window, reading, results
     for chunk in open_chunks.values():
         if chunk:
             yield from parsed(chunk)
+
+
+def _fill(
+    window: list[_Read], open_chunks: dict[tuple[str, ...], list[_Read]],
+    parsed: Callable[[list[_Read]], Iterator[list[_Read]]],
+) -> Iterator[_Read | list[_Read]]:
+    """Each read of a window into the open chunk of its header (`_chunks`): yields a read that
+    failed, and a chunk that would pass CHUNK_ROWS with the next file, through `parsed`."""
+    for read in window:
+        if read.error:
+            yield read
+            continue
+        header = tuple(read.grid.header)
+        chunk = open_chunks.setdefault(header, [])
+        if chunk and sum(r.grid.rows.height for r in chunk) + read.grid.rows.height > CHUNK_ROWS:
+            yield from parsed(chunk)
+            chunk = open_chunks[header] = []
+        chunk.append(read)
 
 
 def _window(
