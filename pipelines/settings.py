@@ -10,7 +10,7 @@
     TAOBAO_OPS_DUCKDB_MEMORY_LIMIT  DuckDB's memory limit in the pipeline's steps (default 1GB)
     TAOBAO_OPS_MAX_FILE_MB, _MAX_COLUMNS, _MAX_LINE_KB, _MAX_GZIP_RATIO  what one raw file may hold
                              (defaults 128, 1000, 1024, 100; assets/lib/limits.py)
-    TAOBAO_OPS_FIRST_BATCH_DATE  first day of the batch-date partitions (assets/lib/batch_dates.py)
+    TAOBAO_OPS_FIRST_BATCH_DATE  first day of the batch-date partitions (default 2024-01-01)
     TAOBAO_OPS_AUTOMATION, TAOBAO_OPS_SCHEDULE[_TIMEZONE]  schedule and sensor (pipelines/automation.py)
     DAGSTER_HOME             Dagster's run history (default .dagster/ in the project)
 

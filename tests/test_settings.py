@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from dagster import build_resources
 
+from assets.lib.settings import Settings
 from pipelines.settings import Deployment
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -102,6 +103,7 @@ def test_the_resource_names_the_variables_set_and_steps_read_them(tmp_path, monk
         "pii_key": {"env": "TAOBAO_OPS_PII_KEY"},
         "default_shop": "default",
         "fiscal_year_start_month": 1,
+        "first_batch_date": "2024-01-01",
         "max_file_mb": 128,
         "max_columns": {"env": "TAOBAO_OPS_MAX_COLUMNS"},
         "max_line_kb": 1024,
@@ -133,3 +135,12 @@ def test_the_command_says_which_setting_it_cannot_read():
     assert done.exit_code == 1
     assert "TAOBAO_OPS_AUTOMATION must be off, on, schedule or sensor, not 'sometimes'" in done.output
     assert done.exc_info[0] is SystemExit  # a message, not a traceback
+
+
+def test_the_first_batch_date_is_a_setting_the_partitions_start_from():
+    script = "from assets.partitions import BATCH_DATES, first_key; print(BATCH_DATES.start.date(), first_key())"
+    env = {**os.environ, "TAOBAO_OPS_FIRST_BATCH_DATE": "2024-06-01"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["2024-06-01", "2024-06-01"], done.stderr
+    with pytest.raises(ValueError, match="TAOBAO_OPS_FIRST_BATCH_DATE must be a day as YYYY-MM-DD, not '2024-13-01'"):
+        Settings.from_environment({"TAOBAO_OPS_FIRST_BATCH_DATE": "2024-13-01"})

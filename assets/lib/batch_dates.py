@@ -21,14 +21,17 @@ if TYPE_CHECKING:
     from dagster import PartitionKeyRange
 
 TIMEZONE = "Asia/Shanghai"
-FIRST_BATCH_DATE_ENV = "TAOBAO_OPS_FIRST_BATCH_DATE"
-DEFAULT_FIRST_BATCH_DATE = "2024-01-01"
 KEY_FORMAT = "%Y-%m-%d"
 
 
+@functools.cache
 def first_date() -> str:
-    """The first partition's day, as the setting gives it."""
-    return os.environ.get(FIRST_BATCH_DATE_ENV) or DEFAULT_FIRST_BATCH_DATE
+    """The first partition's day, as the setting gives it (`Settings.first_batch_date`). Read when
+    the partitions are defined, with the assets, before any command's settings exist: a process
+    has one."""
+    from .settings import Settings
+
+    return Settings.from_environment(os.environ).first_batch_date
 
 
 # Dagster's get_first/last_partition_key walk the cron schedule from the first day (0.3 ms a call):

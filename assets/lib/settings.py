@@ -7,12 +7,13 @@ The defaults are the fields' own, inside the project, so a cron line works from 
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from .limits import DEFAULT_LIMITS, LIMIT_SETTINGS, ReadLimits
 from .pii_key import KEY_ENV, deployment_key
@@ -49,6 +50,19 @@ class Settings(BaseModel):
     fiscal_year_start_month: int = Field(
         default=1, description="Month the fiscal year starts: 1 = calendar quarters; 4 = Alibaba's."
     )
+    first_batch_date: str = Field(
+        default="2024-01-01",
+        description="First day of the batch-date partitions, YYYY-MM-DD; files dated earlier belong to it.",
+    )
+
+    @field_validator("first_batch_date")
+    @classmethod
+    def _a_day(cls, value: str) -> str:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{VARIABLES['first_batch_date']} must be a day as YYYY-MM-DD, not {value!r}") from None
+        return value
     # What one raw file may hold before it is quarantined unread (files.ReadLimits).
     max_file_mb: int = Field(default=DEFAULT_LIMITS.max_file_mb, description="Largest text of one raw file (unpacked), MiB.")
     max_columns: int = Field(default=DEFAULT_LIMITS.max_columns, description="Most fields in a raw file's header line.")
@@ -133,6 +147,7 @@ VARIABLES = {
     "pii_key": KEY_ENV,
     "default_shop": "TAOBAO_OPS_DEFAULT_SHOP",
     "fiscal_year_start_month": "TAOBAO_OPS_FISCAL_YEAR_START_MONTH",
+    "first_batch_date": "TAOBAO_OPS_FIRST_BATCH_DATE",
     **LIMIT_SETTINGS,
 }
 PATHS = {"raw_dir", "state_dir", "warehouse_path", "reports_dir"}
