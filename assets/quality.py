@@ -183,14 +183,12 @@ def _judge_checks(
         copies: list[Path | None] = []  # each relation's Parquet copy for the worker, if any
         judged: list[tuple[LayerCheck, list[int], str]] = []  # check, its relations, fingerprint
         try:
+            made = _make_relations(con, [sql for check in checks for _, sql in check.suites], params, folder,
+                                   relations, copies)
+            prints = {sql: table_fingerprint(con, relations[i]) for sql, i in made.items()}
             for check in checks:
-                mine = []
-                for _, sql in check.suites:
-                    relation, copy = _check_relation(con, sql, params, len(relations), folder)
-                    mine.append(len(relations))
-                    relations.append(relation)
-                    copies.append(copy)
-                fingerprints = [table_fingerprint(con, relations[i]) for i in mine]
+                mine = [made[sql] for _, sql in check.suites]
+                fingerprints = [prints[sql] for _, sql in check.suites]
                 fingerprint = "|".join(fingerprints)
                 seen = fetch_sql(con, "audit/last_validation", {"check_name": check.name, "fingerprint": fingerprint})[0][0]
                 empty = all(f.startswith("0:") for f in fingerprints)
@@ -220,6 +218,22 @@ def _judge_checks(
             })
             done[check.name] = result
     return [done[check.name] for check in checks]
+
+
+def _make_relations(
+    con, queries: list[str], params: dict, folder: Path | None, relations: list[str], copies: list[Path | None]
+) -> dict[str, int]:
+    """Each query file's rows as a relation, made once however many checks judge it (the shop
+    table's two checks read one): appended to `relations` and `copies`, which the caller drops;
+    returns query file -> its index there."""
+    made: dict[str, int] = {}
+    for sql in queries:
+        if sql not in made:
+            relation, copy = _check_relation(con, sql, params, len(relations), folder)
+            made[sql] = len(relations)
+            relations.append(relation)
+            copies.append(copy)
+    return made
 
 
 def _layer_check(check: LayerCheck):

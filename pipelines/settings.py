@@ -20,7 +20,8 @@ inside the project, so a cron line works from any directory.
 `Deployment.from_environment` reads them once into one typed object, which the command line and
 the Dagster definitions hand to what needs them; nothing here writes the environment. Dagster's
 resource names the variables a user set (`EnvVar`: each step resolves them, and the UI shows their
-names, never the secret's value) and holds the defaults of the others as values.
+names, never the secret's value), but for paths, which it holds resolved like the defaults: every
+process of a run must agree on a relative one (`Deployment.resource`).
 """
 
 from __future__ import annotations
