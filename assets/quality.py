@@ -31,7 +31,7 @@ from .publish import WAREHOUSE
 from .resources import PipelineSettings
 
 # The suite that guards each raw source's new batches.
-BATCH_SUITES = {"orders": "orders_batch", "traffic": "traffic_batch", "courier": "courier_batch"}
+BATCH_SUITES = {"orders": "orders_batch", "traffic": "traffic_batch", "courier": "courier_batch", "events": "events_batch"}
 DESCRIPTIONS = {
     "orders_batch": "Great Expectations suite on the order rows this run loads, run before they are "
     "written: required fields, status vocabulary, pseudonymised buyers, amounts, timestamp order; "
@@ -40,6 +40,9 @@ DESCRIPTIONS = {
     "written: required fields, devices, counts, uv ≤ pv, bounced ≤ visits; a repeated key warns.",
     "courier_batch": "Great Expectations suite on the courier rows this run loads, run before they are "
     "written: required fields, counts, period order; a repeated key warns.",
+    "events_batch": "Great Expectations suite on the events this run loads (per China day, shop and user), "
+    "run before they count: the four behaviours' columns, ids present, counts not negative, every day "
+    "within its file's window, one row per day, shop and user of a file.",
 }
 
 

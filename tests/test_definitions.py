@@ -15,6 +15,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 MARTS = (
     "quarterly_shop_kpis", "quarterly_channel_kpis", "monthly_target_tracking", "quarterly_campaign_kpis",
     "quarterly_courier_kpis", "quarterly_courier_service", "quarterly_region_kpis", "quarterly_category_kpis",
+    "quarterly_funnel",
 )
 
 
@@ -30,11 +31,12 @@ def test_definitions_validate_with_the_dagster_cli(tmp_path):
 def test_asset_graph_layers_and_lineage():
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    sources = ("orders", "traffic", "courier", "targets", "channels", "couriers", "campaigns", "shops")
+    sources = ("orders", "traffic", "courier", "events", "targets", "channels", "couriers", "campaigns", "shops")
     assert keys == {
         *(f"raw/{s}" for s in sources),
         *(f"staging/{t}" for t in ("orders", "traffic", "courier", "targets", "channels", "couriers",
-                                    "campaigns", "shops", "courier_names", "paid_orders", "courier_days")),
+                                    "campaigns", "shops", "courier_names", "paid_orders", "courier_days",
+                                    "event_days")),
         "audit/unmapped_values",
         *(f"marts/{m}" for m in MARTS),
         "publish/warehouse",
@@ -49,6 +51,10 @@ def test_asset_graph_layers_and_lineage():
     assert parents == {"staging/paid_orders", "staging/traffic", "staging/targets"}
     parents = {p.to_user_string() for p in graph.get(AssetKey(["staging", "orders"])).parent_keys}
     assert parents == {"raw/orders", "staging/shops", "staging/channels", "staging/courier_names"}
+    parents = {p.to_user_string() for p in graph.get(AssetKey(["marts", "quarterly_funnel"])).parent_keys}
+    assert parents == {"staging/event_days"}
+    parents = {p.to_user_string() for p in graph.get(AssetKey(["staging", "traffic"])).parent_keys}
+    assert parents == {"raw/traffic", "staging/shops", "staging/channels", "staging/event_days"}
     publish_parents = {p.to_user_string() for p in graph.get(AssetKey(["publish", "warehouse"])).parent_keys}
     assert publish_parents == {*(f"marts/{m}" for m in MARTS), "audit/unmapped_values"}
     report_parents = {p.to_user_string() for p in graph.get(AssetKey(["report", "quarterly_report"])).parent_keys}
@@ -64,13 +70,15 @@ def test_checks_are_attached_and_blocking():
         ("raw/orders", "orders_batch_expectations"),
         ("raw/traffic", "traffic_batch_expectations"),
         ("raw/courier", "courier_batch_expectations"),
+        ("raw/events", "events_batch_expectations"),
         ("staging/orders", "staging_orders_expectations"),
         ("marts/quarterly_shop_kpis", "quarterly_shop_kpis_expectations"),
         ("marts/quarterly_channel_kpis", "channel_uv_shares_sum_to_one"),
         ("marts/quarterly_courier_kpis", "courier_totals_reconcile"),
+        ("marts/quarterly_funnel", "quarterly_funnel_expectations"),
         ("publish/warehouse", "all_files_readable"),
     } | {(f"marts/{mart}", f"{mart}_key") for mart in MART_TABLES}
-    assert len(MART_TABLES) == len(MARTS) == 8  # every mart has its key check
+    assert len(MART_TABLES) == len(MARTS) == 9  # every mart has its key check
     for key in graph.asset_check_keys:
         assert graph.get_check_spec(key).blocking, key
 
@@ -114,7 +122,7 @@ def test_dated_sources_are_partitioned_by_batch_date_and_backfill_in_one_run():
 
     graph = defs.resolve_asset_graph()
     partitioned = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def}
-    assert partitioned == {"raw/orders", "raw/traffic", "raw/courier", "report/quarterly_report"}
+    assert partitioned == {"raw/orders", "raw/traffic", "raw/courier", "raw/events", "report/quarterly_report"}
     partitioned -= {"report/quarterly_report"}  # by quarter, in its own job
     for key in partitioned:
         node = graph.get(AssetKey.from_user_string(key))

@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 
 from assets.lib.expectations import validate
-from assets.lib.parse import LAKE_SCHEMAS, LINEAGE_SCHEMA
+from assets.lib.parse import LAKE_SCHEMAS, LINEAGE_SCHEMA, lake_schema
 from conftest import orders_batch
 
 
@@ -193,3 +193,36 @@ def test_gx_installs_once_when_a_thread_is_installing_it_ahead_of_need(monkeypat
     ahead.result(timeout=60)
     assert len(calls) == 1 and calls[0].startswith("gx-import")
     assert gx_sql._installed
+
+
+def events_batch(**changes) -> pl.DataFrame:
+    """One events lake row (per China day, shop and user key) of a file dated 2017-12-03."""
+    row = {
+        "date": dt.date(2017, 12, 1), "shop_id": "shop-1", "user_key": 7, "pv": 3, "cart": 1, "fav": 0, "buy": 1,
+        "window_start": dt.date(2017, 11, 2), "batch_date": dt.date(2017, 12, 3), "file_name": "shop-1/e_2017-12-03.csv",
+        **changes,
+    }
+    return pl.DataFrame([row], schema=lake_schema("events"))
+
+
+def test_the_events_batch_suite_holds_days_to_their_file_window_and_ids_present():
+    assert validate("events_batch", events_batch()).success
+    # a pair check names its first column: batch_date ≥ date, date ≥ window_start
+    for bad, column in ((events_batch(date=dt.date(2017, 12, 4)), "batch_date"), (events_batch(date=dt.date(2017, 11, 1)), "date"),
+                        (events_batch(user_key=None), "user_key"), (events_batch(pv=-1), "pv")):
+        result = validate("events_batch", bad)
+        assert not result.success
+        assert any(column in (f["column"] or "") for f in result.errors), result.errors
+    # the behaviours are the lake's count columns: a batch without one of them fails its schema
+    result = validate("events_batch", events_batch().drop("fav"))
+    assert not result.success and result.errors[0]["expectation"] == "columns_and_types"
+
+
+def test_the_funnel_suite_fails_a_step_with_more_users_than_visitors():
+    row = {"quarter": "2017Q4", "shop_id": "shop-1", "pv": 90, "uv": 10, "cart_users": 4, "fav_users": 3, "buyers": 2,
+           "conversion_rate": 0.2, "repeat_buyers": 1, "repurchase_rate": 0.5}
+    assert validate("quarterly_funnel", pl.DataFrame([row])).success
+    result = validate("quarterly_funnel", pl.DataFrame([{**row, "cart_users": 11}]))
+    assert [(f["column"], f["unexpected_count"]) for f in result.errors] == [("uv", 1)]
+    assert not validate("quarterly_funnel", pl.DataFrame([{**row, "repeat_buyers": 3}])).success
+    assert not validate("quarterly_funnel", pl.DataFrame([{**row, "conversion_rate": 1.5}])).success

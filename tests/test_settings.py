@@ -103,6 +103,7 @@ def test_the_resource_names_the_variables_set_and_steps_read_them(tmp_path, monk
         "pii_key": {"env": "TAOBAO_OPS_PII_KEY"},
         "default_shop": "default",
         "fiscal_year_start_month": 1,
+        "events_max_age_days": 31,
         "first_batch_date": "2024-01-01",
         "max_file_mb": 128,
         "max_columns": {"env": "TAOBAO_OPS_MAX_COLUMNS"},

@@ -26,8 +26,9 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 def test_a_file_reads_the_relations_it_names_but_its_ctes_and_its_target():
     # staging/traffic: `create or replace table staging.traffic as with mapped ... latest ...
-    # current_rows ... split_by_device ... final` over lake_traffic, staging.shops, staging.channels
-    assert reads(("staging/traffic",)) == {"lake_traffic", "staging.shops", "staging.channels"}
+    # current_rows ... split_by_device ... final ... covered ... from_events` over lake_traffic,
+    # staging.shops, staging.channels and the event logs' daily traffic
+    assert reads(("staging/traffic",)) == {"lake_traffic", "staging.shops", "staging.channels", "staging.event_traffic"}
 
 
 def test_the_temp_relations_a_build_writes_are_not_what_it_reads():
@@ -69,7 +70,8 @@ STAGING_INPUTS = {
     "couriers": (("couriers",), ()),  # staging/couriers and staging/courier_codes
     "courier_names": (("courier", "orders"), ("couriers",)),  # courier_name_source: both lakes' names
     "orders": (("orders",), ("channels", "courier_names", "shops")),  # orders_source: the orders lake
-    "traffic": (("traffic",), ("channels", "shops")),
+    "event_days": (("events",), ("shops",)),  # event_day_source: the events lake; its states are its own
+    "traffic": (("traffic",), ("channels", "event_days", "shops")),  # staging.event_traffic
     "courier": (("courier",), ("courier_names",)),
     "targets": (("targets",), ("shops",)),
     # staging.orders, and touched_files (the files merged into it); buyers, buyer_quarters and the
@@ -89,6 +91,7 @@ MART_UPSTREAM = {
     "quarterly_courier_service": ("orders",),
     "quarterly_region_kpis": ("paid_orders",),  # staging.region_quarters
     "quarterly_category_kpis": ("paid_orders",),
+    "quarterly_funnel": ("event_days",),  # staging.event_user_quarters
 }
 
 
@@ -164,7 +167,11 @@ def test_a_rate_is_fed_by_each_number_it_divides():
     assert deps("marts/quarterly_channel_kpis", "conversion_rate") == {
         "staging/paid_orders.buyer_key", "staging/paid_orders.paid_day", "staging/traffic.uv",
     }
-    assert deps("staging/traffic", "uv") == {"raw/traffic.uv"}
+    # a day no traffic file covers takes its uv from the event logs: distinct user keys
+    assert deps("staging/traffic", "uv") == {"raw/traffic.uv", "staging/event_days.user_key"}
+    # marts/quarterly_funnel: conversion_rate = rate_funnel_conversion(buyers, uv); buyers counts
+    # users with buy events > 0, uv counts user keys, both from staging.event_user_quarters
+    assert deps("marts/quarterly_funnel", "conversion_rate") == {"staging/event_days.buy", "staging/event_days.user_key"}
     # marts/quarterly_shop_kpis: refund_rate = rate_refund(refund_amount, gmv), both from paid_days
     assert deps("marts/quarterly_shop_kpis", "refund_rate") == {
         "staging/paid_orders.paid_amount", "staging/paid_orders.refund_amount",
