@@ -109,25 +109,34 @@ def _mapped(raw: RawFile, header: list[str]) -> tuple[str, ...]:
     return tuple(by_index.get(i, f"_unused_{i}") for i in range(len(header)))
 
 
-def _source_sql(raw: RawFile, shape: Layout) -> str:
-    """The typed lines of the file, each with its place among them (`ordinality`)."""
+def _source_sql(raw: RawFile, shape: Layout, shop: str) -> str:
+    """The typed lines of the file, each with its shop (its shop_id, else `shop`) and its place among
+    them (`ordinality`). The shop is spliced as a literal: a view takes no bound parameter, and a
+    constant costs nothing per line."""
     path = string_literal(raw.path)
-    wanted = [*TIANCHI, "shop_id"]
-    present = [c if c in shape.columns else f"null::varchar as {c}" for c in wanted]
+    shop_id = (f"coalesce(nullif(trim(shop_id), ''), {string_literal(shop)})" if "shop_id" in shape.columns
+               else string_literal(shop)) + " as shop_id"
     if raw.suffix == ".parquet":
-        typed = [f"try_cast({c} as {TYPES[c]}) as {c}" if c in shape.columns else f"null::varchar as {c}" for c in wanted]
-        return f"select {', '.join(typed)}, ordinality from read_parquet({path}) with ordinality"  # noqa: S608
+        typed = [f"try_cast({c} as {TYPES[c]}) as {c}" for c in TIANCHI]
+        return f"select {', '.join(typed)}, {shop_id}, ordinality from read_parquet({path}) with ordinality"  # noqa: S608
     columns = ", ".join(f"{string_literal(c)}: {string_literal(TYPES.get(c, 'VARCHAR'))}" for c in shape.columns)
     return (  # noqa: S608 - the path and names are literals
-        f"select {', '.join(present)}, ordinality from read_csv({path}, header={str(shape.header).lower()}, "
+        f"select {', '.join(TIANCHI)}, {shop_id}, ordinality from read_csv({path}, header={str(shape.header).lower()}, "
         f"auto_detect=false, delim=',', quote='', escape='', columns={{{columns}}}, store_rejects=true, "
         "rejects_table='event_reject_errors', rejects_scan='event_reject_scans') with ordinality"
     )
 
 
+EPOCH = dt.date(1970, 1, 1)
+
+
 def _window(batch: dt.date, options: ParseOptions) -> dict:
+    """The China days a file of this batch date accepts, as dates and as day numbers since 1970."""
     start = batch - dt.timedelta(days=options.events_max_age_days)
-    return {"batch_date": batch, "window_start": start, "max_age_days": options.events_max_age_days}
+    return {
+        "batch_date": batch, "window_start": start, "max_age_days": options.events_max_age_days,
+        "batch_day": (batch - EPOCH).days, "window_start_day": (start - EPOCH).days,
+    }
 
 
 def _shop(raw: RawFile, options: ParseOptions) -> str:
@@ -149,8 +158,8 @@ def load_file(
         if shape is None:
             con.execute(f"create or replace temp view event_source as {_empty_source()}")
         else:
-            con.execute(f"create or replace temp view event_source as {_source_sql(raw, shape)}")
-        lines = {**window, "shop": _shop(raw, options)}
+            con.execute(f"create or replace temp view event_source as {_source_sql(raw, shape, _shop(raw, options))}")
+        lines = {k: window[k] for k in ("batch_day", "window_start_day", "batch_date", "max_age_days")}
         run_sql(con, "events/lines")
         run_sql(con, "events/groups", lines)
         truncated = _truncated_line(con, raw, shape, lines) if shape and raw.suffix == ".csv" else None

@@ -1,7 +1,7 @@
 -- The lake rows of an events file: per (China day, shop, user key) its loaded events of each
 -- behaviour, with the first day its batch date accepts (window_start) and the file's lineage.
 select
-    g.date,
+    (date '1970-01-01' + g.day_number::integer)::date as date,
     g.shop_id,
     coalesce(n.user_key, u.user_key) as user_key,
     g.pv,
@@ -15,4 +15,4 @@ from event_groups as g
 join event_new_users as n using (user_id)
 left join staging.event_users as u on n.user_key is null and u.pseudonym = n.pseudonym
 where g.reason is null
-order by g.date, g.shop_id, user_key
+order by date, g.shop_id, user_key

@@ -3,8 +3,7 @@
 select
     ordinality,
     reason,
-    concat_ws(',', '***', coalesce(item_id::varchar, ''), coalesce(category_id::varchar, ''),
-        coalesce(behavior, ''), coalesce("timestamp"::varchar, '')) as raw_line
+    raw_line
 from event_groups
 where reason is not null
 order by ordinality

@@ -13,7 +13,7 @@ set
 from event_last_line as l
 where l.reason is null
     and g.reason is null
-    and g.date = l.date
+    and g.day_number = l.day_number
     and g.shop_id = l.shop_id
     and g.user_id = l.user_id;
 
