@@ -332,3 +332,235 @@ def test_a_user_gets_one_key_across_files(load):
     assert sorted(load.con.execute("select pseudonym, user_key from staging.event_users").fetchall()) == sorted(
         [(pseudonym(31), 1), (pseudonym(32), 2)]
     )
+
+
+# -- the whole pipeline ---------------------------------------------------------------------------
+
+
+def funnel_rows(deployment: Deployment) -> dict[str, dict]:
+    """shop -> its quarterly_funnel row; every event of these tests is in 2017Q4."""
+    rows = deployment.rows("select * from marts.quarterly_funnel order by shop_id")
+    assert {r.pop("quarter") for r in rows} <= {"2017Q4"}
+    return {r.pop("shop_id"): r for r in rows}
+
+
+def traffic_of(deployment: Deployment, shop: str) -> dict[dt.date, tuple[int, int]]:
+    """The shop's daily traffic rows, which events give alone: channel unknown, device all."""
+    rows = deployment.query("select date, channel, device, pv, uv from staging.traffic where shop_id = ? order by date", [shop])
+    assert {(channel, device) for _, channel, device, _, _ in rows} == {("unknown", "all")}
+    return {day: (pv, uv) for day, _, _, pv, uv in rows}
+
+
+def shop_kpis(deployment: Deployment, shop: str) -> tuple[int, int]:
+    (row,) = deployment.query(
+        "select pv, uv_days from marts.quarterly_shop_kpis where quarter = '2017Q4' and shop_id = ?", [shop]
+    )
+    return row
+
+
+def loads(deployment: Deployment) -> dict[str, tuple]:
+    """file -> its latest audit.loads row (outcome, rows read, loaded, rejected); every row of every
+    run reconciles."""
+    rows = deployment.query(
+        "select file_name, outcome, rows_read, rows_loaded, rows_rejected, loaded_at from audit.loads "
+        "where source = 'events' order by loaded_at"
+    )
+    for name, _, read, loaded, rejected, _ in rows:
+        assert read == loaded + rejected, name
+    return {name: (outcome, read, loaded, rejected) for name, outcome, read, loaded, rejected, _ in rows}
+
+
+def rejects(deployment: Deployment) -> dict[tuple[str, int], tuple[str, str]]:
+    rows = deployment.query("select file_name, line, reason, raw_line from audit.rejects where source = 'events'")
+    return {(name, line): (reason, raw) for name, line, reason, raw in rows}
+
+
+# Tianchi lines without a header; user ids 9000000xx, which nothing else in the warehouse can hold.
+SHOP_A = lines(
+    (900000001, 1, 1, "pv", DAY_START_29),  # 1 11-29
+    (900000001, 1, 1, "pv", DAY_START_29),  # 2 the same line again: a second pv
+    (900000001, 1, 1, "buy", DAY_END_29),  # 3 11-29
+    (900000001, 1, 1, "buy", DAY_START_30),  # 4 11-30: user 1 bought on two days
+    (900000002, 2, 1, "cart", DAY_START_30),  # 5 11-30
+    (900000003, 3, 1, "click", DAY_START_30),  # 6 rejected: unknown behaviour
+    (900000004, 4, 1, "pv", DAY_START_30 + 86400),  # 7 rejected: 12-01, after the batch date
+) + f"900000005,5,1,pv,{DAY_START_30}"  # 8 rejected: no line break at the end
+AT_ROOT = lines((900000006, 6, 1, "fav", DAY_START_30), (900000006, 6, 1, "buy", DAY_START_30))
+
+
+@pytest.fixture(scope="module")
+def tiny_events(tmp_path_factory) -> tuple[Deployment, object]:
+    """A deployment with event logs alone: shop-a's file, a file directly in events/ (the default
+    shop, `main`), and a file without a date in its name; one run."""
+    deployment = Deployment(tmp_path_factory.mktemp("tiny-events"))
+    deployment.drop("events/shop-a/events_2017-11-30.csv", SHOP_A)
+    deployment.drop("events/events_2017-11-30.csv", AT_ROOT)
+    deployment.drop("events/shop-a/events_latest.csv", lines((900000007, 7, 1, "pv", DAY_START_30)))
+    return deployment, deployment.run(default_shop="main")
+
+
+@pytest.mark.slow
+def test_tiny_event_logs_give_the_funnel_worked_out_by_hand(tiny_events):
+    deployment, _ = tiny_events
+    assert funnel_rows(deployment) == {
+        # shop-a: pv lines 1-2; users 1 and 2; user 2 carts; user 1 buys on 11-29 and 11-30
+        "shop-a": {"pv": 2, "uv": 2, "cart_users": 1, "fav_users": 0, "buyers": 1, "conversion_rate": 0.5,
+                   "repeat_buyers": 1, "repurchase_rate": 1.0},
+        # main (events/ itself): user 6 favs and buys on 11-30
+        "main": {"pv": 0, "uv": 1, "cart_users": 0, "fav_users": 1, "buyers": 1, "conversion_rate": 1.0,
+                 "repeat_buyers": 0, "repurchase_rate": 0.0},
+    }
+    # daily: shop-a 11-29 user 1's two pv; 11-30 users 1 and 2, no pv
+    assert traffic_of(deployment, "shop-a") == {NOV_29: (2, 1), NOV_30: (0, 2)}
+    assert traffic_of(deployment, "main") == {NOV_30: (0, 1)}
+    # a shop with events alone has its kpis row: pv and uv_days summed over those days
+    assert shop_kpis(deployment, "shop-a") == (2, 3)
+    assert shop_kpis(deployment, "main") == (0, 1)
+
+
+@pytest.mark.slow
+def test_tiny_event_logs_audit_every_line(tiny_events):
+    deployment, result = tiny_events
+    assert not result.success  # the file without a date fails the run, as contract §7 wants
+    assert loads(deployment) == {
+        "shop-a/events_2017-11-30.csv": ("loaded", 8, 5, 3),
+        "events_2017-11-30.csv": ("loaded", 2, 2, 0),
+        "shop-a/events_latest.csv": ("failed", 0, 0, 0),
+    }
+    (error,) = deployment.query("select error from audit.loads where outcome = 'failed'")
+    assert error == ("shop-a/events_latest.csv: no date (YYYY-MM-DD or YYYYMMDD) in the file name",)
+    name = "shop-a/events_2017-11-30.csv"
+    assert rejects(deployment) == {
+        (name, 6): ("behavior: not one of pv, cart, fav, buy", f"***,3,1,click,{DAY_START_30}"),
+        (name, 7): (after(NOV_30), f"***,4,1,pv,{DAY_START_30 + 86400}"),
+        (name, 8): (TRUNCATED, f"***,5,1,pv,{DAY_START_30}"),
+    }
+
+
+@pytest.mark.slow
+def test_event_users_are_pseudonymised_and_never_stored_in_clear(tiny_events):
+    deployment, _ = tiny_events
+    loaded = {900000001, 900000002, 900000006}  # the users of loaded lines only
+    pseudonyms = deployment.query("select pseudonym from staging.event_users")
+    assert sorted(p for (p,) in pseudonyms) == sorted(pseudonym(u) for u in loaded)
+    with duckdb.connect(str(deployment.warehouse), read_only=True) as con:
+        tables = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+        text = "\n".join(
+            str(row) for schema, table in tables for row in con.execute(f'select * from "{schema}"."{table}"').fetchall()  # noqa: S608
+        )
+    assert "9000000" not in text
+
+
+@pytest.mark.slow
+def test_a_later_events_file_merges_and_a_redropped_one_replaces_its_events(tmp_path):
+    deployment = Deployment(tmp_path)
+    first, second = deployment.raw / "events/shop-b/events_2017-11-29.csv", deployment.raw / "events/shop-b/events_2017-11-30.csv"
+    deployment.drop("events/shop-b/events_2017-11-29.csv", lines(
+        (900000011, 1, 1, "pv", DAY_START_29),
+        (900000011, 1, 1, "buy", DAY_END_29),
+        (900000012, 2, 1, "pv", DAY_END_29),
+        (900000013, 3, 1, "fav", DAY_START_30),  # after the batch date 11-29: rejected
+    ))
+    result = deployment.run()
+    assert result.success and build_modes(result)["staging/event_days"] == "rebuild"
+    # users 11 and 12 view; 11 buys
+    assert funnel_rows(deployment)["shop-b"] == {
+        "pv": 2, "uv": 2, "cart_users": 0, "fav_users": 0, "buyers": 1, "conversion_rate": 0.5,
+        "repeat_buyers": 0, "repurchase_rate": 0.0,
+    }
+
+    deployment.drop("events/shop-b/events_2017-11-30.csv", lines(
+        (900000011, 1, 1, "buy", DAY_START_30),  # user 11 buys again, on 11-30
+        (900000013, 3, 1, "fav", DAY_START_30),
+        (900000012, 2, 1, "cart", DAY_END_29),  # a day the first file gave: 11-29
+    ))
+    result = deployment.run()
+    assert result.success and build_modes(result)["staging/event_days"] == "merge"
+    # the second file adds: users 11, 12, 13; 12 carts, 13 favs; 11 bought on two days
+    expected = {"pv": 2, "uv": 3, "cart_users": 1, "fav_users": 1, "buyers": 1, "conversion_rate": 1 / 3,
+                "repeat_buyers": 1, "repurchase_rate": 1.0}
+    judged = independent([(first, NOV_29), (second, NOV_30)])
+    assert funnel_rows(deployment)["shop-b"] == expected == funnel_of(judged.events)
+    # 11-29: users 11 and 12 (pv 2); 11-30: users 11 and 13
+    assert traffic_of(deployment, "shop-b") == {NOV_29: (2, 2), NOV_30: (0, 2)} == daily_of(judged.events)
+
+    deployment.drop("events/shop-b/events_2017-11-29.csv", lines((900000014, 4, 1, "buy", DAY_START_29)))
+    result = deployment.run()
+    assert result.success and build_modes(result)["staging/event_days"] == "rebuild"
+    # the new version replaces the first file's events: users 11 (buys on 11-30 only), 12 (carts on
+    # 11-29), 13 (favs), 14 (buys on 11-29)
+    expected = {"pv": 0, "uv": 4, "cart_users": 1, "fav_users": 1, "buyers": 2, "conversion_rate": 0.5,
+                "repeat_buyers": 0, "repurchase_rate": 0.0}
+    judged = independent([(first, NOV_29), (second, NOV_30)])
+    assert funnel_rows(deployment)["shop-b"] == expected == funnel_of(judged.events)
+    assert traffic_of(deployment, "shop-b") == {NOV_29: (0, 2), NOV_30: (0, 2)} == daily_of(judged.events)
+    assert loads(deployment)["shop-b/events_2017-11-29.csv"] == ("loaded", 1, 1, 0)
+
+
+# -- two real excerpts of the Tianchi set ---------------------------------------------------------
+
+REAL_BATCH = dt.date(2017, 12, 3)  # keeps every event of both excerpts in its window
+
+
+def excerpt(name: str) -> Path:
+    path = EXCERPTS[name]
+    if not path.is_file():
+        pytest.skip(f"the real {name} excerpt is absent ({path}): ../shared/realdata/ holds it next to the project")
+    return path
+
+
+@pytest.fixture(scope="module", params=sorted(EXCERPTS))
+def real(request, tmp_path_factory) -> tuple[Deployment, Path, Judged]:
+    """An excerpt as shop-1's events of batch 2017-12-03, published by one run, and what contract §8
+    makes of it, computed here."""
+    path = excerpt(request.param)
+    deployment = Deployment(tmp_path_factory.mktemp(f"real-{request.param}"))
+    shutil.copyfile(path, deployment.drop("events/shop-1/events_2017-12-03.csv", b""))
+    assert deployment.run().success
+    return deployment, path, independent([(path, REAL_BATCH)])
+
+
+@pytest.mark.slow
+def test_a_real_excerpt_gives_the_funnel_computed_from_its_lines(real):
+    deployment, _, judged = real
+    assert funnel_rows(deployment) == {"shop-1": funnel_of(judged.events)}
+
+
+@pytest.mark.slow
+def test_a_real_excerpt_gives_daily_traffic_and_shop_kpis(real):
+    deployment, _, judged = real
+    daily = daily_of(judged.events)
+    assert traffic_of(deployment, "shop-1") == daily
+    assert shop_kpis(deployment, "shop-1") == (sum(pv for pv, _ in daily.values()), sum(uv for _, uv in daily.values()))
+
+
+@pytest.mark.slow
+def test_a_real_excerpt_loads_every_line_and_pseudonymises_every_user(real):
+    deployment, path, judged = real
+    with path.open("rb") as file:
+        read = sum(1 for _ in file)
+    assert loads(deployment) == {"shop-1/events_2017-12-03.csv": ("loaded", read, len(judged.events), 0)}
+    assert judged.rejects == {} and rejects(deployment) == {}
+    users = {user for _, user, _ in judged.events}
+    assert sorted(p for (p,) in deployment.query("select pseudonym from staging.event_users")) == sorted(map(pseudonym, users))
+
+
+@pytest.mark.slow
+def test_a_real_excerpt_with_an_earlier_batch_date_rejects_what_is_out_of_its_window(tmp_path):
+    """hotitems as the batch of 11-30 with a 5-day window (11-25 .. 11-30): 11-24's events are too
+    old, those of 12-01 .. 12-03 after the batch date."""
+    path = excerpt("hotitems")
+    deployment = Deployment(tmp_path)
+    name = "shop-1/events_2017-11-30.csv"
+    shutil.copyfile(path, deployment.drop(f"events/{name}", b""))
+    assert deployment.run(events_max_age_days=5).success
+    judged = independent([(path, NOV_30)], max_age_days=5)
+    reasons = Counter(judged.rejects.values())
+    assert reasons[too_old(NOV_30, 5)] > 0 and reasons[after(NOV_30)] > 0  # both rules at work
+    raw = path.read_text().splitlines()
+    assert rejects(deployment) == {
+        (name, line): (reason, "***," + raw[line - 1].split(",", 1)[1]) for line, reason in judged.rejects.items()
+    }
+    assert loads(deployment) == {name: ("loaded", len(raw), len(judged.events), len(judged.rejects))}
+    assert funnel_rows(deployment) == {"shop-1": funnel_of(judged.events)}
+    assert traffic_of(deployment, "shop-1") == daily_of(judged.events)
