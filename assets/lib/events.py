@@ -192,12 +192,17 @@ def _first_line_of(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
+def _reader_rejects_table(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the CSV reader made its rejects table (it read a CSV file). Fetched to the end: a
+    result left open by `fetchone` stops the next relation (`con.sql`) on the connection."""
+    return bool(con.execute(
+        "select count(*) from duckdb_tables() where table_name = 'event_reject_errors' and temporary"
+    ).fetchall()[0][0])
+
+
 def _reader_rejects(con: duckdb.DuckDBPyConnection, shape: Layout | None) -> pl.DataFrame:
     """The lines the CSV reader could not type: one row per line, its first error as the reason."""
-    exists = con.execute(
-        "select count(*) from duckdb_tables() where table_name = 'event_reject_errors' and temporary"
-    ).fetchone()[0]
-    if not exists or shape is None:
+    if shape is None or not _reader_rejects_table(con):
         return pl.DataFrame(schema={**REJECT_SCHEMA})
     rows = con.execute(
         "select line, arg_min(error_type, column_idx), arg_min(column_name, column_idx), "
@@ -252,9 +257,7 @@ def _truncated_line(con: duckdb.DuckDBPyConnection, raw: RawFile, shape: Layout,
         return None
     text = tail.rsplit(b"\n", 1)[-1].decode("utf-8", errors="replace")
     line = _count_line_breaks(raw.path) + 1
-    reader_lines = con.execute(
-        "select count(*) from duckdb_tables() where table_name = 'event_reject_errors' and temporary"
-    ).fetchone()[0] and con.execute("select max(line) from event_reject_errors").fetchone()[0]
+    reader_lines = _reader_rejects_table(con) and con.execute("select max(line) from event_reject_errors").fetchall()[0][0]
     if reader_lines != line:  # typed: it was the last typed line
         run_sql(con, "events/last_line", lines)
         run_script(con, "events/take_back_last")
