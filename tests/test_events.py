@@ -268,11 +268,6 @@ def test_every_bad_line_is_rejected_with_its_physical_line_number_and_user_maske
     assert (loaded.rows_read, loaded.rows_loaded) == (10, 2)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "DuckDB's CSV reader skips a blank line without a trace, so `ordinality` (sql/events/lines.sql) no "
-    "longer counts physical lines after it: a rule's reject is numbered one line too early per blank "
-    "line above it, while the reader's own rejects keep physical numbers"
-))
 def test_a_blank_line_keeps_the_physical_line_numbers_after_it(load):
     text = lines((1, 1, 1, "pv", DAY_END_29)) + "\n" + lines(
         ("x", 1, 1, "pv", DAY_END_29),  # 3 the reader's reject
@@ -280,6 +275,23 @@ def test_a_blank_line_keeps_the_physical_line_numbers_after_it(load):
     )
     loaded = load("s/events_2017-11-29.csv", text)
     assert [line for line, *_ in loaded.rejects] == [3, 4]
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_blank_lines_at_the_start_and_in_a_row_keep_the_numbers_after_them(load, end):
+    text = end.join([
+        "",  # 1 blank
+        f"1,1,1,pv,{DAY_END_29}",  # 2 loaded
+        "",  # 3 blank
+        "",  # 4 blank
+        f"2,1,1,click,{DAY_END_29}",  # 5 a rule's reject
+        "y,1,1,pv,1",  # 6 the reader's reject
+        "",  # 7 blank
+        f"3,1,1,pv,{DAY_END_29 + 86400}",  # 8 after the batch date
+    ]) + end
+    loaded = load("s/events_2017-11-29.csv", text)
+    assert [line for line, *_ in loaded.rejects] == [5, 6, 8]
+    assert (loaded.rows_read, loaded.rows_loaded) == (4, 1)  # blank lines are no rows
 
 
 HEADED = (
@@ -297,11 +309,6 @@ def test_a_header_names_the_columns_in_any_order_and_a_shop_id_column_wins_over_
     assert (loaded.rows_read, loaded.rows_loaded) == (3, 2)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a rule's reject stores its line rebuilt from the typed values in the Tianchi order "
-    "(sql/events/rule_rejects.sql), not the line as read: a header file's other column order and its "
-    "shop_id column are lost"
-))
 def test_a_rejected_line_of_a_header_file_is_stored_as_read(load):
     loaded = load("s/events_2017-11-29.csv", HEADED)
     assert [raw for *_, raw in loaded.rejects] == [f"click,{DAY_END_29},,***,1,1"]

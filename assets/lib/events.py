@@ -54,6 +54,7 @@ TRUNCATED = "truncated line: the file ends without a line break"
 class Layout:
     header: bool
     columns: tuple[str, ...]  # in file order: a canonical name, or `_unused_<i>`
+    file_names: tuple[str, ...] = ()  # a Parquet file's own column names, in file order
 
     @property
     def user_position(self) -> int:
@@ -75,7 +76,9 @@ def _first_line(raw: RawFile) -> str:
             head = file.read(FIRST_LINE_BYTES)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise FileError(f"{raw.name}: not a readable {raw.suffix} file ({exc})") from None
-    return head.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").rstrip("\r")
+    text = head.decode("utf-8-sig", errors="replace")
+    # the first line that is not blank (the reader skips blank lines too)
+    return next((line.rstrip("\r") for line in text.split("\n") if line.strip()), "")
 
 
 def layout(raw: RawFile) -> Layout | None:
@@ -87,7 +90,7 @@ def layout(raw: RawFile) -> Layout | None:
             names = list(pl.read_parquet_schema(raw.path))
         except (pl.exceptions.PolarsError, OSError) as exc:
             raise FileError(f"{raw.name}: not a readable Parquet file ({exc})") from None
-        return Layout(True, _mapped(raw, names))
+        return Layout(True, _mapped(raw, names), tuple(names))
     line = _first_line(raw)
     if not line.strip():
         return None
@@ -110,21 +113,39 @@ def _mapped(raw: RawFile, header: list[str]) -> tuple[str, ...]:
 
 
 def _source_sql(raw: RawFile, shape: Layout, shop: str) -> str:
-    """The typed lines of the file, each with its shop (its shop_id, else `shop`) and its place among
-    them (`ordinality`). The shop is spliced as a literal: a view takes no bound parameter, and a
-    constant costs nothing per line."""
+    """The typed lines of the file: the contract's columns, each line's shop (its shop_id, else
+    `shop`), its place among the typed lines (`ordinality`), and the file's fields in file order as
+    `c0`, `c1`, … (the same vectors: free) for the text of a rejected line. The shop is spliced as a
+    literal: a view takes no bound parameter, and a constant costs nothing per line."""
     path = string_literal(raw.path)
-    shop_id = (f"coalesce(nullif(trim(shop_id), ''), {string_literal(shop)})" if "shop_id" in shape.columns
-               else string_literal(shop)) + " as shop_id"
+    fields = [f"c{i}" for i in range(len(shape.columns))]
+    named = ", ".join(f"c{shape.columns.index(c)} as {c}" for c in TIANCHI)
+    shop_id = (f"coalesce(nullif(trim(c{shape.columns.index('shop_id')}), ''), {string_literal(shop)})"
+               if "shop_id" in shape.columns else string_literal(shop)) + " as shop_id"
     if raw.suffix == ".parquet":
-        typed = [f"try_cast({c} as {TYPES[c]}) as {c}" for c in TIANCHI]
-        return f"select {', '.join(typed)}, {shop_id}, ordinality from read_parquet({path}) with ordinality"  # noqa: S608
-    columns = ", ".join(f"{string_literal(c)}: {string_literal(TYPES.get(c, 'VARCHAR'))}" for c in shape.columns)
+        cast = ", ".join(f"try_cast({_quoted(name)} as {TYPES.get(c, 'VARCHAR')}) as c{i}"
+                         for i, (name, c) in enumerate(zip(shape.file_names, shape.columns)))
+        return (f"select {named}, {shop_id}, ordinality, {', '.join(fields)} "  # noqa: S608 - literals, checked names
+                f"from (select {cast}, ordinality from read_parquet({path}) with ordinality)")
+    columns = ", ".join(f"'c{i}': {string_literal(TYPES.get(c, 'VARCHAR'))}" for i, c in enumerate(shape.columns))
     return (  # noqa: S608 - the path and names are literals
-        f"select {', '.join(TIANCHI)}, {shop_id}, ordinality from read_csv({path}, header={str(shape.header).lower()}, "
-        f"auto_detect=false, delim=',', quote='', escape='', columns={{{columns}}}, store_rejects=true, "
-        "rejects_table='event_reject_errors', rejects_scan='event_reject_scans') with ordinality"
+        f"select {named}, {shop_id}, ordinality, {', '.join(fields)} from read_csv({path}, "
+        f"header={str(shape.header).lower()}, auto_detect=false, delim=',', quote='', escape='', columns={{{columns}}}, "
+        "store_rejects=true, rejects_table='event_reject_errors', rejects_scan='event_reject_scans') with ordinality"
     )
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _raw_line_macro(shape: Layout) -> str:
+    """event_raw_line(s): a line of the file as read, from its source row `s`, user_id masked (contract
+    §7). A macro, so that the text is made only where a rejected line calls it (lines.sql)."""
+    cells = ", ".join(
+        string_literal(MASK) if c == "user_id" else f"coalesce(s.c{i}::varchar, '')" for i, c in enumerate(shape.columns)
+    )
+    return f"create or replace temp macro event_raw_line(s) as concat_ws(',', {cells})"
 
 
 EPOCH = dt.date(1970, 1, 1)
@@ -156,12 +177,15 @@ def load_file(
         con.execute(f"drop table if exists {table}")
     try:
         if shape is None:
+            shape = Layout(False, TIANCHI)
             con.execute(f"create or replace temp view event_source as {_empty_source()}")
         else:
             con.execute(f"create or replace temp view event_source as {_source_sql(raw, shape, _shop(raw, options))}")
+        con.execute(_raw_line_macro(shape))
         lines = {k: window[k] for k in ("batch_day", "window_start_day", "batch_date", "max_age_days")}
         run_sql(con, "events/lines")
         run_sql(con, "events/groups", lines)
+        ((typed_lines, _, _),) = fetch_sql(con, "events/counts")
         truncated = _truncated_line(con, raw, shape, lines) if shape and raw.suffix == ".csv" else None
         inner, outer = _padded_keys(options.pii_key)
         run_sql(con, "events/new_users", {"inner": inner, "outer": outer})
@@ -171,12 +195,13 @@ def load_file(
             "(format parquet, compression zstd, compression_level 1)",
             {**{k: window[k] for k in ("batch_date", "window_start")}, "file_name": raw.name},
         )
-        rejects = _rejects(con, shape, truncated)
+        rejects = _rejects(con, raw, shape, truncated, typed_lines)
         ((typed, loaded, _),) = fetch_sql(con, "events/counts")
     except duckdb.Error as exc:
         raise FileError(f"{raw.name}: {_first_line_of(exc)}") from None
     finally:
         con.execute("drop macro table if exists event_lines")
+        con.execute("drop macro if exists event_raw_line")
         con.execute("drop view if exists event_source")
         for table in ("event_groups", "event_new_users", "event_reject_errors", "event_reject_scans"):
             con.execute(f"drop table if exists {table}")
@@ -185,7 +210,8 @@ def load_file(
 
 def _empty_source() -> str:
     typed = ", ".join(f"null::{TYPES[c]} as {c}" for c in (*TIANCHI, "shop_id"))
-    return f"select {typed}, null::bigint as ordinality where false"
+    fields = ", ".join(f"null::{TYPES[c]} as c{i}" for i, c in enumerate(TIANCHI))
+    return f"select {typed}, null::bigint as ordinality, {fields} where false"
 
 
 def _first_line_of(exc: Exception) -> str:
@@ -210,13 +236,20 @@ def _reader_rejects(con: duckdb.DuckDBPyConnection, shape: Layout | None) -> pl.
     ).fetchall()
     columns = f"the {len(shape.columns)} of the file's layout ({', '.join(shape.columns)})"
     reasons = [
-        _READER_REASONS.get(kind, "unreadable line: {kind}").format(columns=columns, column=column, kind=kind)
+        _READER_REASONS.get(kind, "unreadable line: {kind}").format(columns=columns, column=_named(column, shape), kind=kind)
         for _, kind, column, _ in rows
     ]
     return pl.DataFrame(
         {"line": [r[0] for r in rows], "reason": reasons, "raw_line": [_masked(r[3], shape) for r in rows]},
         schema=REJECT_SCHEMA,
     )
+
+
+def _named(field: str | None, shape: Layout) -> str | None:
+    """The contract's name of the reader's field `c<i>` (the file's i-th column)."""
+    if field and field.startswith("c") and field[1:].isdigit() and int(field[1:]) < len(shape.columns):
+        return shape.columns[int(field[1:])]
+    return field
 
 
 def _masked(line: str | None, shape: Layout) -> str:
@@ -227,13 +260,20 @@ def _masked(line: str | None, shape: Layout) -> str:
     return ",".join(cells)
 
 
-def _rejects(con: duckdb.DuckDBPyConnection, shape: Layout | None, truncated: tuple[int, str] | None) -> pl.DataFrame:
+def _rejects(
+    con: duckdb.DuckDBPyConnection, raw: RawFile, shape: Layout, truncated: tuple[int, str] | None, typed_lines: int
+) -> pl.DataFrame:
     """Every rejected line of the file: the reader's, the rules', and a truncated last line."""
     reader = _reader_rejects(con, shape)
     ruled = con.sql(sql_text("events/rule_rejects")).pl()
-    header_lines = 1 if shape and shape.header else 0
-    # The typed line k follows the reader's rejects whose count of typed lines before them is below k.
-    before = (reader["line"].to_numpy() - 1 - header_lines - np.arange(reader.height)) if reader.height else np.array([], dtype=np.int64)
+    header_lines = 1 if shape.header else 0
+    # The lines the reader did not type: its rejects, and blank lines (skipped without a trace; looked
+    # for only when a rule's reject needs its number). The typed line k follows those of them that
+    # have fewer than k typed lines before them.
+    skipped = reader["line"].to_numpy().astype(np.int64)
+    if ruled.height and raw.suffix in (".csv", ".csv.gz"):
+        skipped = np.union1d(skipped, _blank_lines(raw, header_lines + typed_lines + reader.height))
+    before = skipped - 1 - header_lines - np.arange(len(skipped))
     ordinality = ruled["ordinality"].to_numpy()
     lines = ordinality + header_lines + np.searchsorted(before, ordinality - 1, side="right")
     ruled = pl.DataFrame({"line": lines, "reason": ruled["reason"], "raw_line": ruled["raw_line"]}, schema=REJECT_SCHEMA)
@@ -262,6 +302,39 @@ def _truncated_line(con: duckdb.DuckDBPyConnection, raw: RawFile, shape: Layout,
         run_sql(con, "events/last_line", lines)
         run_script(con, "events/take_back_last")
     return line, text
+
+
+BLOCK = 16 * 2**20
+
+
+def _open_text(raw: RawFile):
+    return gzip.open(raw.path, "rb") if raw.suffix == ".csv.gz" else open(raw.path, "rb")
+
+
+def _blank_lines(raw: RawFile, not_blank: int) -> np.ndarray:
+    """The line numbers of the file's blank lines, given how many lines are not blank: none when its
+    lines are that many (one count of line breaks, ~1 GB/s), else found block by block."""
+    breaks, last = 0, b"\n"
+    with _open_text(raw) as file:
+        while block := file.read(BLOCK):
+            breaks, last = breaks + block.count(b"\n"), block[-1:]
+    if breaks + (last != b"\n") == not_blank:
+        return np.array([], dtype=np.int64)
+    blanks, seen, previous, before = [], 0, -1, b"\n"  # previous: offset of the last line break
+    offset = 0
+    with _open_text(raw) as file:
+        while block := file.read(BLOCK):
+            data = np.frombuffer(block, dtype=np.uint8)
+            at = np.flatnonzero(data == 10) + offset
+            starts = np.concatenate(([previous], at[:-1])) + 1  # where each line ending at `at` starts
+            width = at - starts
+            ahead = np.concatenate(([before[0]], data))[at - offset]  # the byte before each line break
+            blank = (width == 0) | ((width == 1) & (ahead == 13))
+            blanks.extend((np.flatnonzero(blank) + seen + 1).tolist())
+            if len(at):
+                previous, seen = int(at[-1]), seen + len(at)
+            offset, before = offset + len(block), block[-1:]
+    return np.array(blanks, dtype=np.int64)
 
 
 def _count_line_breaks(path: Path) -> int:
