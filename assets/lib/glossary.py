@@ -205,6 +205,8 @@ COLUMNS: dict[str, Column] = {
     "cart_users": Column("加购人数", "Distinct users who added to cart (加购).", defined_by="metric_users_with", shown_as="count"),
     "fav_users": Column("收藏人数", "Distinct users who added to favourites (收藏).", defined_by="metric_users_with", shown_as="count"),
     "buyers": Column("购买人数", "Distinct users with a buy event.", defined_by="metric_users_with", shown_as="count"),
+    "fav_rate": Column("收藏率", "fav_users / uv: of the users with any event, those who favourited.", defined_by="rate_fav", shown_as="percent"),
+    "cart_rate": Column("加购率", "cart_users / uv: of the users with any event, those who added to cart.", defined_by="rate_cart", shown_as="percent"),
     "user_key": Column("用户编号", "Integer key of the event user in staging.event_users (one per pseudonymised user_id)."),
     "buy_days": Column("购买天数", "Distinct China days with a buy event in the quarter.", shown_as="count"),
 }
