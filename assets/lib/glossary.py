@@ -230,8 +230,9 @@ TABLE_COLUMNS: dict[str, dict[str, Column]] = {
 }
 
 
-def column_of(table: str, name: str) -> Column | None:
-    """The definition of column `name` in `table` (schema.name): the table's own, else the shared one."""
+def column_of(table: str | None, name: str) -> Column | None:
+    """The definition of column `name` in `table` (schema.name): the table's own, else the shared one
+    (the shared one alone when `table` is None)."""
     return TABLE_COLUMNS.get(table, {}).get(name) or COLUMNS.get(name)
 
 
