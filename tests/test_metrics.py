@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assets.lib.formats import show
-from assets.lib.glossary import COLUMNS, column_of
+from assets.lib.glossary import COLUMNS, TABLE_COLUMNS, column_of
 from assets.lib.report import write_report
 from assets.lib.sql import sql_text
 from conftest import Deployment
@@ -53,16 +53,26 @@ def _items(code: str):
         yield match.group(1), code[start:match.start()]
 
 
-def _defined_by(column: str, name: str) -> str | None:
-    """The macro the glossary names for `column` in the table SQL file `name` (marts/x) builds."""
-    table = f"marts.{name.split('/', 1)[1]}" if name.startswith("marts/") else ""
+def _table_of(name: str) -> str | None:
+    """The table whose glossary entries define the columns of sql/<name>.sql: a mart's own table, or
+    the one table with columns of its own (glossary TABLE_COLUMNS) that a report query reads; None
+    where the shared entries do (COLUMNS)."""
+    folder, stem = name.split("/")
+    if folder == "marts":
+        return f"marts.{stem}"
+    read = [table for table in TABLE_COLUMNS if re.search(rf"\bfrom\s+{re.escape(table)}\b", _code(name))]
+    return read[0] if folder == "report" and len(read) == 1 else None
+
+
+def _defined_by(column: str, table: str | None) -> str | None:
     defined = column_of(table, column)
     return defined.defined_by if defined else None
 
 
-def _may_define(column: str, macro: str, name: str = "") -> bool:
-    """A column's macro, or its twin counting the same from a state table (metric_state_x)."""
-    defined_by = _defined_by(column, name)
+def _may_define(column: str, macro: str, table: str | None = None) -> bool:
+    """A column's macro (in `table`, where it gives the column its own), or its twin counting the
+    same from a state table (metric_state_x)."""
+    defined_by = _defined_by(column, table)
     return macro == defined_by or macro == defined_by.replace("metric_", "metric_state_", 1)
 
 
@@ -91,20 +101,22 @@ def test_the_scan_finds_a_division_however_it_is_written():
 
 
 def test_every_rate_in_the_glossary_names_a_macro_that_exists():
-    for name, column in COLUMNS.items():
-        if column.shown_as in ("percent", "ratio"):
-            assert column.defined_by, f"{name} is a rate but the glossary names no macro for it"
-        if column.defined_by:
-            assert column.defined_by in DEFINED, f"{name}: {column.defined_by} is not in sql/setup/create_metrics.sql"
+    for columns in (COLUMNS, *TABLE_COLUMNS.values()):
+        for name, column in columns.items():
+            if column.shown_as in ("percent", "ratio"):
+                assert column.defined_by, f"{name} is a rate but the glossary names no macro for it"
+            if column.defined_by:
+                assert column.defined_by in DEFINED, f"{name}: {column.defined_by} is not in sql/setup/create_metrics.sql"
 
 
 def test_a_column_computed_with_macros_uses_the_one_its_glossary_entry_names():
     checked = 0
     for name in _files(*COMPUTING, "staging"):
+        table = _table_of(name)
         for alias, expression in _items(_code(name)):
             macros = MACRO_CALL.findall(expression)
-            if _defined_by(alias, name) and macros:
-                assert any(_may_define(alias, m, name) for m in macros), (name, alias, expression.strip())
+            if _defined_by(alias, table) and macros:
+                assert any(_may_define(alias, m, table) for m in macros), (name, alias, expression.strip())
                 checked += 1
     assert checked >= 40  # the scan sees the marts' and the report's columns
 
@@ -126,16 +138,17 @@ def test_every_defined_mart_column_is_computed_by_its_macro(tiny_published):
     assert len(marts) == 9
     computed: dict[str, set[str]] = {}
     for name in _files("marts", "staging"):
+        table = _table_of(name)
         for alias, expression in _items(_code(name)):
-            if _defined_by(alias, name):
-                if any(_may_define(alias, m, name) for m in MACRO_CALL.findall(expression)):
+            if _defined_by(alias, table):
+                if any(_may_define(alias, m, table) for m in MACRO_CALL.findall(expression)):
                     computed.setdefault(alias, set()).add(name)
     missing = [
         (mart, column)
         for mart in marts
         for (column,) in tiny_published.query(
             "select column_name from duckdb_columns() where schema_name = 'marts' and table_name = ?", [mart])
-        if column in COLUMNS and COLUMNS[column].defined_by and column not in computed
+        if _defined_by(column, f"marts.{mart}") and column not in computed
     ]
     assert missing == []
 

@@ -186,6 +186,100 @@ def test_the_sample_quarter_matches_the_warehouse_section_by_section(sample):
     assert quality["orders"][1] == f"{files:,}" and quality["orders"][2] == "0"
 
 
+# Two shops' behaviour funnels in 2024Q3, put into a copy of the tiny warehouse (which has no events;
+# its 2024Q2 keeps none), worked out by hand:
+# - A: pv 100, uv 40, fav 8 (20.0%), cart 12 (30.0%), buyers 10 (25.0%), repeat 4 (40.0% of 10)
+# - B: pv 50, uv 10, fav 3 (30.0%), cart 6 (60.0%), buyers 5 (50.0%), repeat 1 (20.0% of 5)
+# - all shops, a user of each shop a different person: pv 150, uv 50, fav 11 (22.0%), cart 18
+#   (36.0%), buyers 15 (30.0%, where the shops' rates averaged give 37.5%), repeat 5 (33.3% of 15,
+#   averaged 30.0%)
+FUNNEL_ROWS = [
+    # quarter, shop_id, pv, uv, fav_users, cart_users, buyers, conversion_rate, repeat_buyers, repurchase_rate
+    ("2024Q3", "A", 100, 40, 8, 12, 10, 0.25, 4, 0.4),
+    ("2024Q3", "B", 50, 10, 3, 6, 5, 0.5, 1, 0.2),
+]
+FUNNEL_HEADING = "行为漏斗 Behaviour funnel"
+
+
+@pytest.fixture(scope="module")
+def funnel(tiny_published, tmp_path_factory):
+    """The tiny warehouse with FUNNEL_ROWS, and its reports of 2024Q3 (events) and 2024Q2 (none)."""
+    root = tmp_path_factory.mktemp("funnel")
+    warehouse = root / "warehouse.duckdb"
+    shutil.copyfile(tiny_published.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        assert con.execute("select count(*) from marts.quarterly_funnel").fetchone() == (0,)
+        con.executemany(
+            "insert into marts.quarterly_funnel (quarter, shop_id, pv, uv, fav_users, cart_users, buyers,"
+            " conversion_rate, repeat_buyers, repurchase_rate) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", FUNNEL_ROWS)
+    out = root / "reports"
+    files = write_report(warehouse, "2024Q3", out) + write_report(warehouse, "2024Q2", out)
+    return out, files
+
+
+def section_tables(markdown: str, heading: str) -> list[list[list[str]]]:
+    """The cells of every table of the `## heading` section, table by table."""
+    section = markdown.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
+    tables = [block.splitlines() for block in section.split("\n\n") if block.startswith("|")]
+    return [[[cell.strip() for cell in row.strip("|").split("|")] for row in rows[2:]] for rows in tables]
+
+
+FUNNEL_STEPS = ["步骤 Step", "数量 Count", "比率 Rate", "口径 Definition"]
+
+
+@pytest.mark.slow
+def test_the_all_shops_funnel_adds_up_the_shops_users_and_recomputes_the_rates(funnel):
+    out, _ = funnel
+    markdown = (out / "2024Q3" / "report.md").read_text(encoding="utf-8")
+    steps, shops = section_tables(markdown, FUNNEL_HEADING)
+    assert steps == [
+        ["浏览量 Page views (PV)", "150", "", ""],
+        ["访客数 Visitors (UV)", "50", "", ""],
+        ["收藏人数 Favourited", "11", "22.0%", "收藏率 = fav_users / uv"],
+        ["加购人数 Added to cart", "18", "36.0%", "加购率 = cart_users / uv"],
+        ["购买人数 Bought", "15", "30.0%", "购买转化率 = buyers / uv"],
+        ["复购人数 Bought on ≥ 2 days", "5", "33.3%", "复购率 = repeat_buyers / buyers"],
+    ]
+    assert shops == [
+        ["A", "100", "40", "8", "20.0%", "12", "30.0%", "10", "25.0%", "4", "40.0%"],
+        ["B", "50", "10", "3", "30.0%", "6", "60.0%", "5", "50.0%", "1", "20.0%"],
+    ]
+    assert "UV and each step's users are the shops' sums" in markdown
+
+
+@pytest.mark.slow
+def test_a_shops_funnel_is_its_own_row(funnel):
+    out, _ = funnel
+    markdown = (out / "2024Q3" / "B" / "report.md").read_text(encoding="utf-8")
+    (steps,) = section_tables(markdown, FUNNEL_HEADING)  # no table of shops on a shop's page
+    assert [row[1:3] for row in steps] == [["50", ""], ["10", ""], ["3", "30.0%"], ["6", "60.0%"], ["5", "50.0%"], ["1", "20.0%"]]
+    assert "shops' sums" not in markdown
+
+
+@pytest.mark.slow
+def test_the_html_carries_the_funnel_and_its_chart(funnel):
+    out, files = funnel
+    for folder in (out / "2024Q3", out / "2024Q3" / "A"):
+        html = (folder / "index.html").read_text(encoding="utf-8")
+        assert f"<h2>{FUNNEL_HEADING}</h2>" in html and '<img src="img/funnel.png"' in html
+        assert "<th>" + "</th><th>".join(FUNNEL_STEPS) + "</th>" in html
+        chart = folder / "img" / "funnel.png"
+        assert chart in files and chart.read_bytes().startswith(b"\x89PNG")
+    html = (out / "2024Q3" / "index.html").read_text(encoding="utf-8")
+    assert "<td>收藏人数 Favourited</td><td>11</td><td>22.0%</td>" in html
+    assert "<tr><td>A</td><td>100</td><td>40</td>" in html
+
+
+@pytest.mark.slow
+def test_a_quarter_without_events_has_no_funnel(funnel):
+    out, files = funnel
+    for folder in (out / "2024Q2", out / "2024Q2" / "A"):
+        assert FUNNEL_HEADING not in (folder / "report.md").read_text(encoding="utf-8")
+        assert FUNNEL_HEADING not in (folder / "index.html").read_text(encoding="utf-8")
+        assert not (folder / "img" / "funnel.png").exists()
+    assert (out / "2024Q2" / "img" / "monthly.png") in files  # the rest of the report is there
+
+
 @pytest.mark.slow
 def test_the_html_renders_in_headless_chromium(sample):
     _, folder = sample
@@ -197,6 +291,22 @@ def test_the_html_renders_in_headless_chromium(sample):
         assert widths and all(w > 0 for w in widths)  # every chart loaded from disk
         # beside the report; `make docs-images` copies it to docs/img/report.png (the README's picture)
         saved = screenshot(browser, folder / "report.png")
+    finally:
+        browser.quit()
+    assert saved.stat().st_size > 20_000
+
+
+@pytest.mark.slow
+def test_the_funnel_renders_in_headless_chromium(funnel):
+    out, _ = funnel
+    browser = chromium_or_skip(window="1200,2000")
+    try:
+        browser.get((out / "2024Q3" / "index.html").as_uri())
+        assert FUNNEL_HEADING in browser.find_element("tag name", "body").text
+        chart = browser.find_element("css selector", 'img[src="img/funnel.png"]')
+        assert browser.execute_script("return arguments[0].naturalWidth", chart) > 0  # loaded from disk
+        browser.execute_script("arguments[0].scrollIntoView()", chart)
+        saved = screenshot(browser, out / "funnel.png")
     finally:
         browser.quit()
     assert saved.stat().st_size > 20_000

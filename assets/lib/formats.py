@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from .glossary import COLUMNS
+from .glossary import column_of
 
 MISSING = "–"
 
@@ -42,11 +42,12 @@ def text(value) -> str:
 FORMATS = {"money": money, "count": count, "percent": percent, "ratio": ratio, "hours": hours, "day": day, "text": text}
 
 
-def show(column: str | None, value) -> str:
-    """`value` as its column is shown (the glossary's kind); a column the glossary does not define
-    by the value's type: whole numbers as counts, decimals as money, the rest as text."""
-    if column in COLUMNS:
-        return FORMATS[COLUMNS[column].shown_as](value)
+def show(column: str | None, value, table: str | None = None) -> str:
+    """`value` as its column is shown (the glossary's kind, `table`'s own where it gives the column
+    another meaning); a column the glossary does not define by the value's type: whole numbers as
+    counts, decimals as money, the rest as text."""
+    if column is not None and (defined := column_of(table, column)) is not None:
+        return FORMATS[defined.shown_as](value)
     if isinstance(value, bool):
         return text(value)
     if isinstance(value, int):

@@ -205,6 +205,8 @@ COLUMNS: dict[str, Column] = {
     "cart_users": Column("加购人数", "Distinct users who added to cart (加购).", defined_by="metric_users_with", shown_as="count"),
     "fav_users": Column("收藏人数", "Distinct users who added to favourites (收藏).", defined_by="metric_users_with", shown_as="count"),
     "buyers": Column("购买人数", "Distinct users with a buy event.", defined_by="metric_users_with", shown_as="count"),
+    "fav_rate": Column("收藏率", "fav_users / uv: of the users with any event, those who favourited.", defined_by="rate_fav", shown_as="percent"),
+    "cart_rate": Column("加购率", "cart_users / uv: of the users with any event, those who added to cart.", defined_by="rate_cart", shown_as="percent"),
     "user_key": Column("用户编号", "Integer key of the event user in staging.event_users (one per pseudonymised user_id)."),
     "buy_days": Column("购买天数", "Distinct China days with a buy event in the quarter.", shown_as="count"),
 }
@@ -228,8 +230,9 @@ TABLE_COLUMNS: dict[str, dict[str, Column]] = {
 }
 
 
-def column_of(table: str, name: str) -> Column | None:
-    """The definition of column `name` in `table` (schema.name): the table's own, else the shared one."""
+def column_of(table: str | None, name: str) -> Column | None:
+    """The definition of column `name` in `table` (schema.name): the table's own, else the shared one
+    (the shared one alone when `table` is None)."""
     return TABLE_COLUMNS.get(table, {}).get(name) or COLUMNS.get(name)
 
 

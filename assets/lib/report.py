@@ -21,7 +21,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from .formats import percent, show
-from .glossary import COLUMNS
+from .glossary import COLUMNS, column_of
 from .sql import fetch_sql, fetch_with_columns
 
 TEMPLATES = Path(__file__).parent / "report_templates"
@@ -30,7 +30,7 @@ ROI_BAND = (3.0, 5.0)  # a paid channel's healthy ROI
 # The charts' font families for Chinese, the first installed one used; and how their files are named.
 CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC")
 CJK_FONT_FILES = ("wqy-microhei", "notosanscjk", "notosanssc")
-SECTIONS = ("headline", "monthly", "channels", "campaigns", "couriers", "regions", "quality", "checks")
+SECTIONS = ("headline", "monthly", "channels", "funnel", "campaigns", "couriers", "regions", "quality", "checks")
 
 
 @dataclass
@@ -58,6 +58,13 @@ class ReportData:
         rows = [r for r in self.tables["headline"].dicts() if r["quarter"] == self.quarter]
         return rows[0] if rows else None
 
+    @property
+    def funnel(self) -> dict | None:
+        """The page's funnel row (all shops, or the shop; sql/report/funnel.sql gives it first), or
+        None when the quarter has no behaviour events."""
+        rows = self.tables["funnel"].dicts()
+        return rows[0] if rows else None
+
     def previous_year(self) -> dict | None:
         """The same quarter a year earlier, when the warehouse has it."""
         label = re.sub(r"\d{4}", lambda m: str(int(m.group()) - 1), self.quarter, count=1)
@@ -65,9 +72,10 @@ class ReportData:
         return rows[0] if rows else None
 
 
-def cell(row: dict, column: str) -> str:
-    """A page's cell: row[column] shown as the glossary says (assets/lib/formats.py)."""
-    return show(column, row[column])
+def cell(row: dict, column: str, table: str | None = None) -> str:
+    """A page's cell: row[column] shown as the glossary says (assets/lib/formats.py), as `table`'s
+    column where the row is read from a table that gives the column its own meaning."""
+    return show(column, row[column], table)
 
 
 def _query(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> Table:
@@ -120,6 +128,18 @@ TRENDS = (
     ("mobile_gmv_share", "Mobile share 无线占比"),
     ("repurchase_rate", "Repurchase 复购率"),
     ("refund_rate", "Refund 退款率"),
+)
+
+# The behaviour funnel (marts.quarterly_funnel), step by step: (count, English, the step's rate, what
+# the rate is of); the Chinese names are the glossary's for that table.
+FUNNEL_TABLE = "marts.quarterly_funnel"
+FUNNEL = (
+    ("pv", "Page views (PV)", None, None),
+    ("uv", "Visitors (UV)", None, None),
+    ("fav_users", "Favourited", "fav_rate", "uv"),
+    ("cart_users", "Added to cart", "cart_rate", "uv"),
+    ("buyers", "Bought", "conversion_rate", "uv"),
+    ("repeat_buyers", "Bought on ≥ 2 days", "repurchase_rate", "buyers"),
 )
 
 
@@ -231,10 +251,30 @@ def _courier_chart(plt, couriers: list[dict]):
     return fig
 
 
+def _funnel_chart(plt, funnel: list[dict]):
+    """The page's funnel (its first row): the user steps as bars centred on one axis, each with its
+    count and its rate; pv, events rather than users and so of another scale, in the title."""
+    page = funnel[0]
+    steps = [(key, en, rate) for key, en, rate, _ in FUNNEL if key != "pv"]
+    counts = [int(page[key]) for key, _, _ in steps]
+    widest = max(counts)
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(steps) + 1.2))
+    names = [f"{column_of(FUNNEL_TABLE, key).zh} {en}" for key, en, _ in steps][::-1]
+    ax.barh(names, counts[::-1], left=[(widest - n) / 2 for n in counts[::-1]], color="#ff5000")
+    for y, ((key, _, rate), n) in enumerate(zip(steps[::-1], counts[::-1])):
+        label = show(key, n, FUNNEL_TABLE) + (f"  {show(rate, page[rate], FUNNEL_TABLE)}" if rate else "")
+        ax.annotate(label, (widest / 2, y), ha="center", va="center", fontsize=9, color="#222")
+    ax.set_xticks([])
+    ax.spines[["bottom", "left"]].set_visible(False)
+    ax.set_title(f"Funnel 行为漏斗 (PV {show('pv', page['pv'], FUNNEL_TABLE)})")
+    return fig
+
+
 # chart name (its file img/<name>.png) -> the report table it draws, and how
 CHARTS = {
     "monthly": ("monthly", _monthly_chart),
     "channels": ("channels", _channel_charts),
+    "funnel": ("funnel", _funnel_chart),
     "trends": ("headline", _trend_charts),
     "couriers": ("couriers", _courier_chart),
 }
@@ -247,7 +287,9 @@ def _environment() -> Environment:
         loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(HEADLINE=HEADLINE, ROI_BAND=ROI_BAND, cell=cell)
+    env.globals.update(
+        HEADLINE=HEADLINE, ROI_BAND=ROI_BAND, FUNNEL=FUNNEL, FUNNEL_TABLE=FUNNEL_TABLE, cell=cell, column_of=column_of,
+    )
     return env
 
 
@@ -257,7 +299,8 @@ def render(data: ReportData, folder: Path, links: list[tuple[str, str]]) -> list
     charts = draw_charts(data, folder)
     env = _environment()
     context = {
-        "data": data, "now": data.current, "last_year": data.previous_year(), "charts": charts, "links": links,
+        "data": data, "now": data.current, "last_year": data.previous_year(), "funnel": data.funnel, "charts": charts,
+        "links": links,
         "t": {name: table.dicts() for name, table in data.tables.items()},
     }
     written = []

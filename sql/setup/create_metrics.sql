@@ -76,6 +76,10 @@ create or replace macro rate_aov(gmv, paid_buyers) as safe_div(gmv, paid_buyers)
 create or replace macro rate_avg_order_value(gmv, paid_orders) as safe_div(gmv, paid_orders);
 create or replace macro rate_conversion(buyer_days, uv_days) as safe_div(buyer_days, uv_days);
 create or replace macro rate_funnel_conversion(buyers, uv) as safe_div(buyers, uv);
+-- The funnel's middle steps (收藏率, 加购率): the users who favourited, or added to cart, of the users
+-- with any event; like the conversion, over distinct users, not events.
+create or replace macro rate_fav(fav_users, uv) as safe_div(fav_users, uv);
+create or replace macro rate_cart(cart_users, uv) as safe_div(cart_users, uv);
 create or replace macro rate_uv_value(gmv, uv_days) as safe_div(gmv, uv_days);
 create or replace macro rate_roi(gmv, ad_spend) as safe_div(gmv, ad_spend);
 create or replace macro rate_target_completion(gmv, target_gmv) as safe_div(gmv, target_gmv);
