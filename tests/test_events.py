@@ -294,6 +294,31 @@ def test_blank_lines_at_the_start_and_in_a_row_keep_the_numbers_after_them(load,
     assert (loaded.rows_read, loaded.rows_loaded) == (4, 1)  # blank lines are no rows
 
 
+def test_a_rejected_line_polars_reads_otherwise_is_numbered_by_an_ordered_read(load, monkeypatch):
+    """A plain CSV file's rejected lines are found by their values with Polars; a value DuckDB types
+    and Polars does not (DuckDB reads `1_0` as 10) sends the file to DuckDB's ordered read."""
+    from assets.lib import events
+
+    found = []
+    real = events._found_by_values
+    monkeypatch.setattr(events, "_found_by_values", lambda *a: found.append(real(*a)) or found[-1])
+    text = lines(
+        (1, 1, 1, "pv", DAY_END_29),  # 1 loaded
+        ("1_0", 1, 1, "click", DAY_END_29),  # 2 a rule's reject
+        ("y", 1, 1, "pv", DAY_END_29),  # 3 the reader's reject
+        (3, 1, 1, "click", DAY_END_29),  # 4 a rule's reject
+    )
+    loaded = load("s/events_2017-11-29.csv", text)
+    assert [f is None for f in found] == [True]
+    assert [(line, reason) for line, reason, _ in loaded.rejects] == [
+        (2, "behavior: not one of pv, cart, fav, buy"), (3, "user_id: not an integer"),
+        (4, "behavior: not one of pv, cart, fav, buy"),
+    ]
+    found.clear()
+    loaded = load("s/events_2017-11-30.csv", lines((1, 1, 1, "pv", DAY_END_29), (2, 1, 1, "click", DAY_END_29)))
+    assert found[0] is not None and [line for line, *_ in loaded.rejects] == [2]
+
+
 HEADED = (
     "behavior,timestamp,shop_id,user_id,item_id,category_id\n"
     f"pv,{DAY_END_29},shop-x,11,1,1\n"  # 2 shop from its column

@@ -1,5 +1,6 @@
 -- event_lines(...): the lines of one events file that the CSV reader could split and type (the view
--- `event_source` of assets/lib/events.py, with `ordinality`, each line's place among them), each
+-- `event_source` of assets/lib/events.py, with `ordinality`, each line's place among them when it is
+-- known: see there), each
 -- with its China day as a number of days since 1970-01-01 (an integer groups faster than a date),
 -- the reason it is rejected, if any (contract §8), and then its text. The window is
 -- [window_start_day, batch_day]; the batch date and the age limit are named in a reason. 13-digit
@@ -9,6 +10,10 @@
 create or replace temp macro event_lines(batch_day, window_start_day, batch_date, max_age_days) as table
 select
     s.user_id,
+    s.item_id,
+    s.category_id,
+    s.behavior as behavior_as_read,
+    s."timestamp",
     s.shop_id,
     s.ordinality,
     case
