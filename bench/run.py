@@ -1,12 +1,14 @@
 """`make bench`: the pipeline against the floor and against pandas, on the generated workload.
 
-    .venv/bin/python bench/run.py [--orders 10000000] [--repeat 3] [--out docs/benchmarks.md]
+    .venv/bin/python bench/run.py [--orders 10000000] [--repeat 3] [--events 100000000] [--out docs/benchmarks.md]
+    .venv/bin/python bench/run.py --events-only [--events 100000000] [--repeat 3]
 
 Every figure is measured on this machine in fresh child processes (wall time from wait4, peak RSS
 from wait4 or the process tree's sampled sum): times are the median of `--repeat` runs, memory the
 highest of them. Before any time is reported, the floor's and the pandas script's
 quarterly_shop_kpis must equal the table the pipeline published (after the full rebuild and after
-every daily run).
+every daily run). The behaviour events (issue #16): a generated log through the whole path beside
+DuckDB's floor on the same file, whose quarterly_funnel the published one must equal.
 """
 
 from __future__ import annotations
