@@ -24,6 +24,9 @@ DESCRIPTIONS = {
     "headers; rows failing the contract's rules go to audit.rejects; buyers pseudonymised at ingest.",
     "traffic": "Shop traffic by day, channel and device (生意参谋) from data/raw/traffic/.",
     "courier": "Express parcel volume per company, region and period from data/raw/courier/.",
+    "events": "Behaviour event logs (Tianchi layout: user_id, item_id, category_id, behavior, timestamp) from "
+    "data/raw/events/<shop_id>/, streamed through DuckDB into events per (China day, shop, user); users "
+    "pseudonymised at ingest.",
     "targets": "Monthly sales targets (reference/targets.csv): shop_id, month, target_gmv.",
     "channels": "User's channel groups (reference/channels.csv): channel, channel_group.",
     "couriers": "User's courier aliases (reference/couriers.csv): alias, courier.",

@@ -338,6 +338,12 @@ MART_CHECKS = [
         "GX suite: per courier and region, the quarters' parcels add up to the source rows' parcels "
         "(the split across quarters neither loses nor invents one).",
     ),
+    LayerCheck(
+        AssetKey(["marts", "quarterly_funnel"]), "quarterly_funnel_expectations",
+        (("quarterly_funnel", "checks/quarterly_funnel_rows"),),
+        "GX suite on the funnel: cart_users, fav_users and buyers at most uv, repeat_buyers at most "
+        "buyers, rates in [0, 1].",
+    ),
     *(
         LayerCheck(
             AssetKey(["marts", mart]), key_suite(mart), ((key_suite(mart), f"checks/{mart}_rows"),),

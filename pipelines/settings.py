@@ -11,6 +11,7 @@
     TAOBAO_OPS_MAX_FILE_MB, _MAX_COLUMNS, _MAX_LINE_KB, _MAX_GZIP_RATIO  what one raw file may hold
                              (defaults 128, 1000, 1024, 100; assets/lib/limits.py)
     TAOBAO_OPS_FIRST_BATCH_DATE  first day of the batch-date partitions (default 2024-01-01)
+    TAOBAO_OPS_EVENTS_MAX_AGE_DAYS  events older than this many days before their batch date are rejected (default 31)
     TAOBAO_OPS_AUTOMATION, TAOBAO_OPS_SCHEDULE[_TIMEZONE]  schedule and sensor (pipelines/automation.py)
     DAGSTER_HOME             Dagster's run history (default .dagster/ in the project)
 

@@ -86,6 +86,33 @@ def _courier_batch(gx) -> list:
     ]
 
 
+def _events_batch(gx) -> list:
+    """A new events file's rows (per China day, shop and user): the behaviours are the lake's four
+    count columns (its schema, the suite's first rule, holds them to exactly pv, cart, fav, buy), each
+    day within the file's window, ids present."""
+    E = gx.expectations
+    return [
+        *_not_null(E, "date", "shop_id", "user_key", "pv", "cart", "fav", "buy", "window_start", "batch_date"),
+        *_at_least_zero(E, "pv", "cart", "fav", "buy"),
+        not_below("batch_date", "date"),
+        not_below("date", "window_start"),
+        _unique("file_name", "date", "shop_id", "user_key"),
+    ]
+
+
+def _funnel(gx) -> list:
+    """The funnel's steps hold their order: no step has more users than the visitors."""
+    E = gx.expectations
+    return [
+        not_below("uv", "cart_users"),
+        not_below("uv", "fav_users"),
+        not_below("uv", "buyers"),
+        not_below("buyers", "repeat_buyers"),
+        *[E.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=1) for c in ("conversion_rate", "repurchase_rate")],
+        *_at_least_zero(E, "pv", "uv"),
+    ]
+
+
 def _staging_orders(gx) -> list:
     """The current rows of the orders this run touched: one per order, no personal data."""
     E = gx.expectations
@@ -141,8 +168,10 @@ SUITES = {
     "orders_batch": _orders_batch,
     "traffic_batch": _traffic_batch,
     "courier_batch": _courier_batch,
+    "events_batch": _events_batch,
     "staging_orders": _staging_orders,
     "quarterly_shop_kpis": _shop_kpis,
+    "quarterly_funnel": _funnel,
     "reconciliation": _reconciliation,
     "channel_shares": _channel_shares,
     **{key_suite(mart): _mart_key(mart) for mart in MARTS},

@@ -59,6 +59,22 @@ TABLES: dict[str, tuple[str, str]] = {
         "through rural service stations (村淘服务站).",
     ),
     "marts.quarterly_category_kpis": ("类目指标", "One row per (quarter, shop_id, category)."),
+    "marts.quarterly_funnel": (
+        "行为漏斗",
+        "One row per (quarter, shop_id) with behaviour event logs (events/): the funnel 浏览 → 收藏/加购 → 购买, "
+        "users exactly de-duplicated over the quarter (China days).",
+    ),
+    "staging.event_days": (
+        "行为日汇总", "Loaded events per (China day, shop, user key) and file: pv, cart, fav and buy events."),
+    "staging.event_user_quarters": (
+        "行为用户季度状态",
+        "One row per (shop_id, quarter_start, user_key) with any event: the user's events of each behaviour and "
+        "buy days, kept with staging.event_days for the funnel.",
+    ),
+    "staging.event_traffic": (
+        "行为日流量", "pv events and distinct users per (China day, shop) of the event logs, kept with staging.event_days."),
+    "staging.event_users": (
+        "行为用户编号", "One row per pseudonymised event user_id: the integer user_key the events lake and staging store."),
     "staging.paid_orders": (
         "支付订单", "Paid orders with their day and (fiscal) quarter of payment; the buyer as buyer_key."),
     "staging.buyers": (
@@ -185,7 +201,36 @@ COLUMNS: dict[str, Column] = {
     "rural_station_count": Column("村淘服务站数", "Distinct rural service stations with a paid order.", shown_as="count"),
     "category": Column("类目", "Product category as exported."),
     "items": Column("商品件数", "Σ item_count of paid orders.", shown_as="count"),
+    "uv": Column("访客数", "Distinct users with any event, exactly de-duplicated over the period.", defined_by="metric_event_users", shown_as="count"),
+    "cart_users": Column("加购人数", "Distinct users who added to cart (加购).", defined_by="metric_users_with", shown_as="count"),
+    "fav_users": Column("收藏人数", "Distinct users who added to favourites (收藏).", defined_by="metric_users_with", shown_as="count"),
+    "buyers": Column("购买人数", "Distinct users with a buy event.", defined_by="metric_users_with", shown_as="count"),
+    "user_key": Column("用户编号", "Integer key of the event user in staging.event_users (one per pseudonymised user_id)."),
+    "buy_days": Column("购买天数", "Distinct China days with a buy event in the quarter.", shown_as="count"),
 }
+
+# Columns whose name a table gives another meaning than COLUMNS' (the contract's names): the funnel's
+# are counted from event logs, per distinct user, where the shop KPIs' are from orders and traffic.
+TABLE_COLUMNS: dict[str, dict[str, Column]] = {
+    "marts.quarterly_funnel": {
+        "pv": Column("浏览量", "pv events in the quarter.", shown_as="count"),
+        "uv": Column("访客数", "Distinct users with any event in the quarter, exactly de-duplicated.", defined_by="metric_event_users", shown_as="count"),
+        "cart_users": Column("加购人数", "Distinct users with a cart event in the quarter.", defined_by="metric_users_with", shown_as="count"),
+        "fav_users": Column("收藏人数", "Distinct users with a fav event in the quarter.", defined_by="metric_users_with", shown_as="count"),
+        "buyers": Column("购买人数", "Distinct users with a buy event in the quarter.", defined_by="metric_users_with", shown_as="count"),
+        "conversion_rate": Column("购买转化率", "buyers / uv.", defined_by="rate_funnel_conversion", shown_as="percent"),
+        "repeat_buyers": Column(
+            "复购人数", "Buyers with buy events on ≥ 2 distinct China days in the quarter.",
+            defined_by="metric_repeat_buyers", shown_as="count",
+        ),
+        "repurchase_rate": Column("复购率", "repeat_buyers / buyers.", defined_by="rate_repurchase", shown_as="percent"),
+    },
+}
+
+
+def column_of(table: str, name: str) -> Column | None:
+    """The definition of column `name` in `table` (schema.name): the table's own, else the shared one."""
+    return TABLE_COLUMNS.get(table, {}).get(name) or COLUMNS.get(name)
 
 
 def comment_text(zh: str, en: str, defined_by: str | None = None, shown_as: str | None = None) -> str:
@@ -219,10 +264,10 @@ def apply_all_comments(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dic
                 text = comment_text(*TABLES[qualified])
                 if comment != text:
                     con.execute(f"comment on table {identifier(schema)}.{identifier(table)} is {string_literal(text)}")
-            elif column not in COLUMNS:
+            elif (defined := column_of(qualified, column)) is None:
                 undefined[qualified].append(column)
             else:
-                text = comment_text(*COLUMNS[column])
+                text = comment_text(*defined)
                 if comment != text:
                     con.execute(
                         f"comment on column {identifier(schema)}.{identifier(table)}.{identifier(column)} is {string_literal(text)}"
@@ -247,4 +292,8 @@ def markdown() -> str:
     lines += ["", "## Columns", "", "Macros are those of `sql/setup/create_metrics.sql`: the analysts' file carries them too.",
               "", "| column | 中文 | definition | macro |", "|---|---|---|---|"]
     lines += [f"| `{name}` | {c.zh} | {c.en} | {f'`{c.defined_by}`' if c.defined_by else ''} |" for name, c in COLUMNS.items()]
+    for table, columns in TABLE_COLUMNS.items():
+        lines += ["", f"### In `{table}`", "", "These columns mean, in this table, what is said here rather than above.",
+                  "", "| column | 中文 | definition | macro |", "|---|---|---|---|"]
+        lines += [f"| `{name}` | {c.zh} | {c.en} | {f'`{c.defined_by}`' if c.defined_by else ''} |" for name, c in columns.items()]
     return "\n".join(lines) + "\n"

@@ -31,7 +31,7 @@ import polars as pl
 from .lake import batch_files, register_lake
 from .parse import empty_rows
 from .lineage_file import derived_from
-from .sql import fetch_sql, identifier, row_count, run_sql, sql_text, table_exists, transaction
+from .sql import fetch_sql, identifier, row_count, run_script, run_sql, sql_text, table_exists, transaction
 
 REFERENCE = "reference"
 SETUP_SQL = ("setup/create_schemas", "setup/create_macros", "setup/create_metrics")
@@ -54,18 +54,25 @@ PAID_SQL = ("staging/buyers", "staging/buyers_insert", "staging/buyers_without_k
             "staging/paid_orders_added", "staging/paid_orders_merge_insert", "staging/buyer_quarter_rows", "staging/buyer_quarters",
             "staging/buyer_quarters_touched", "staging/buyer_quarters_merge_delete",
             "staging/buyer_quarters_merge_insert", *GROUP_STATE_SQL)
+# staging.event_days and the two states kept with it: the distinct users of each (shop, quarter)
+# for the funnel, and the daily traffic of event logs.
+EVENT_STATES = ("event_user_quarters", "event_traffic")
+EVENTS_SQL = ("staging/event_days_added", "staging/event_days", "staging/event_days_insert",
+              "staging/event_user_quarter_rows", "staging/event_user_quarters",
+              "staging/event_user_quarters_touched", "staging/event_user_quarters_merge",
+              "staging/event_traffic_rows", "staging/event_traffic", "staging/event_traffic_merge")
 # Tables kept up to date together with another one, in the same transaction: the marts reading them
 # follow that table's changes (staging.buyer_quarters, the distinct-buyer state, follows every merge
 # of staging.paid_orders: only the buyers whose paid orders changed are counted again).
 MAINTAINED_WITH = {"buyer_quarters": "paid_orders", "buyers": "paid_orders",
-                   **dict.fromkeys(GROUP_STATES, "paid_orders")}
+                   **dict.fromkeys(GROUP_STATES, "paid_orders"), **dict.fromkeys(EVENT_STATES, "event_days")}
 # The SQL those tables are kept with: a mart reading one follows its month digests of the table it
 # is kept with, and this SQL (the digests follow the rows of staging.paid_orders, not the states).
-MAINTAINED_SQL = {"paid_orders": PAID_SQL}
+MAINTAINED_SQL = {"paid_orders": PAID_SQL, "event_days": EVENTS_SQL}
 # The staging tables the marts read by quarter, each with the date column whose month files a row
 # (a quarter of a mart is computed from the rows of its months); audit.month_digests follows them.
 DIGESTED = {"orders": "shipped_at", "paid_orders": "paid_day", "traffic": "date", "courier_days": "day",
-            "targets": "month"}
+            "targets": "month", "event_days": "date"}
 DIGEST_SQL = ("staging/delete_month_digests", "staging/insert_month_digests", "staging/merge_month_digests")
 # The views of the lake register_lake names lake_<source>.
 LAKE_VIEW_PREFIX = "lake_"
@@ -76,6 +83,7 @@ REGISTERED = {
     "orders_source": ("lake_orders",),  # build_orders: the orders lake files, all or the new ones
     "courier_name_source": ("lake_orders", "lake_courier"),  # build_courier_names: their courier names
     "touched_files": ("staging.orders",),  # build_paid_orders: the files merged into staging.orders since
+    "event_day_source": ("lake_events",),  # build_event_days: the events lake files, all or the new ones
 }
 # The columns a registered relation has beyond those of the relations it holds rows of (`_with_row_ids`).
 REGISTERED_COLUMNS = {"orders_source": ("file_index", "row_id")}
@@ -425,6 +433,42 @@ def build_courier_names(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
     finally:
         con.execute("drop view if exists courier_names_mapped")
         con.unregister("courier_name_source")
+    return p
+
+
+def build_event_days(con: duckdb.DuckDBPyConnection, lake_dir: Path, params: dict) -> Plan:
+    """staging.event_days with its states (EVENT_STATES): the rows of new events lake files added, and
+    the states moved for the users and days they touch; rebuilt from the whole lake when a file was
+    replaced or removed, or the SQL or the shop aliases changed."""
+    p = plan_staging(con, "event_days", lake_dir, EVENTS_SQL, params)
+    if p.mode == "unchanged":
+        return p
+    files = p.new_files if p.mode == "merge" else batch_files(lake_dir, "events")
+    con.register("event_day_source", con.read_parquet(files, union_by_name=True) if files else empty_rows("events"))
+    try:
+        run_sql(con, "staging/event_days_added", params)
+        for macro in ("event_user_quarter_rows", "event_traffic_rows"):
+            run_sql(con, f"staging/{macro}")
+        if p.mode == "rebuild":
+            with transaction(con):
+                for step in ("event_days", *EVENT_STATES):
+                    run_sql(con, f"staging/{step}")
+                digest_months(con, "event_days")
+                record_vacuum_baseline(con, "staging.event_user_quarters", deleted_rows=0)
+                _record(con, "event_days", p.inputs)
+        else:
+            with vacuum_when_due(con, "staging.event_user_quarters"), transaction(con):
+                run_sql(con, "staging/event_days_insert")
+                for step in ("event_user_quarters_touched", "event_user_quarters_merge", "event_traffic_merge"):
+                    run_script(con, f"staging/{step}")
+                con.execute("create or replace temp table event_days_removed as select * from event_days_added where false")
+                merge_digests(con, "event_days", "event_days_added", "event_days_removed")
+                _record(con, "event_days", p.inputs)
+    finally:
+        for temp in ("event_days_added", "event_days_removed", "event_users_touched", "event_days_of_users_touched",
+                     "event_days_touched", "event_days_of_days_touched"):
+            con.execute(f"drop table if exists {temp}")
+        con.unregister("event_day_source")
     return p
 
 

@@ -24,14 +24,14 @@ from typing import Callable, Iterator
 import duckdb
 import polars as pl
 
-from . import gx_worker
+from . import events, gx_worker
 from .batch_gate import validate_pending
 from .expectations import SuiteResult
 from .gx_sql import install_meanwhile
 from .files import EXCEL_SUFFIXES, FileError, Grid, RawFile, Underestimated, batch_date, discover, read_grid, sha256
 from .limits import ReadLimits
 from .lake import clear_pending, lake_path, promote, write_pending
-from .parse import REJECT_SCHEMA, ParseOptions, empty_rows, parse_batches
+from .parse import AGGREGATED, REJECT_SCHEMA, ParseOptions, empty_rows, parse_batches
 from .schema import DATED
 from .sql import fetch_sql, run_sql, transaction
 
@@ -393,7 +393,10 @@ def ingest_source(
     clear_pending(lake_dir, source)  # what a crashed run left: never validated, never counted
     previous = _previous_versions(con, source)
     outcomes, todo = _sort_out(source, raw_dir, lake_dir, options, previous, select)
-    fresh = _parse_all(source, todo, lake_dir, options, timings, suite)
+    if source in AGGREGATED:
+        fresh = _load_events(con, todo, lake_dir, options, timings)
+    else:
+        fresh = _parse_all(source, todo, lake_dir, options, timings, suite)
     results = _judge_and_promote(con, suite, fresh, lake_dir, timings)
     for outcome in sorted(fresh, key=lambda o: o.file_name):
         _settle(outcome, previous.get(outcome.file_name))
@@ -446,6 +449,28 @@ def _parse_all(
                 install_meanwhile()
             gx_wanted = False
         fresh.extend(_parse_chunk(ready, lake_dir, options, timings))
+    return fresh
+
+
+def _load_events(
+    con: duckdb.DuckDBPyConnection, todo: list[tuple[RawFile, str]], lake_dir: Path, options: ParseOptions,
+    timings: Timings,
+) -> list[FileOutcome]:
+    """Every events file of `todo` streamed through DuckDB into its pending lake file (or failed),
+    one after another: each one's reading uses every core (assets/lib/events.py)."""
+    fresh: list[FileOutcome] = []
+    for raw, digest in todo:
+        try:
+            batch = batch_date(raw.name)
+            with timings.measure("parse"):
+                loaded = events.load_file(con, raw, batch, options, lake_dir)
+        except FileError as exc:
+            fresh.append(FileOutcome(raw.source, raw.name, digest, _batch_date_or_none(raw), "failed", error=str(exc)))
+            continue
+        fresh.append(FileOutcome(
+            raw.source, raw.name, digest, batch, "loaded", rows_read=loaded.rows_read,
+            rows_loaded=loaded.rows_loaded, rows_rejected=loaded.rejects.height, rejects=loaded.rejects,
+        ))
     return fresh
 
 

@@ -31,6 +31,8 @@ PARSER_VERSION = "2"
 class ParseOptions:
     pii_key: str
     default_shop: str = "default"
+    # Events more than this many days before their file's batch date are rejected (contract §8).
+    events_max_age_days: int = 31
     # What one file may hold before it is quarantined unread; not in the fingerprint: a file over a
     # limit yields nothing, and is read again by the next run (a raised limit takes it then).
     limits: ReadLimits = DEFAULT_LIMITS
@@ -41,7 +43,7 @@ class ParseOptions:
 
         The key enters only through an HMAC, so the fingerprint reveals nothing about it."""
         key_mark = hmac.new(self.pii_key.encode("utf-8"), b"taobao-ops fingerprint", hashlib.sha256).hexdigest()
-        text = f"{PARSER_VERSION}|{key_mark}|{self.default_shop}"
+        text = f"{PARSER_VERSION}|{key_mark}|{self.default_shop}|{self.events_max_age_days}"
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -487,13 +489,22 @@ LAKE_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "couriers": {"alias": pl.String, "courier": pl.String},
     "campaigns": {"campaign": pl.String, "start_date": pl.Date, "end_date": pl.Date},
     "shops": {"alias": pl.String, "shop_id": pl.String},
+    # Per (China day, shop, user) the events of each behaviour (assets/lib/events.py), and the first
+    # day the file's batch date accepts.
+    "events": {
+        "date": pl.Date, "shop_id": pl.String, "user_key": pl.Int64, "pv": pl.Int64, "cart": pl.Int64,
+        "fav": pl.Int64, "buy": pl.Int64, "window_start": pl.Date,
+    },
 }
 LINEAGE_SCHEMA = {"batch_date": pl.Date, "file_name": pl.String, "line": pl.Int64}
+# A lake row of these sources sums lines of its file: it has no line of its own.
+AGGREGATED = ("events",)
 
 
 def lake_schema(source: str) -> dict[str, pl.DataType]:
     """The columns and types of a source's lake files: its facts, then where each row came from."""
-    return {**LAKE_SCHEMAS[source], **LINEAGE_SCHEMA}
+    lineage = {k: t for k, t in LINEAGE_SCHEMA.items() if k != "line" or source not in AGGREGATED}
+    return {**LAKE_SCHEMAS[source], **lineage}
 
 
 def empty_rows(source: str) -> pl.DataFrame:

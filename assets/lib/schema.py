@@ -103,6 +103,16 @@ TARGETS = (
     Column("target_gmv", Kind.MONEY, ("目标", "目标金额", "目标销售额"), required=True),
 )
 
+# Behaviour event logs (contract §8): the Tianchi layout, as a header or, without one, in this order.
+EVENTS = (
+    Column("user_id", Kind.ID, ("用户id",), required=True, personal=True),
+    Column("item_id", Kind.ID, ("商品id",), required=True),
+    Column("category_id", Kind.ID, ("类目id",), required=True),
+    Column("behavior", Kind.STRING, ("behaviour", "behavior_type", "行为类型"), required=True),
+    Column("timestamp", Kind.INT, ("ts", "时间戳"), required=True),
+    Column("shop_id", Kind.STRING, ("店铺id", "店铺名称")),
+)
+
 # Reference files (contract §5): a user's rows replace the shipped defaults with the same key.
 CHANNELS = (
     Column("channel", Kind.STRING, ("渠道", "来源明细"), required=True),
@@ -126,6 +136,7 @@ SOURCES: dict[str, tuple[Column, ...]] = {
     "orders": ORDERS,
     "traffic": TRAFFIC,
     "courier": COURIER,
+    "events": EVENTS,
     "targets": TARGETS,
     "channels": CHANNELS,
     "couriers": COURIERS,

@@ -29,7 +29,7 @@ class Settings(BaseModel):
 
     raw_dir: str = Field(
         default=str(PROJECT_ROOT / "data" / "raw"),
-        description="Drop folder of raw exports (orders/, traffic/, courier/, reference/).",
+        description="Drop folder of raw exports (orders/, traffic/, courier/, events/, reference/).",
     )
     state_dir: str = Field(
         default=str(PROJECT_ROOT / "data" / "state"),
@@ -49,6 +49,10 @@ class Settings(BaseModel):
     default_shop: str = Field(default="default", description="shop_id of files without a shop column.")
     fiscal_year_start_month: int = Field(
         default=1, description="Month the fiscal year starts: 1 = calendar quarters; 4 = Alibaba's."
+    )
+    events_max_age_days: int = Field(
+        default=31, ge=0,
+        description="Events more than this many days before their file's batch date are rejected (contract §8).",
     )
     first_batch_date: str = Field(
         default="2024-01-01",
@@ -115,7 +119,10 @@ class Settings(BaseModel):
     def parse_options(self) -> ParseOptions:
         from .parse import ParseOptions
 
-        return ParseOptions(pii_key=self.buyer_key(), default_shop=self.default_shop, limits=self.read_limits())
+        return ParseOptions(
+            pii_key=self.buyer_key(), default_shop=self.default_shop, events_max_age_days=self.events_max_age_days,
+            limits=self.read_limits(),
+        )
 
     def buyer_key(self) -> str:
         """The pseudonym key: `pii_key`, else the deployment's own from its state folder, made on its
@@ -148,6 +155,7 @@ VARIABLES = {
     "default_shop": "TAOBAO_OPS_DEFAULT_SHOP",
     "fiscal_year_start_month": "TAOBAO_OPS_FISCAL_YEAR_START_MONTH",
     "first_batch_date": "TAOBAO_OPS_FIRST_BATCH_DATE",
+    "events_max_age_days": "TAOBAO_OPS_EVENTS_MAX_AGE_DAYS",
     **LIMIT_SETTINGS,
 }
 PATHS = {"raw_dir", "state_dir", "warehouse_path", "reports_dir"}

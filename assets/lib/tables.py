@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .incremental import (
-    COURIER_NAMES_SQL, ORDERS_SQL, PAID_SQL, Inputs, build_courier_names, build_orders, build_paid_orders, inputs_of,
+    COURIER_NAMES_SQL, EVENTS_SQL, ORDERS_SQL, PAID_SQL, Inputs, build_courier_names, build_event_days, build_orders,
+    build_paid_orders, inputs_of,
 )
 
 
@@ -55,9 +56,16 @@ TABLES = {
         sql=ORDERS_SQL,
         build=lambda con, settings: build_orders(con, settings.lake_dir),
     ),
+    "event_days": StagingTable(
+        "Behaviour events per (China day, shop, user) and file, with the distinct-user state of each "
+        "(shop, quarter) and the daily traffic of event logs kept with it.",
+        sql=EVENTS_SQL,
+        build=lambda con, settings: build_event_days(con, settings.lake_dir, settings.sql_params()),
+    ),
     "traffic": StagingTable(
         "One row per (date, shop, channel, device), latest wins; total rows and the `all` row of a "
-        "channel-day split by device left out.",
+        "channel-day split by device left out; the event logs' daily pv and uv (channel `unknown`, "
+        "device `all`) for the (date, shop) pairs no traffic file covers.",
         skip_unchanged=True,
     ),
     "courier": StagingTable(
@@ -122,4 +130,5 @@ MARTS = {
     "quarterly_courier_service": Mart(("quarter", "courier")),
     "quarterly_region_kpis": Mart(("quarter", "shop_id", *ADDRESS), nullable=ADDRESS),
     "quarterly_category_kpis": Mart(("quarter", "shop_id", "category"), nullable=("category",)),
+    "quarterly_funnel": Mart(("quarter", "shop_id")),
 }

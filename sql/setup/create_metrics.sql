@@ -35,6 +35,11 @@ create or replace macro metric_returning_buyers(first_quarter_start, quarter_sta
     count(*) filter (where first_quarter_start < quarter_start);
 
 -- 无线成交 parts: gmv of mobile orders, and of orders whose device is known.
+-- Behaviour event logs (marts.quarterly_funnel), from staging.event_user_quarters: one row per user
+-- with any event in the (shop, quarter), with the user's events of each behaviour.
+create or replace macro metric_event_users(user_key) as count(user_key);
+create or replace macro metric_users_with(behavior_events) as count(*) filter (where behavior_events > 0);
+
 create or replace macro metric_mobile_gmv(paid_amount, is_mobile) as
     coalesce(sum(paid_amount) filter (where is_mobile), 0)::decimal(18, 2);
 create or replace macro metric_device_known_gmv(paid_amount, is_mobile) as
@@ -70,6 +75,7 @@ create or replace macro rate_refund(refund_amount, gmv) as safe_div(refund_amoun
 create or replace macro rate_aov(gmv, paid_buyers) as safe_div(gmv, paid_buyers);
 create or replace macro rate_avg_order_value(gmv, paid_orders) as safe_div(gmv, paid_orders);
 create or replace macro rate_conversion(buyer_days, uv_days) as safe_div(buyer_days, uv_days);
+create or replace macro rate_funnel_conversion(buyers, uv) as safe_div(buyers, uv);
 create or replace macro rate_uv_value(gmv, uv_days) as safe_div(gmv, uv_days);
 create or replace macro rate_roi(gmv, ad_spend) as safe_div(gmv, ad_spend);
 create or replace macro rate_target_completion(gmv, target_gmv) as safe_div(gmv, target_gmv);

@@ -76,3 +76,11 @@ create table if not exists audit.vacuum_baselines (
     table_name   varchar primary key,
     deleted_rows bigint not null
 );
+
+-- The integer key of each pseudonymised event user (contract §8), kept by the raw events step: the
+-- events lake stores keys, 8 bytes a row where a pseudonym takes 64. Add-only, so that a key in a lake
+-- file always names the same user.
+create table if not exists staging.event_users (
+    pseudonym   varchar not null,
+    user_key    bigint not null
+);

@@ -1,7 +1,7 @@
 -- staging.traffic: one row per (date, shop, channel, device), latest loaded row winning;
 -- total rows (汇总/合计/总计/全部) and the `all` row of a channel-day split by device left out, so
 -- nothing counts twice. Shop aliases and channel spellings are mapped first, so two spellings of
--- one channel meet.
+-- one channel meet. A (date, shop) that no traffic file covers takes the event logs' pv and uv, if any.
 create or replace table staging.traffic as
 with
 
@@ -61,6 +61,37 @@ final as (
     anti join split_by_device as s
         on c.date = s.date and c.shop_id = s.shop_id and c.channel = s.channel
         and c.device = 'all'
+),
+
+-- The (date, shop) pairs a traffic file covers, in any row.
+covered as (
+    select distinct date, shop_id
+    from mapped
+),
+
+-- The event logs' daily traffic (contract §8) where no traffic file covers the day.
+from_events as (
+    select
+        e.date,
+        e.shop_id,
+        'unknown' as channel,
+        coalesce(ch.channel_group, 'other') as channel_group,
+        'all' as device,
+        e.pv,
+        e.uv,
+        null::bigint as visits,
+        null::bigint as bounced_visits,
+        null::decimal(18, 2) as ad_spend,
+        null::bigint as cart_users,
+        null::bigint as fav_users,
+        null::date as batch_date,
+        'events' as file_name,
+        null::bigint as line
+    from staging.event_traffic as e
+    left join staging.channels as ch on lower(ch.channel) = 'unknown'
+    anti join covered as c on c.date = e.date and c.shop_id = e.shop_id
 )
 
 select * from final
+union all by name
+select * from from_events

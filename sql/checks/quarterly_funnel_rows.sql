@@ -1,0 +1,2 @@
+-- The rows of marts.quarterly_funnel, judged whole by its checks.
+select * from marts.quarterly_funnel
