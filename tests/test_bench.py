@@ -314,3 +314,24 @@ def test_the_events_section_shows_the_throughput_the_funnel_and_an_error(monkeyp
     assert not any("Error" in line for line in section)
     report["events"]["error"] = "the published warehouse has no marts.quarterly_funnel"
     assert "**Error: the published warehouse has no marts.quarterly_funnel**" in render.markdown(report).split("\n")
+
+
+@pytest.mark.slow
+def test_the_events_bench_gates_on_the_published_funnel(tmp_path):
+    # 20,000 events through the bench's own path (the generator's and the floor's processes, a fresh
+    # deployment, taobao-ops run): equal; then a floor one pv off is reported, not passed over.
+    import run as bench_run
+
+    section = bench_run.events_bench(tmp_path, 20_000, repeat=1)
+    assert section["error"] is None, section["error"]
+    assert [m["name"] for m in section["measures"]] == [
+        "generating the file (bench/events.py)", "floor (DuckDB within 1GB)", "whole path (taobao-ops run)"]
+    assert section["funnel"][0]["quarter"] == "2017Q4" and sum(f["pv"] for f in section["funnel"]) > 15_000
+    assert section["ratio"] > 0 and section["events_per_second"] == pytest.approx(20_000 / section["measures"][2]["seconds"])
+    assert [t.met for t in bench_run.events_targets({**section, "error": "x"})] == [False, False]
+    floor_file = tmp_path / "results" / "events-floor.parquet"
+    compare.read(floor_file).with_columns(pv=pl.col("pv") + 1).write_parquet(floor_file)
+    deployment = bench_run.Deployment(tmp_path / "events")
+    error = bench_run.events_run(deployment, bench_run.Measure("whole path"), floor_file)
+    assert error.startswith("the published quarterly_funnel differs from the floor's: pv at ('2017Q4', 'shop-1')"), error
+    assert bench_run.events_bench(tmp_path, 20_000, repeat=1)["measures"][0]["name"] == "floor (DuckDB within 1GB)"  # cached
