@@ -10,7 +10,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster
 # Dagster, GX and the rest again, half of a run with nothing new and ~5 s of the sample run.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test test-fast docs-images fuzz soak ui report sample bench bench-bounds lineage lock install clean
+.PHONY: run test test-fast docs-images fuzz soak ui report sample bench bench-events bench-bounds lineage lock install clean
 
 # A virtual environment with exactly the locked versions, the project installed editable, in one
 # uv sync. The venv gets no pip of its own (ensurepip alone took 8 s of a first `make run`): uv is
@@ -78,11 +78,18 @@ sample: $(STAMP)
 
 ## bench: measure the pipeline against the DuckDB floor and a pandas script; writes docs/benchmarks.md
 ## (10 million orders by default: ~15 GB of disk under bench/out/, 14 GB of memory for the pandas
-## script, about an hour on 2 cores; ORDERS=1000000 for a few minutes)
+## script, about an hour on 2 cores; ORDERS=1000000 for a few minutes). Also the behaviour events:
+## a generated log of EVENTS events (default 100 million: 3.7 GB, ~1 min to write once, then cached)
+## through the whole path beside DuckDB's floor; EVENTS=0 leaves them out
 ORDERS ?= 10000000
 REPEAT ?= 3
+EVENTS ?= 100000000
 bench: $(STAMP)
-	@$(BIN)/python bench/run.py --orders $(ORDERS) --repeat $(REPEAT)
+	@$(BIN)/python bench/run.py --orders $(ORDERS) --repeat $(REPEAT) --events $(EVENTS)
+
+## bench-events: the behaviour events' figures alone (printed, and bench/out/results/events.json)
+bench-events: $(STAMP)
+	@$(BIN)/python bench/run.py --events $(EVENTS) --repeat $(REPEAT) --events-only
 
 ## bench-bounds: after `make bench`, the least each kept part of a run costs here (bench/bounds.py)
 bench-bounds: $(STAMP)

@@ -1,4 +1,5 @@
-"""Equality of two quarterly_shop_kpis tables: the benchmark's gate before it reports any time."""
+"""Equality of two quarterly tables (quarterly_shop_kpis, quarterly_funnel): the benchmark's gate
+before it reports any time."""
 
 from __future__ import annotations
 
@@ -14,8 +15,13 @@ REL_TOL = 1e-9  # rates are doubles computed in a different order; money is comp
 
 
 def published_kpis(warehouse: Path) -> pl.DataFrame:
+    return published(warehouse, "marts.quarterly_shop_kpis")
+
+
+def published(warehouse: Path, table: str) -> pl.DataFrame:
+    """A table of the published warehouse (duckdb.CatalogException when it has none of that name)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.sql("select * from marts.quarterly_shop_kpis").pl()
+        return con.table(table).pl()
 
 
 def read(path: Path) -> pl.DataFrame:

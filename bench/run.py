@@ -1,12 +1,14 @@
 """`make bench`: the pipeline against the floor and against pandas, on the generated workload.
 
-    .venv/bin/python bench/run.py [--orders 10000000] [--repeat 3] [--out docs/benchmarks.md]
+    .venv/bin/python bench/run.py [--orders 10000000] [--repeat 3] [--events 100000000] [--out docs/benchmarks.md]
+    .venv/bin/python bench/run.py --events-only [--events 100000000] [--repeat 3]
 
 Every figure is measured on this machine in fresh child processes (wall time from wait4, peak RSS
 from wait4 or the process tree's sampled sum): times are the median of `--repeat` runs, memory the
 highest of them. Before any time is reported, the floor's and the pandas script's
 quarterly_shop_kpis must equal the table the pipeline published (after the full rebuild and after
-every daily run).
+every daily run). The behaviour events (issue #16): a generated log through the whole path beside
+DuckDB's floor on the same file, whose quarterly_funnel the published one must equal.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import click
+import duckdb
 from rich.console import Console
 from rich.table import Table
 
@@ -35,6 +38,7 @@ sys.path.insert(0, str(PROJECT))
 sys.path.insert(0, str(BENCH))
 
 import compare  # noqa: E402
+import events as event_log  # noqa: E402
 import workload as workloads  # noqa: E402
 
 from pipelines.settings import VALUE_DEFAULTS  # noqa: E402
@@ -437,10 +441,21 @@ class Figures:
               show_default=True)
 @click.option("--work", type=click.Path(file_okay=False, path_type=Path, resolve_path=True), default=BENCH / "out", show_default=True,
               help="Cached workloads and deployments (large).")
-def main(orders: int, repeat: int, history_orders: int, out: Path, work: Path) -> None:
+@click.option("--events", type=int, default=100_000_000, show_default=True,
+              help="Events in the generated behaviour log (0: no events figures).")
+@click.option("--events-only", is_flag=True,
+              help="Only the events figures: printed and written to WORK/results/events.json, docs left alone.")
+def main(orders: int, repeat: int, history_orders: int, out: Path, work: Path, events: int, events_only: bool) -> None:
     """Measure, check equality, and write the results table."""
     started = time.perf_counter()
     work.mkdir(parents=True, exist_ok=True)
+    if events_only and not events:
+        raise click.UsageError("--events-only measures the events: give --events a number of events")
+    events_section = events_bench(work, events, repeat) if events else None
+    if events_only:
+        (work / "results" / "events.json").write_text(json.dumps(events_section, indent=2), encoding="utf-8")
+        report_targets(events_targets(events_section), events_section)
+        return
     spec, raw, workload = prepare_workload(orders, work)
     # The last `repeat` batch dates of orders are held back: each daily run adds one of them.
     last = spec.start + dt.timedelta(days=spec.days - 1)
@@ -463,23 +478,37 @@ def main(orders: int, repeat: int, history_orders: int, out: Path, work: Path) -
 
     figures = Figures(floor, floor_limited, pandas_full, rebuild, wide, daily, pandas_daily, nothing_new, history[30],
                       history[365], startup, clone_run, sample_run, utf8, gbk)
-    targets = figures.targets()
+    targets = figures.targets() + (events_targets(events_section) if events_section else [])
     report = {
         "date": dt.date.today().isoformat(), "machine": machine(), "orders": orders, "repeat": repeat,
         "history_orders": history_orders, "workload": workload,
-        "measures": [{"name": m.name, "seconds": m.seconds, "peak_rss": m.peak_rss,
-                      "samples": [s.seconds for s in m.samples]} for m in figures.rows()],
+        "measures": [measure_row(m) for m in figures.rows()],
         "breakdown": {k: statistics.median(s[k] for s in stages) for k in stages[0]},
         "targets": [vars(t) for t in targets],
-        "command": " ".join(["make bench", *(f"ORDERS={orders}",) * (orders != 10_000_000), *(f"REPEAT={repeat}",) * (repeat != 3)]),
+        **({"events": events_section} if events_section else {}),
+        "command": " ".join(["make bench", *(f"ORDERS={orders}",) * (orders != 10_000_000), *(f"REPEAT={repeat}",) * (repeat != 3),
+                             *(f"EVENTS={events}",) * (events != 100_000_000)]),
         "elapsed": time.perf_counter() - started,
     }
     write_results(report, results, out)
+    console.print(f"Wrote {out} in {report['elapsed'] / 60:.1f} min")
+    report_targets(targets, events_section)
+
+
+def measure_row(m: Measure) -> dict:
+    """A measure as the results JSON holds it."""
+    return {"name": m.name, "seconds": m.seconds, "peak_rss": m.peak_rss, "samples": [s.seconds for s in m.samples]}
+
+
+def report_targets(targets: list[Target], events: dict | None) -> None:
+    """The targets as a table on the terminal. A failed or unequal events run then ends the bench
+    with its error (exit status 1): its results are written, but it is not a result to read."""
     table = Table("target", "wanted", "measured", "met")
     for t in targets:
         table.add_row(t.name, t.wanted, t.measured, "[green]yes[/]" if t.met else "[red]not yet[/]")
     Console().print(table)
-    console.print(f"Wrote {out} in {report['elapsed'] / 60:.1f} min")
+    if events and events["error"]:
+        raise click.ClickException(f"events: {events['error']}")
 
 
 def prepare_workload(orders: int, work: Path):
@@ -595,6 +624,91 @@ def incremental(work: Path, days: int, orders_per_quarter: int, repeat: int, sta
             os.link(raw / "orders" / name, d.raw / "orders" / name)
         m.samples.append(d.run())
     return m
+
+
+# ---------------------------------------------------------------------------------------------
+# Behaviour events (issue #16): one generated log, DuckDB's floor on it, and the whole path.
+
+EVENTS_SEED = 1
+EVENTS_SCRIPT = str(BENCH / "events.py")
+
+
+def events_raw(cache: Path, events: int) -> tuple[Path, Measure | None]:
+    """A raw folder holding only the log of `events` events (at event_log.LOG): the cached one, or
+    one generated first by a measured process (under another name until it is complete)."""
+    raw = event_log.cached_raw(cache, events, EVENTS_SEED)
+    if (raw / event_log.LOG).exists():
+        return raw, None
+    partial = raw.with_name("events.csv.partial")
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    generated = Measure("generating the file (bench/events.py)")
+    generated.samples.append(measure([PYTHON, EVENTS_SCRIPT, "generate", str(partial), str(events), "--seed", str(EVENTS_SEED)]))
+    (raw / event_log.LOG).parent.mkdir(parents=True, exist_ok=True)
+    partial.rename(raw / event_log.LOG)
+    return raw, generated
+
+
+def events_bench(work: Path, events: int, repeat: int) -> dict:
+    """`repeat` runs of the floor and of the whole path (`taobao-ops run` on an empty state) on the
+    log of `events` events; after the first, the published quarterly_funnel must equal the floor's.
+    A failed run or a difference stops the runs and is the section's `error`."""
+    results = work / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    floor_file = results / "events-floor.parquet"
+    with console.status(f"Behaviour events: the file of {events:,} events…") as status:
+        raw, generated = events_raw(work / "cache", events)
+        log = raw / event_log.LOG
+        d = deployment(work / "events", raw)  # the default settings: events files have no size limit
+        floor, whole = Measure(f"floor (DuckDB within {PIPELINE_DUCKDB_LIMIT})"), Measure("whole path (taobao-ops run)")
+        error = None
+        for i in range(repeat):
+            status.update(f"Events floor {i + 1}/{repeat}…")
+            floor.samples.append(measure([PYTHON, EVENTS_SCRIPT, "floor", str(log), str(floor_file),
+                                          "--memory-limit", PIPELINE_DUCKDB_LIMIT]))
+            if error is None:
+                status.update(f"Events, whole path {i + 1}/{repeat} (taobao-ops run on an empty state)…")
+                error = events_run(d, whole, floor_file if i == 0 else None)
+    section = {
+        "events": events, "seed": EVENTS_SEED, "file": str(event_log.LOG), "bytes_on_disk": log.stat().st_size,
+        "measures": [measure_row(m) for m in (generated, floor, whole) if m is not None and m.samples],
+        "funnel": compare.read(floor_file).to_dicts(), "error": error,
+    }
+    console.print(f"  {events:,} events, {section['bytes_on_disk'] / 1e9:.2f} GB: the floor {floor.seconds:.1f} s, "
+                  f"{gib(floor.peak_rss)}")
+    if whole.samples:
+        section.update(events_per_second=events / whole.seconds, floor_events_per_second=events / floor.seconds,
+                       ratio=whole.seconds / floor.seconds, peak_rss=whole.peak_rss)
+        console.print(f"  the whole path {whole.seconds:.1f} s ({section['events_per_second'] / 1e6:.2f} M events/s, "
+                      f"{section['ratio']:.1f}× the floor), {gib(whole.peak_rss)}")
+    return section
+
+
+def events_run(d: Deployment, whole: Measure, floor_file: Path | None) -> str | None:
+    """One whole-path run into `whole`; with `floor_file`, its published quarterly_funnel compared
+    with the floor's. What went wrong, if anything."""
+    d.reset()
+    try:
+        whole.samples.append(d.run())
+    except RuntimeError as failed:
+        return f"taobao-ops run failed: {failed}"
+    if floor_file is None:
+        return None
+    try:
+        published = compare.published(d.warehouse, "marts.quarterly_funnel")
+    except duckdb.CatalogException:
+        return "the published warehouse has no marts.quarterly_funnel: the pipeline does not build it (yet?)"
+    problems = compare.differences(compare.read(floor_file), published)
+    return "the published quarterly_funnel differs from the floor's: " + "; ".join(problems) if problems else None
+
+
+def events_targets(section: dict) -> list[Target]:
+    """Issue #16's targets: the whole path within 2× of the floor, its peak within 2 GiB."""
+    ok = section["error"] is None
+    ratio, peak = section.get("ratio"), section.get("peak_rss")
+    return [
+        Target("12. events: whole path vs the DuckDB floor", "≤ 2×", f"{ratio:.1f}×" if ok else "error", ok and ratio <= 2),
+        Target("13. events: peak RSS of the whole path", "≤ 2 GiB", gib(peak) if ok else "error", ok and peak <= 2 * 2**30),
+    ]
 
 
 if __name__ == "__main__":
