@@ -543,6 +543,36 @@ def test_a_later_events_file_merges_and_a_redropped_one_replaces_its_events(tmp_
     assert loads(deployment)["shop-b/events_2017-11-29.csv"] == ("loaded", 1, 1, 0)
 
 
+def test_a_merged_buy_on_a_day_the_user_already_bought_adds_no_buy_day(tmp_path):
+    # a merge moves each user's state by what the new file adds: its buy days count only where the
+    # user had no buy event that day in the files merged before
+    deployment = Deployment(tmp_path)
+    first, second = deployment.raw / "events/shop-c/events_2017-11-29.csv", deployment.raw / "events/shop-c/events_2017-11-30.csv"
+    deployment.drop("events/shop-c/events_2017-11-29.csv", lines(
+        (900000021, 1, 1, "buy", DAY_START_29),
+        (900000022, 2, 1, "pv", DAY_START_29),
+    ))
+    assert deployment.run().success
+    deployment.drop("events/shop-c/events_2017-11-30.csv", lines(
+        (900000021, 1, 1, "buy", DAY_END_29),  # 11-29 again: still one buy day
+        (900000022, 2, 1, "buy", DAY_END_29),  # a first buy, on a day the user only viewed
+        (900000022, 2, 1, "buy", DAY_START_30),  # and a second buy day
+        (900000023, 3, 1, "buy", DAY_START_30),  # a user new to the quarter, buying twice that day
+        (900000023, 3, 1, "buy", DAY_START_30),
+    ))
+    result = deployment.run()
+    assert result.success and build_modes(result)["staging/event_days"] == "merge"
+    # buyers 21, 22 and 23; only 22 bought on two days
+    expected = {"pv": 1, "uv": 3, "cart_users": 0, "fav_users": 0, "buyers": 3, "conversion_rate": 1.0,
+                "repeat_buyers": 1, "repurchase_rate": 1 / 3}
+    judged = independent([(first, NOV_29), (second, NOV_30)])
+    assert funnel_rows(deployment)["shop-c"] == expected == funnel_of(judged.events)
+    # the users' state (user keys follow no user id): buy events and buy days of 21, 23 and 22
+    with duckdb.connect(str(deployment.state / "pipeline.duckdb"), read_only=True) as con:
+        state = con.execute("select buy, buy_days from staging.event_user_quarters where shop_id = 'shop-c'").fetchall()
+    assert sorted(state) == [(2, 1), (2, 1), (2, 2)]
+
+
 # -- two real excerpts of the Tianchi set ---------------------------------------------------------
 
 REAL_BATCH = dt.date(2017, 12, 3)  # keeps every event of both excerpts in its window

@@ -59,7 +59,7 @@ PAID_SQL = ("staging/buyers", "staging/buyers_insert", "staging/buyers_without_k
 EVENT_STATES = ("event_user_quarters", "event_traffic")
 EVENTS_SQL = ("staging/event_days_added", "staging/event_days", "staging/event_days_insert",
               "staging/event_user_quarter_rows", "staging/event_user_quarters",
-              "staging/event_user_quarters_touched", "staging/event_user_quarters_merge",
+              "staging/event_user_quarters_changes", "staging/event_user_quarters_merge",
               "staging/event_traffic_rows", "staging/event_traffic", "staging/event_traffic_merge")
 # Tables kept up to date together with another one, in the same transaction: the marts reading them
 # follow that table's changes (staging.buyer_quarters, the distinct-buyer state, follows every merge
@@ -438,8 +438,8 @@ def build_courier_names(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
 
 def build_event_days(con: duckdb.DuckDBPyConnection, lake_dir: Path, params: dict) -> Plan:
     """staging.event_days with its states (EVENT_STATES): the rows of new events lake files added, and
-    the states moved for the users and days they touch; rebuilt from the whole lake when a file was
-    replaced or removed, or the SQL or the shop aliases changed."""
+    the states moved by what they add to the users and days they touch; rebuilt from the whole lake
+    when a file was replaced or removed, or the SQL or the shop aliases changed."""
     p = plan_staging(con, "event_days", lake_dir, EVENTS_SQL, params)
     if p.mode == "unchanged":
         return p
@@ -449,23 +449,21 @@ def build_event_days(con: duckdb.DuckDBPyConnection, lake_dir: Path, params: dic
         run_sql(con, "staging/event_days_added", params)
         for macro in ("event_user_quarter_rows", "event_traffic_rows"):
             run_sql(con, f"staging/{macro}")
-        if p.mode == "rebuild":
-            with transaction(con):
+        with transaction(con):
+            if p.mode == "rebuild":
                 for step in ("event_days", *EVENT_STATES):
                     run_sql(con, f"staging/{step}")
                 digest_months(con, "event_days")
-                record_vacuum_baseline(con, "staging.event_user_quarters", deleted_rows=0)
-                _record(con, "event_days", p.inputs)
-        else:
-            with vacuum_when_due(con, "staging.event_user_quarters"), transaction(con):
-                run_sql(con, "staging/event_days_insert")
-                for step in ("event_user_quarters_touched", "event_user_quarters_merge", "event_traffic_merge"):
+            else:  # the users' state moves by the new rows before they join the rows it looks up
+                for step in ("event_user_quarters_changes", "event_user_quarters_merge"):
                     run_script(con, f"staging/{step}")
+                run_sql(con, "staging/event_days_insert")
+                run_script(con, "staging/event_traffic_merge")
                 con.execute("create or replace temp table event_days_removed as select * from event_days_added where false")
                 merge_digests(con, "event_days", "event_days_added", "event_days_removed")
-                _record(con, "event_days", p.inputs)
+            _record(con, "event_days", p.inputs)
     finally:
-        for temp in ("event_days_added", "event_days_removed", "event_users_touched", "event_days_of_users_touched",
+        for temp in ("event_days_added", "event_days_removed", "event_buy_days_held", "event_user_quarters_changes",
                      "event_days_touched", "event_days_of_days_touched"):
             con.execute(f"drop table if exists {temp}")
         con.unregister("event_day_source")

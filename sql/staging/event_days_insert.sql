@@ -1,4 +1,3 @@
--- A merge of new events lake files into staging.event_days: their rows added.
+-- A merge of new events lake files into staging.event_days: their rows added, in their files' order.
 insert into staging.event_days
 select * from event_days_added
-order by date, shop_id, user_key
