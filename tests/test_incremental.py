@@ -23,7 +23,7 @@ TABLES = (
     "marts.quarterly_region_kpis", "marts.quarterly_courier_kpis", "marts.quarterly_category_kpis",
     "marts.quarterly_campaign_kpis", "marts.monthly_target_tracking", "audit.month_digests",
 )
-TRACKED = ("orders", "paid_orders", "courier_names", "traffic", "courier", "courier_days", "targets")
+TRACKED = ("orders", "paid_orders", "courier_names", "traffic", "courier", "courier_days", "targets", "event_days")
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +121,7 @@ def test_merged_runs_end_where_a_rebuild_does(source, tmp_path):
         for e in first.get_asset_materialization_events()
         if e.asset_key.path[0] in ("staging", "audit", "marts")
     }
-    assert len(lineage) == 20 and all(lineage.values())
+    assert len(lineage) == 22 and all(lineage.values())
     assert [d.column_name for d in lineage["marts/quarterly_shop_kpis"].value.deps_by_column["gmv"]] == ["paid_amount"]
 
     # Day by day; the late 09-28 batch arrives with 10-08 and must lose to newer rows of its orders.
@@ -132,11 +132,13 @@ def test_merged_runs_end_where_a_rebuild_does(source, tmp_path):
         result = step.run()
         # an orders batch leaves traffic, courier and targets alone (their inputs did not change)
         assert result.success and builds(result) == expect(orders="merge", paid_orders="merge", courier_names="merge")
-        # every mart reads the orders but the courier table, which reads courier_days alone
+        # every mart reads the orders but the courier table, which reads courier_days alone, and the
+        # funnel, which reads the event logs alone
         marts = mart_builds(result)
-        assert len(marts) == 8 and {m for m, b in marts.items() if b == "unchanged"} == {"quarterly_courier_kpis"}
+        apart = {"quarterly_courier_kpis", "quarterly_funnel"}
+        assert len(marts) == 9 and {m for m, b in marts.items() if b == "unchanged"} == apart
         # and they compute the quarters of the new rows, not the whole table
-        assert {b for m, b in marts.items() if m != "quarterly_courier_kpis"} == {"quarters"}
+        assert {b for m, b in marts.items() if m not in apart} == {"quarters"}
 
     nothing_new = step.run()
     if nothing_new is not None:  # a run with nothing new to load may run no step at all
@@ -164,8 +166,9 @@ def test_a_replaced_file_or_a_new_mapping_rebuilds(source, tmp_path):
         "alias,shop_id\n杭州小铺旗舰店,shop01\nshop02,shop02_renamed\n", encoding="utf-8"
     )
     remapped = deployment.run()
+    # the event logs' shops are mapped too
     assert remapped.success and builds(remapped) == expect(
-        orders="rebuild", paid_orders="rebuild", traffic="rebuild", targets="rebuild"
+        orders="rebuild", paid_orders="rebuild", traffic="rebuild", targets="rebuild", event_days="rebuild"
     )
     assert deployment.query("select count(*) from staging.paid_orders where shop_id = 'shop02'") == [(0,)]
 
