@@ -269,9 +269,11 @@ def report(quarter: str, warehouse: Path | None, out: Path | None) -> None:
               help="Regions in the courier files.")
 @click.option("--seller-centre/--canonical-only", default=True, show_default=True,
               help="Write shop01 as the seller centre exports it (GBK, Chinese headers), or every shop canonical.")
+@click.option("--events-per-day", type=click.IntRange(min=0), default=100, show_default=True,
+              help="Behaviour events a shop logs on a day of average sales (events/); 0 writes none.")
 def sample(
     out: Path, seed: int, start: dt.datetime, days: int, orders_per_day: int, shops: int, history_days: int,
-    couriers: int, regions: int, seller_centre: bool,
+    couriers: int, regions: int, seller_centre: bool, events_per_day: int,
 ) -> None:
     """Write a deterministic sample of raw exports that follows the data contract."""
     from .sample import SampleSpec, write_sample
@@ -279,6 +281,7 @@ def sample(
     spec = SampleSpec(
         seed=seed, start=start.date(), days=days, orders_per_day=orders_per_day, shops=shops,
         history_days=history_days, couriers=couriers, regions=regions, seller_centre_shop=seller_centre,
+        events_per_day=events_per_day,
     )
     started = time.perf_counter()
     stats = write_sample(spec, out, progress=console)

@@ -3,7 +3,8 @@
 Several shops, one of them exported the way Taobao's seller centre does it (GBK, Chinese headers,
 `="…"` ids, `元` amounts, `2024/7/1 9:05` times); orders whose state moves across daily batches
 (paid -> shipped -> completed, refunded or closed); ~80% mobile; traffic by channel and device with
-ad spend; courier volume with a 双11 surge; monthly targets. Vectorised with NumPy and Polars, so the
+ad spend; courier volume with a 双11 surge; monthly targets; when asked, weekly behaviour event logs
+(Tianchi layout) whose funnel has buyers coming back. Vectorised with NumPy and Polars, so the
 same code writes a few MB for the shipped sample or 10 million orders for a benchmark.
 """
 
@@ -63,6 +64,16 @@ API_STATUS = {
     "completed": "TRADE_FINISHED", "closed": "TRADE_CLOSED", "refunded": "TRADE_CLOSED",
 }
 DAY = np.timedelta64(1, "D")
+# A visit's pages viewed beyond the first (mean), and the chance that it adds the item to the cart,
+# favours it, or buys it: pv ≫ cart > fav > buy, near the Tianchi set's mix.
+VISIT_PAGES = 2.2
+VISIT_ACTIONS = {"cart": 0.16, "fav": 0.09, "buy": 0.03}
+# The shop's regulars (this share of its users, who also visit most) act on a visit this many times
+# as often: they are most of the users who buy again on another day.
+REGULARS, REGULAR_KEENNESS = 0.05, 4.0
+EVENT_ITEMS = 400  # items a shop lists, the first ones viewed most
+# When shoppers are about, by China hour: orders are placed and shops browsed after work, late.
+HOUR_WEIGHTS = np.array([2, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 8, 9, 9, 6], float)
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,9 @@ class SampleSpec:
     # Write shop01 the way the seller centre exports it (GBK, Chinese headers); else every shop
     # is a canonical UTF-8 export.
     seller_centre_shop: bool = True
+    # Behaviour events (events/, Tianchi layout) a shop logs on a day of average sales, scaled by the
+    # day's orders; 0 writes none (the benchmarks' workloads measure the other sources).
+    events_per_day: int = 0
 
     @property
     def context_start(self) -> dt.date:
@@ -121,8 +135,7 @@ def _orders(spec: SampleSpec, shop_index: int, rng: np.random.Generator) -> pl.D
     n = day.size
     shop = np.full(n, shop_index)
     start = np.datetime64(spec.start, "s")
-    hour_weights = np.array([2, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 8, 9, 9, 6], float)
-    hours = rng.choice(24, n, p=hour_weights / hour_weights.sum())
+    hours = rng.choice(24, n, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
     created = start + day * DAY + (hours * 3600 + rng.integers(0, 3600, n)).astype("timedelta64[s]")
 
     # Buyers: a skewed draw from the shop's pool, so some come back within and across quarters.
@@ -300,10 +313,12 @@ def _canonical_export(rows: pl.DataFrame, shop_id: str, api_codes: bool) -> pl.D
     )
 
 
-def _write_csv(frame: pl.DataFrame, path: Path, encoding: str = "utf-8", quote_style: str = "necessary") -> int:
+def _write_csv(
+    frame: pl.DataFrame, path: Path, encoding: str = "utf-8", quote_style: str = "necessary", header: bool = True
+) -> int:
     """Write a CSV in the given encoding; the seller centre writes `="…"` ids without quoting."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = frame.write_csv(quote_style=quote_style).encode(encoding)
+    data = frame.write_csv(quote_style=quote_style, include_header=header).encode(encoding)
     if path.name.endswith(".gz"):
         data = gzip.compress(data, mtime=0)
     path.write_bytes(data)
@@ -334,9 +349,14 @@ def _day_array(spec: SampleSpec) -> np.ndarray:
 
 
 def _weeks(spec: SampleSpec) -> list[tuple[dt.date, dt.date]]:
-    """Weekly export windows (first day, last day = batch date), the last one possibly short."""
-    windows, first = [], spec.context_start
-    end = spec.context_start + dt.timedelta(days=spec.context_days - 1)
+    """Weekly export windows of the traffic and courier files."""
+    return _week_windows(spec.context_start, spec.context_days)
+
+
+def _week_windows(first: dt.date, days: int) -> list[tuple[dt.date, dt.date]]:
+    """Weekly export windows (first day, last day = batch date) over `days` days from `first`, the
+    last one possibly short."""
+    windows, end = [], first + dt.timedelta(days=days - 1)
     while first <= end:
         last = min(first + dt.timedelta(days=6), end)
         windows.append((first, last))
@@ -510,13 +530,91 @@ def _write_reference(monthly: pl.DataFrame, spec: SampleSpec, rng: np.random.Gen
     return 2, written
 
 
+def _visits(spec: SampleSpec, shop: int, rng: np.random.Generator, daily_orders: np.ndarray) -> pl.DataFrame:
+    """One shop's visits (a user browsing the shop on a China day): as many a day as its orders
+    call for, each viewing a few pages and now and then adding to cart, favouring or buying. Users
+    come from a skewed pool, so regulars return across weeks and some buy on several days."""
+    per_visit = 1 + VISIT_PAGES + sum(VISIT_ACTIONS.values())
+    counts = rng.poisson(spec.events_per_day * daily_orders / spec.orders_per_day / per_visit)
+    n = int(counts.sum())
+    pool = max(100, n // 2)  # half as many users as visits: most come once, regulars often
+    user = (pool * rng.random(n) ** 2).astype(np.int64)
+    keen = np.where(user < pool * REGULARS, REGULAR_KEENNESS, 1.0)
+    hours = rng.choice(24, n, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
+    return pl.DataFrame(
+        {
+            "day": np.repeat(np.arange(spec.days), counts),
+            "user": user,
+            "second": hours * 3600 + rng.integers(0, 3600, n),
+            "pv": 1 + rng.poisson(VISIT_PAGES, n),
+            **{action: rng.random(n) < chance * keen for action, chance in VISIT_ACTIONS.items()},
+            "item": (EVENT_ITEMS * rng.random(n) ** 2).astype(np.int64),
+        }
+    ).with_row_index("visit")
+
+
+def _events(visits: pl.DataFrame, spec: SampleSpec, shop: int, rng: np.random.Generator) -> pl.DataFrame:
+    """The visits' events in the Tianchi layout, a minute or so apart: the pages viewed (the
+    visit's item first, then others), then cart, fav and buy of the visit's item."""
+    views = visits.select("visit", "day", "user", "second", step=pl.int_ranges(0, "pv")).explode("step")
+    views = views.with_columns(
+        behavior=pl.lit("pv"),
+        item=pl.when(pl.col("step") == 0).then(visits["item"].gather(views["visit"]))
+        .otherwise(pl.Series((EVENT_ITEMS * rng.random(views.height) ** 2).astype(np.int64))),
+    )
+    actions = [
+        visits.filter(action).select("visit", "day", "user", "second", "item", step=pl.col("pv") + k, behavior=pl.lit(action))
+        for k, action in enumerate(VISIT_ACTIONS)
+    ]
+    events = pl.concat([views, *actions], how="diagonal")
+    start = (spec.start - dt.date(1970, 1, 1)).days * 86400 - 8 * 3600  # 00:00 China time, in UTC
+    offset = pl.col("step") * 60 + pl.Series(rng.integers(0, 60, events.height))
+    return events.select(  # each shop's users numbered apart: an event user is the shop's own
+        user_id=shop * 1_000_000 + 1 + pl.col("user"),
+        item_id=1_000_000 + shop * 10_000 + pl.col("item"),
+        category_id=1_000 + shop * 3 + pl.col("item") % 3,
+        behavior=pl.col("behavior"),
+        timestamp=start + pl.col("day") * 86400 + pl.min_horizontal(pl.col("second") + offset, 86399),
+        day=pl.col("day"),
+    ).sort("timestamp", "user_id", maintain_order=True)
+
+
+def _write_events(events: pl.DataFrame, spec: SampleSpec, shop: int, out: Path) -> tuple[int, int]:
+    """Weekly logs in the shop's folder, without a header: gzipped, but shop02's plain and shop01's
+    first week Parquet, so every format the contract accepts is read."""
+    shop_id, files, written = spec.shop_ids[shop], 0, 0
+    for week, (first, last) in enumerate(_week_windows(spec.start, spec.days)):
+        days = ((first - spec.start).days, (last - spec.start).days)
+        part = events.filter(pl.col("day").is_between(*days)).drop("day")
+        path = out / "events" / shop_id / f"events_{last:%Y-%m-%d}"
+        if shop == 0 and week == 0:
+            path = path.with_suffix(".parquet")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            part.write_parquet(path)
+            written += path.stat().st_size
+        else:
+            written += _write_csv(part, path.with_name(path.name + (".csv" if shop == 1 else ".csv.gz")), header=False)
+        files += 1
+    return files, written
+
+
+def _write_shop_events(spec: SampleSpec, shop: int, daily_orders: np.ndarray, out: Path) -> tuple[int, int]:
+    """One shop's behaviour logs, from a random stream of their own: the other files stay the same
+    bytes with events or without."""
+    rng = np.random.default_rng([spec.seed, shop, 2])
+    return _write_events(_events(_visits(spec, shop, rng, daily_orders), spec, shop, rng), spec, shop, out)
+
+
 def write_sample(spec: SampleSpec, out: Path, progress=None) -> dict[str, int]:
-    """Write the sample under `out` (orders/, traffic/, courier/, reference/); returns counts.
+    """Write the sample under `out` (orders/, traffic/, courier/, reference/, and events/ unless
+    `events_per_day` is 0); returns counts.
 
     Shop by shop, each from its own random stream, so memory follows one shop's orders and the
     output does not depend on how the work is split."""
     if spec.shops < 1 or spec.days < 1 or spec.orders_per_day < 1:
         raise ValueError("shops, days and orders-per-day must be at least 1")
+    if spec.events_per_day < 0:
+        raise ValueError("events-per-day must be at least 0")
     status = progress.status("Generating orders…") if progress else None
     if status:
         status.start()
@@ -543,6 +641,7 @@ def write_sample(spec: SampleSpec, out: Path, progress=None) -> dict[str, int]:
             _write_traffic(_traffic(spec, rng, daily), spec, out),
             _write_courier(_courier(spec, rng), spec, rng, out),
             _write_reference(pl.concat(monthly), spec, rng, out),
+            *(_write_shop_events(spec, s, daily[s], out) for s in range(spec.shops) if spec.events_per_day),
         ):
             files, written = files + f, written + w
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 from decimal import Decimal
@@ -184,6 +185,64 @@ def test_the_sample_quarter_matches_the_warehouse_section_by_section(sample):
     ((files,),) = deployment.query(
         "select count(distinct file_name) from audit.loads where source = 'orders' and batch_date between '2024-10-01' and '2024-12-31'")
     assert quality["orders"][1] == f"{files:,}" and quality["orders"][2] == "0"
+
+
+def funnel_from_the_event_files(folder: Path) -> list[tuple]:
+    """The sample's funnel per quarter and shop, worked out from its event files as the contract
+    defines it: the shop is the folder, the day the China day (UTC + 8 h); pv counts pv events,
+    the user steps distinct users, repeat buyers those who bought on two days or more."""
+    return duckdb.sql("""
+        with files as (
+            select user_id, behavior, timestamp, filename from read_csv($csv, header = false, filename = true,
+                columns = {'user_id': 'BIGINT', 'item_id': 'BIGINT', 'category_id': 'BIGINT', 'behavior': 'VARCHAR',
+                           'timestamp': 'BIGINT'})
+            union all
+            select user_id, behavior, timestamp, filename from read_parquet($parquet, filename = true)
+        ),
+        events as (
+            select split_part(filename, '/', -2) as shop_id, user_id, behavior,
+                date '1970-01-01' + ((timestamp + 8 * 3600) // 86400)::integer as day
+            from files
+        ),
+        quartered as (select *, year(day) || 'Q' || quarter(day) as quarter from events),
+        buying_days as (
+            select quarter, shop_id, user_id, count(distinct day) as days
+            from quartered where behavior = 'buy' group by all
+        )
+        select quarter, shop_id,
+            count(*) filter (behavior = 'pv') as pv,
+            count(distinct user_id) as uv,
+            count(distinct user_id) filter (behavior = 'fav') as fav_users,
+            count(distinct user_id) filter (behavior = 'cart') as cart_users,
+            count(distinct user_id) filter (behavior = 'buy') as buyers,
+            (select count(*) from buying_days b where b.quarter = q.quarter and b.shop_id = q.shop_id and b.days >= 2)
+        from quartered q
+        group by all
+        order by all
+    """, params={"csv": f"{folder}/*/*.csv*", "parquet": f"{folder}/*/*.parquet"}).fetchall()
+
+
+@pytest.mark.slow
+def test_the_samples_events_give_each_shop_and_quarter_its_funnel(sample):
+    deployment, folder = sample
+    events = PROJECT / "data" / "raw" / "events"
+    funnel = deployment.query(
+        "select quarter, shop_id, pv, uv, fav_users, cart_users, buyers, repeat_buyers, conversion_rate,"
+        " repurchase_rate from marts.quarterly_funnel order by quarter, shop_id")
+    assert [row[:2] for row in funnel] == [(q, s) for q in ("2024Q3", "2024Q4") for s in ("shop01", "shop02", "shop03")]
+    assert [row[:8] for row in funnel] == funnel_from_the_event_files(events)
+    for *_, buyers, repeat_buyers, conversion_rate, repurchase_rate in funnel:
+        assert 0.01 <= conversion_rate <= 0.10 and repeat_buyers > 0 and repurchase_rate == repeat_buyers / buyers
+    # users come back across weeks: shop02's 2024Q4 visitors are fewer than its weeks' added up
+    q4 = int(dt.datetime(2024, 9, 30, 16, tzinfo=dt.timezone.utc).timestamp())  # 2024-10-01 00:00 China time
+    ((weekly_users,),) = duckdb.sql(
+        "select sum(n) from (select count(distinct column0) as n from read_csv($path, header = false, filename = true)"
+        " where column4 >= $q4 group by filename)", params={"path": f"{events}/shop02/*.csv", "q4": q4}).fetchall()
+    assert funnel[4][:2] == ("2024Q4", "shop02") and funnel[4][3] < weekly_users
+    # the sample's traffic files cover every day: no traffic comes from the events
+    assert deployment.query("select count(*) from staging.traffic where channel = 'unknown'") == [(0,)]
+    assert f"## {FUNNEL_HEADING}" in (folder / "report.md").read_text(encoding="utf-8")
+    assert (folder / "img" / "funnel.png").exists()
 
 
 # Two shops' behaviour funnels in 2024Q3, put into a copy of the tiny warehouse (which has no events;
