@@ -319,6 +319,22 @@ def test_a_rejected_line_polars_reads_otherwise_is_numbered_by_an_ordered_read(l
     assert found[0] is not None and [line for line, *_ in loaded.rejects] == [2]
 
 
+def test_rejected_lines_sharing_a_user_and_a_second_are_told_apart_by_their_other_values(load):
+    # found by user and timestamp first: those name both rejected lines for each group, so every
+    # column is compared
+    text = lines(
+        (1, 1, 1, "click", DAY_END_29),  # 1 rejected
+        (1, 1, 1, "tap", DAY_END_29),  # 2 rejected
+        (1, 2, 1, "pv", DAY_END_29),  # 3 loaded
+        (1, 1, 1, "click", DAY_END_29),  # 4 rejected, as line 1
+    )
+    loaded = load("s/events_2017-11-29.csv", text)
+    assert [(line, raw) for line, _, raw in loaded.rejects] == [
+        (1, f"***,1,1,click,{DAY_END_29}"), (2, f"***,1,1,tap,{DAY_END_29}"), (4, f"***,1,1,click,{DAY_END_29}"),
+    ]
+    assert (loaded.rows_read, loaded.rows_loaded) == (4, 1)
+
+
 HEADED = (
     "behavior,timestamp,shop_id,user_id,item_id,category_id\n"
     f"pv,{DAY_END_29},shop-x,11,1,1\n"  # 2 shop from its column

@@ -10,10 +10,6 @@
 create or replace temp macro event_lines(batch_day, window_start_day, batch_date, max_age_days) as table
 select
     s.user_id,
-    s.item_id,
-    s.category_id,
-    s.behavior as behavior_as_read,
-    s."timestamp",
     s.shop_id,
     s.ordinality,
     case
