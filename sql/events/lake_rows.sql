@@ -1,5 +1,7 @@
 -- The lake rows of an events file: per (China day, shop, user key) its loaded events of each
--- behaviour, with the first day its batch date accepts (window_start) and the file's lineage.
+-- behaviour, with the first day its batch date accepts (window_start) and the file's lineage. In the
+-- order the groups come (not sorted: 1.25 s to write 8.6 M rows, 2.9 s sorted by day, 3.6 s by
+-- (day, shop, user)).
 select
     (date '1970-01-01' + g.day_number::integer)::date as date,
     g.shop_id,
@@ -15,4 +17,3 @@ from event_groups as g
 join event_new_users as n using (user_id)
 left join staging.event_users as u on n.user_key is null and u.pseudonym = n.pseudonym
 where g.reason is null
-order by date, g.shop_id, user_key
