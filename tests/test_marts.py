@@ -165,7 +165,7 @@ def test_every_published_table_and_column_carries_a_bilingual_comment(published)
     )
     assert missing == []
     tables = published.query("select table_name, comment from duckdb_tables() where schema_name = 'marts'")
-    assert len(tables) == 8 and all(" — " in (c or "") for _, c in tables)
+    assert len(tables) == 9 and all(" — " in (c or "") for _, c in tables)
 
 
 def test_fiscal_years_to_date_follow_the_setting(tmp_path):
