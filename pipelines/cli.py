@@ -95,11 +95,11 @@ def _plan(deployment: Deployment, first: dt.date | None, last: dt.date | None) -
 
 
 def _say_nothing_new(deployment: Deployment, plan: RunPlan, quiet: bool, seconds: float) -> None:
-    from .summary import print_tables, shop_table
+    from .summary import print_tables, summary_tables
 
     warehouse = deployment.settings.warehouse
     if not quiet:
-        print_tables(console, shop_table(warehouse))
+        print_tables(console, *summary_tables(warehouse))
     console.print(
         f"Nothing new: every file in {deployment.settings.raw} is loaded and {warehouse} is current "
         f"(published by run {plan.current.run_id[:8]}); checked in {seconds:.1f}s",
@@ -138,7 +138,7 @@ def _print_outcome(
     quiet: bool,
 ) -> None:
     """The run's steps, files and tables (unless quiet), then one line per problem and its status."""
-    from .summary import load_report, mart_sizes, print_tables, shop_table
+    from .summary import load_report, mart_sizes, print_tables, summary_tables
 
     warehouse = deployment.settings.warehouse
     report = load_report(deployment.settings.working_db, result.run_id)
@@ -146,7 +146,7 @@ def _print_outcome(
         console.print("Steps: " + ", ".join(f"{k} {s:.1f}s" for k, s in _step_seconds(result)))
         print_tables(console, report.files)
         if warehouse.exists():
-            print_tables(console, shop_table(warehouse))
+            print_tables(console, *summary_tables(warehouse))
             console.print(mart_sizes(warehouse))
     for table, quarter, reason in report.restated:
         console.print(f"[yellow]restated[/] {table} {quarter}: {reason}")

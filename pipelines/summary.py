@@ -1,5 +1,5 @@
-"""What a run prints: the load report and the quarterly shop table, as terminal tables (rich), each
-value shown as in the report (assets/lib/formats.py)."""
+"""What a run prints: the load report, the quarterly shop table and, when event logs feed it, the
+funnel, as terminal tables (rich), each value shown as in the report (assets/lib/formats.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from assets.lib.formats import show
+from assets.lib.glossary import column_of
 from assets.lib.sql import connect_read_only, fetch_sql, identifier, table_exists
 
 SHOP_COLUMNS = (
@@ -19,6 +20,10 @@ SHOP_COLUMNS = (
     ("uv_days", "访客"), ("conversion_rate", "转化率"), ("mobile_gmv_share", "无线占比"),
     ("refund_rate", "退款率"), ("repurchase_rate", "复购率"), ("roi", "ROI"),
 )
+
+FUNNEL = "marts.quarterly_funnel"
+FUNNEL_COLUMNS = ("quarter", "shop_id", "pv", "uv", "fav_users", "cart_users", "buyers", "conversion_rate",
+                  "repeat_buyers", "repurchase_rate")
 
 
 @dataclass
@@ -67,6 +72,27 @@ def shop_table(warehouse: Path) -> Table:
         table.add_column(f"{zh}\n{column}", justify="left" if column in ("quarter", "shop_id") else "right")
     for row in rows:
         table.add_row(*(show(c, v) for (c, _), v in zip(SHOP_COLUMNS, row)))
+    return table
+
+
+def summary_tables(warehouse: Path) -> list[Table]:
+    """The shop table, and the funnel's when the warehouse has one with rows."""
+    return [shop_table(warehouse), *filter(None, [funnel_table(warehouse)])]
+
+
+def funnel_table(warehouse: Path) -> Table | None:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        if not table_exists(con, "marts", "quarterly_funnel"):
+            return None
+        names = ", ".join(FUNNEL_COLUMNS)
+        rows = con.execute(f"select {names} from {FUNNEL} order by quarter, shop_id").fetchall()  # noqa: S608
+    if not rows:
+        return None
+    table = Table(title=f"{FUNNEL} (行为漏斗)", title_justify="left")
+    for column in FUNNEL_COLUMNS:
+        table.add_column(f"{column_of(FUNNEL, column).zh}\n{column}", justify="left" if column in ("quarter", "shop_id") else "right")
+    for row in rows:
+        table.add_row(*(show(c, v, FUNNEL) for c, v in zip(FUNNEL_COLUMNS, row)))
     return table
 
 

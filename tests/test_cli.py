@@ -246,3 +246,31 @@ def test_a_killed_run_does_not_hold_the_database_for_the_next(tmp_path, status):
             assert instance.event_log_storage.get_concurrency_info("duckdb").claimed_slots == []
     finally:
         del os.environ["DAGSTER_HOME"]
+
+
+def test_the_run_summary_shows_the_funnel_only_when_event_logs_feed_it(tmp_path):
+    import duckdb
+    from rich.console import Console
+
+    from pipelines.summary import funnel_table, summary_tables
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.quarterly_shop_kpis as select * from (values ('2024Q4', 'shop01')) "
+                    "t(quarter, shop_id) where false")
+        for column in ("gmv", "target_completion", "gmv_qoq", "paid_orders", "paid_buyers", "aov", "uv_days",
+                       "conversion_rate", "mobile_gmv_share", "refund_rate", "repurchase_rate", "roi"):
+            con.execute(f"alter table marts.quarterly_shop_kpis add column {column} double")
+        con.execute("create table marts.quarterly_funnel (quarter varchar, shop_id varchar, pv bigint, uv bigint, "
+                    "cart_users bigint, fav_users bigint, buyers bigint, conversion_rate double, "
+                    "repeat_buyers bigint, repurchase_rate double)")
+    assert funnel_table(warehouse) is None and len(summary_tables(warehouse)) == 1  # no rows, no table
+    with duckdb.connect(str(warehouse)) as con:
+        # 40 visitors, 10 buyers (25.0%), 4 of them on two days (40.0%)
+        con.execute("insert into marts.quarterly_funnel values ('2024Q4', 'shop01', 1234, 40, 12, 8, 10, 0.25, 4, 0.4)")
+    console = Console(record=True, width=200)
+    console.print(summary_tables(warehouse)[1])
+    text = console.export_text()
+    assert "marts.quarterly_funnel (行为漏斗)" in text and "购买转化率" in text
+    assert all(cell in text for cell in ("1,234", "25.0%", "40.0%"))
