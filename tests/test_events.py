@@ -343,6 +343,14 @@ HEADED = (
 )
 
 
+def test_a_behaviour_in_another_case_or_with_spaces_loads_as_the_contract_spells_it(load):
+    # contract §8: behaviours are compared trimmed, in lower case
+    text = lines((1, 1, 1, " PV ", DAY_END_29), (1, 1, 1, "Buy", DAY_END_29), (1, 1, 1, "CART", DAY_END_29))
+    loaded = load("s/events_2017-11-29.csv", text)
+    assert loaded.days == {(NOV_29, "s", pseudonym(1)): (1, 1, 0, 1)}
+    assert (loaded.rows_read, loaded.rows_loaded, loaded.rejects) == (3, 3, [])
+
+
 def test_a_header_names_the_columns_in_any_order_and_a_shop_id_column_wins_over_the_folder(load):
     loaded = load("s/events_2017-11-29.csv", HEADED)
     assert loaded.days == {(NOV_29, "shop-x", pseudonym(11)): (1, 0, 0, 0), (NOV_29, "s", pseudonym(11)): (0, 0, 0, 1)}
