@@ -402,7 +402,11 @@ def test_a_gzip_and_a_parquet_file_load_as_the_csv_does(load):
         assert (loaded.rows_read, loaded.rows_loaded) == (5, 4), shop
 
 
-@pytest.mark.parametrize("content", ["", "user_id,item_id,category_id,behavior,timestamp\n"], ids=["empty", "header-only"])
+@pytest.mark.parametrize(
+    "content",
+    ["", "user_id,item_id,category_id,behavior,timestamp\n", "user_id,item_id,category_id,behavior,timestamp"],
+    ids=["empty", "header-only", "header-without-line-break"],
+)
 def test_an_empty_file_loads_no_events(load, content):
     loaded = load("s/events_2017-11-29.csv", content)
     assert (loaded.rows_read, loaded.rows_loaded, loaded.rejects, loaded.days) == (0, 0, [], {})

@@ -194,7 +194,9 @@ def load_file(
         ((typed_lines, _, _),) = fetch_sql(con, "events/counts")
         reader = _reader_rejects(con, source.shape)
         ruled = con.sql(sql_text("events/rule_rejects")).pl()
-        truncated = _truncated_line(source, reader, lines) if shape and raw.suffix == ".csv" else None
+        # a file of a header alone has no event to lose, its header's line break missing or not
+        has_events = typed_lines + reader.height > 0
+        truncated = _truncated_line(source, reader, lines) if has_events and raw.suffix == ".csv" else None
         inner, outer = _padded_keys(options.pii_key)
         run_sql(con, "events/new_users", {"inner": inner, "outer": outer})
         run_sql(con, "events/insert_users")
