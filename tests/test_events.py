@@ -343,6 +343,28 @@ HEADED = (
 )
 
 
+def test_a_behaviour_in_another_case_or_with_spaces_loads_as_the_contract_spells_it(load):
+    # contract §8: behaviours are compared trimmed, in lower case
+    text = lines((1, 1, 1, " PV ", DAY_END_29), (1, 1, 1, "Buy", DAY_END_29), (1, 1, 1, "CART", DAY_END_29))
+    loaded = load("s/events_2017-11-29.csv", text)
+    assert loaded.days == {(NOV_29, "s", pseudonym(1)): (1, 1, 0, 1)}
+    assert (loaded.rows_read, loaded.rows_loaded, loaded.rejects) == (3, 3, [])
+
+
+def test_blank_lines_above_a_header_are_skipped_and_still_counted(load):
+    text = "\n\n" + "user_id,item_id,category_id,behavior,timestamp\n" + lines(
+        (1, 1, 1, "pv", DAY_END_29),  # 4 loads
+        ("x", 1, 1, "pv", DAY_END_29),  # 5 the reader's reject
+        (2, 1, 1, "click", DAY_END_29),  # 6 a rule's reject
+    )
+    loaded = load("s/events_2017-11-29.csv", text)
+    assert loaded.days == {(NOV_29, "s", pseudonym(1)): (1, 0, 0, 0)}
+    assert [(line, reason) for line, reason, _ in loaded.rejects] == [
+        (5, "user_id: not an integer"), (6, "behavior: not one of pv, cart, fav, buy"),
+    ]
+    assert (loaded.rows_read, loaded.rows_loaded) == (3, 1)
+
+
 def test_a_header_names_the_columns_in_any_order_and_a_shop_id_column_wins_over_the_folder(load):
     loaded = load("s/events_2017-11-29.csv", HEADED)
     assert loaded.days == {(NOV_29, "shop-x", pseudonym(11)): (1, 0, 0, 0), (NOV_29, "s", pseudonym(11)): (0, 0, 0, 1)}
@@ -380,7 +402,11 @@ def test_a_gzip_and_a_parquet_file_load_as_the_csv_does(load):
         assert (loaded.rows_read, loaded.rows_loaded) == (5, 4), shop
 
 
-@pytest.mark.parametrize("content", ["", "user_id,item_id,category_id,behavior,timestamp\n"], ids=["empty", "header-only"])
+@pytest.mark.parametrize(
+    "content",
+    ["", "user_id,item_id,category_id,behavior,timestamp\n", "user_id,item_id,category_id,behavior,timestamp"],
+    ids=["empty", "header-only", "header-without-line-break"],
+)
 def test_an_empty_file_loads_no_events(load, content):
     loaded = load("s/events_2017-11-29.csv", content)
     assert (loaded.rows_read, loaded.rows_loaded, loaded.rejects, loaded.days) == (0, 0, [], {})

@@ -55,6 +55,8 @@ class Layout:
     header: bool
     columns: tuple[str, ...]  # in file order: a canonical name, or `_unused_<i>`
     file_names: tuple[str, ...] = ()  # a Parquet file's own column names, in file order
+    # the blank lines above a CSV header: DuckDB's reader would take the first of them for the header
+    skip: int = 0
 
     @property
     def user_position(self) -> int:
@@ -69,7 +71,7 @@ class EventFile:
     rejects: pl.DataFrame
 
 
-def _first_line(raw: RawFile) -> str:
+def _first_line(raw: RawFile) -> tuple[str, int]:
     opener = gzip.open if raw.suffix == ".csv.gz" else open
     try:
         with opener(raw.path, "rb") as file:
@@ -77,8 +79,8 @@ def _first_line(raw: RawFile) -> str:
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise FileError(f"{raw.name}: not a readable {raw.suffix} file ({exc})") from None
     text = head.decode("utf-8-sig", errors="replace")
-    # the first line that is not blank (the reader skips blank lines too)
-    return next((line.rstrip("\r") for line in text.split("\n") if line.strip()), "")
+    # the first line that is not blank, and how many are above it
+    return next(((line.rstrip("\r"), i) for i, line in enumerate(text.split("\n")) if line.strip()), ("", 0))
 
 
 def layout(raw: RawFile) -> Layout | None:
@@ -91,13 +93,13 @@ def layout(raw: RawFile) -> Layout | None:
         except (pl.exceptions.PolarsError, OSError) as exc:
             raise FileError(f"{raw.name}: not a readable Parquet file ({exc})") from None
         return Layout(True, _mapped(raw, names), tuple(names))
-    line = _first_line(raw)
+    line, blank = _first_line(raw)
     if not line.strip():
         return None
     cells = line.split(",")
     if any(c.strip().lstrip("-").isdigit() for c in cells) and len(cells) == len(TIANCHI):
         return Layout(False, TIANCHI)
-    return Layout(True, _mapped(raw, cells))
+    return Layout(True, _mapped(raw, cells), skip=blank)
 
 
 def _mapped(raw: RawFile, header: list[str]) -> tuple[str, ...]:
@@ -135,7 +137,7 @@ def _source_sql(raw: RawFile, shape: Layout, shop: str, numbered: bool | None = 
     columns = ", ".join(f"'c{i}': {string_literal(TYPES.get(c, 'VARCHAR'))}" for i, c in enumerate(shape.columns))
     return (  # noqa: S608 - the path and names are literals
         f"select {named}, {shop_id}, {'ordinality' if numbered else 'null::bigint as ordinality'}, "
-        f"{', '.join(fields)} from read_csv({path}, header={str(shape.header).lower()}, auto_detect=false, "
+        f"{', '.join(fields)} from read_csv({path}, header={str(shape.header).lower()}, skip={shape.skip}, auto_detect=false, "
         f"delim=',', quote='', escape='', columns={{{columns}}}, store_rejects=true, "
         "rejects_table='event_reject_errors', rejects_scan='event_reject_scans')"
         + (" with ordinality" if numbered else "")
@@ -192,7 +194,9 @@ def load_file(
         ((typed_lines, _, _),) = fetch_sql(con, "events/counts")
         reader = _reader_rejects(con, source.shape)
         ruled = con.sql(sql_text("events/rule_rejects")).pl()
-        truncated = _truncated_line(source, reader, lines) if shape and raw.suffix == ".csv" else None
+        # a file of a header alone has no event to lose, its header's line break missing or not
+        has_events = typed_lines + reader.height > 0
+        truncated = _truncated_line(source, reader, lines) if has_events and raw.suffix == ".csv" else None
         inner, outer = _padded_keys(options.pii_key)
         run_sql(con, "events/new_users", {"inner": inner, "outer": outer})
         run_sql(con, "events/insert_users")

@@ -27,8 +27,10 @@ select
         when s.user_id is null then 'user_id: empty'
         when s.item_id is null then 'item_id: empty'
         when s.category_id is null then 'category_id: empty'
-        when behavior is null then 'behavior: empty'
-        when behavior not in ('pv', 'cart', 'fav', 'buy') then 'behavior: not one of pv, cart, fav, buy'
+        -- s.behavior, not the alias above: a column of the source wins over an alias of the same name
+        when s.behavior is null then 'behavior: empty'
+        when s.behavior not in ('pv', 'cart', 'fav', 'buy') and lower(trim(s.behavior)) not in ('pv', 'cart', 'fav', 'buy')
+            then 'behavior: not one of pv, cart, fav, buy'
         when s."timestamp" is null then 'timestamp: empty'
         when day_number is null then 'timestamp: not a Unix time in seconds or milliseconds'
         when day_number > batch_day then 'timestamp: after the batch date ' || batch_date::varchar
