@@ -517,6 +517,12 @@ def test_tiny_event_logs_audit_every_line(tiny_events):
     }
     (error,) = deployment.query("select error from audit.loads where outcome = 'failed'")
     assert error == ("shop-a/events_latest.csv: no date (YYYY-MM-DD or YYYYMMDD) in the file name",)
+    # each file's digest, a new one's taken while it loads, is its bytes' sha256, failed or not
+    digests = dict(deployment.query("select file_name, sha256 from audit.loads where source = 'events'"))
+    assert digests == {
+        name: hashlib.sha256((deployment.raw / "events" / name).read_bytes()).hexdigest()
+        for name in ("shop-a/events_2017-11-30.csv", "events_2017-11-30.csv", "shop-a/events_latest.csv")
+    }
     name = "shop-a/events_2017-11-30.csv"
     assert rejects(deployment) == {
         (name, 6): ("behavior: not one of pv, cart, fav, buy", f"***,3,1,click,{DAY_START_30}"),

@@ -412,10 +412,14 @@ def _sort_out(
     source: str, raw_dir: Path, lake_dir: Path, options: ParseOptions, previous: dict, select: Callable[[str], bool] | None
 ) -> tuple[list[FileOutcome], list[tuple[RawFile, str]]]:
     """The source's files whose bytes were loaded before (`unchanged`, one hash each), and the
-    others to read, with their digests."""
+    others to read, with their digests. An events file never loaded under its name cannot be
+    unchanged: its digest (None here) is taken while it loads (`_load_events`)."""
     unchanged: list[FileOutcome] = []
-    todo: list[tuple[RawFile, str]] = []
+    todo: list[tuple[RawFile, str | None]] = []
     for raw in discover(raw_dir, source, keep=select):
+        if source in AGGREGATED and raw.name not in previous:
+            todo.append((raw, None))
+            continue
         digest = sha256(raw.path)
         if _is_unchanged(raw, digest, previous.get(raw.name), lake_dir, options):
             unchanged.append(
@@ -453,24 +457,31 @@ def _parse_all(
 
 
 def _load_events(
-    con: duckdb.DuckDBPyConnection, todo: list[tuple[RawFile, str]], lake_dir: Path, options: ParseOptions,
+    con: duckdb.DuckDBPyConnection, todo: list[tuple[RawFile, str | None]], lake_dir: Path, options: ParseOptions,
     timings: Timings,
 ) -> list[FileOutcome]:
     """Every events file of `todo` streamed through DuckDB into its pending lake file (or failed),
-    one after another: each one's reading uses every core (assets/lib/events.py)."""
+    one after another: each one's reading uses every core (assets/lib/events.py). A file's digest
+    still to take is taken in a thread meanwhile (hashlib lets go of the GIL): 100 M events, 3.66 GB,
+    loaded in 22.1-22.5 s so against 23.1-26.3 s hashed first."""
     fresh: list[FileOutcome] = []
-    for raw, digest in todo:
-        try:
-            batch = batch_date(raw.name)
-            with timings.measure("parse"):
-                loaded = events.load_file(con, raw, batch, options, lake_dir)
-        except FileError as exc:
-            fresh.append(FileOutcome(raw.source, raw.name, digest, _batch_date_or_none(raw), "failed", error=str(exc)))
-            continue
-        fresh.append(FileOutcome(
-            raw.source, raw.name, digest, batch, "loaded", rows_read=loaded.rows_read,
-            rows_loaded=loaded.rows_loaded, rows_rejected=loaded.rejects.height, rejects=loaded.rejects,
-        ))
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        for raw, digest in todo:
+            hashing = hasher.submit(sha256, raw.path) if digest is None else None
+            try:
+                batch = batch_date(raw.name)
+                with timings.measure("parse"):
+                    loaded = events.load_file(con, raw, batch, options, lake_dir)
+            except FileError as exc:
+                loaded, error = None, str(exc)
+            digest = hashing.result() if hashing else digest
+            if loaded is None:
+                fresh.append(FileOutcome(raw.source, raw.name, digest, _batch_date_or_none(raw), "failed", error=error))
+                continue
+            fresh.append(FileOutcome(
+                raw.source, raw.name, digest, batch, "loaded", rows_read=loaded.rows_read,
+                rows_loaded=loaded.rows_loaded, rows_rejected=loaded.rejects.height, rejects=loaded.rejects,
+            ))
     return fresh
 
 
