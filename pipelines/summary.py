@@ -63,36 +63,39 @@ def mart_sizes(warehouse: Path) -> str:
     return "Published marts: " + ", ".join(f"{name} {count:,}" for name, count in counts)
 
 
-def shop_table(warehouse: Path) -> Table:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        names = ", ".join(c for c, _ in SHOP_COLUMNS)
-        rows = con.execute(f"select {names} from marts.quarterly_shop_kpis order by quarter, shop_id").fetchall()
-    table = Table(title="marts.quarterly_shop_kpis (季度店铺指标)", title_justify="left")
-    for column, zh in SHOP_COLUMNS:
-        table.add_column(f"{zh}\n{column}", justify="left" if column in ("quarter", "shop_id") else "right")
-    for row in rows:
-        table.add_row(*(show(c, v) for (c, _), v in zip(SHOP_COLUMNS, row)))
-    return table
-
-
 def summary_tables(warehouse: Path) -> list[Table]:
-    """The shop table, and the funnel's when the warehouse has one with rows."""
-    return [shop_table(warehouse), *filter(None, [funnel_table(warehouse)])]
+    """The shop table, and the funnel's when the warehouse has one with rows (one connection)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return [_shop_table(con), *filter(None, [_funnel_table(con)])]
 
 
 def funnel_table(warehouse: Path) -> Table | None:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        if not table_exists(con, "marts", "quarterly_funnel"):
-            return None
-        names = ", ".join(FUNNEL_COLUMNS)
-        rows = con.execute(f"select {names} from {FUNNEL} order by quarter, shop_id").fetchall()  # noqa: S608
-    if not rows:
+        return _funnel_table(con)
+
+
+def _shop_table(con: duckdb.DuckDBPyConnection) -> Table:
+    names = ", ".join(c for c, _ in SHOP_COLUMNS)
+    rows = con.execute(f"select {names} from marts.quarterly_shop_kpis order by quarter, shop_id").fetchall()
+    return _table("marts.quarterly_shop_kpis (季度店铺指标)", SHOP_COLUMNS, rows)
+
+
+def _funnel_table(con: duckdb.DuckDBPyConnection) -> Table | None:
+    if not table_exists(con, "marts", "quarterly_funnel"):
         return None
-    table = Table(title=f"{FUNNEL} (行为漏斗)", title_justify="left")
-    for column in FUNNEL_COLUMNS:
-        table.add_column(f"{column_of(FUNNEL, column).zh}\n{column}", justify="left" if column in ("quarter", "shop_id") else "right")
+    names = ", ".join(FUNNEL_COLUMNS)
+    rows = con.execute(f"select {names} from {FUNNEL} order by quarter, shop_id").fetchall()  # noqa: S608
+    columns = [(c, column_of(FUNNEL, c).zh) for c in FUNNEL_COLUMNS]
+    return _table(f"{FUNNEL} (行为漏斗)", columns, rows, FUNNEL) if rows else None
+
+
+def _table(title: str, columns, rows: list[tuple], defined_in: str | None = None) -> Table:
+    """A terminal table of (column, 中文) headers, each value shown as its column (in `defined_in`)."""
+    table = Table(title=title, title_justify="left")
+    for column, zh in columns:
+        table.add_column(f"{zh}\n{column}", justify="left" if column in ("quarter", "shop_id") else "right")
     for row in rows:
-        table.add_row(*(show(c, v, FUNNEL) for c, v in zip(FUNNEL_COLUMNS, row)))
+        table.add_row(*(show(c, v, defined_in) for (c, _), v in zip(columns, row)))
     return table
 
 

@@ -22,6 +22,7 @@ import gzip
 import os
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import duckdb
@@ -31,7 +32,7 @@ import polars as pl
 from .files import FileError, RawFile
 from .lake import pending_path
 from .parse import MASK, REJECT_SCHEMA, ParseOptions, map_header
-from .pii import _padded_keys
+from .pii import padded_keys
 from .schema import EVENTS
 from .sql import fetch_sql, run_script, run_sql, sql_text, string_literal
 
@@ -62,6 +63,11 @@ class Layout:
     def user_position(self) -> int:
         return self.columns.index("user_id")
 
+    @property
+    def polars_schema(self) -> dict[str, pl.DataType]:
+        """The fields `c<i>` as Polars types them alike DuckDB's reader: integers, else text."""
+        return {f"c{i}": (pl.Int64 if TYPES.get(c) == "BIGINT" else pl.String) for i, c in enumerate(self.columns)}
+
 
 @dataclass
 class EventFile:
@@ -72,9 +78,8 @@ class EventFile:
 
 
 def _first_line(raw: RawFile) -> tuple[str, int]:
-    opener = gzip.open if raw.suffix == ".csv.gz" else open
     try:
-        with opener(raw.path, "rb") as file:
+        with _open_text(raw) as file:
             head = file.read(FIRST_LINE_BYTES)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise FileError(f"{raw.name}: not a readable {raw.suffix} file ({exc})") from None
@@ -197,8 +202,11 @@ def load_file(
         # a file of a header alone has no event to lose, its header's line break missing or not
         has_events = typed_lines + reader.height > 0
         truncated = _truncated_line(source, reader, lines) if has_events and raw.suffix == ".csv" else None
-        inner, outer = _padded_keys(options.pii_key)
-        run_sql(con, "events/new_users", {"inner": inner, "outer": outer})
+        inner, outer = padded_keys(options.pii_key)
+        run_sql(con, "events/user_ids")
+        con.execute(f"create or replace temp table event_pseudonyms as {sql_text('parse/pseudonyms')}",
+                    {"inner": inner, "outer": outer})
+        run_sql(con, "events/new_users")
         run_sql(con, "events/insert_users")
         con.execute(
             f"copy ({sql_text('events/lake_rows')}) to {string_literal(pending)} "
@@ -206,7 +214,8 @@ def load_file(
             {**{k: window[k] for k in ("batch_date", "window_start")}, "file_name": raw.name},
         )
         ((_, loaded, _),) = fetch_sql(con, "events/counts")
-        for table in ("event_groups", "event_new_users"):  # their memory, before Polars looks for rejects
+        con.execute("drop view ids")
+        for table in ("event_groups", "event_pseudonyms", "event_new_users"):  # their memory, before Polars looks for rejects
             con.execute(f"drop table {table}")
         ruled = _numbered(source, reader, ruled, typed_lines, lines)
         rejects = _all_rejects(reader, ruled, truncated, source.shape)
@@ -215,8 +224,9 @@ def load_file(
     finally:
         con.execute("drop macro table if exists event_lines")
         con.execute("drop macro if exists event_raw_line")
-        con.execute("drop view if exists event_source")
-        for table in ("event_groups", "event_new_users", "event_reject_errors", "event_reject_scans"):
+        for view in ("ids", "event_source"):
+            con.execute(f"drop view if exists {view}")
+        for table in ("event_groups", "event_pseudonyms", "event_new_users", "event_reject_errors", "event_reject_scans"):
             con.execute(f"drop table if exists {table}")
     return EventFile(rows_read=loaded + rejects.height, rows_loaded=loaded, rejects=rejects)
 
@@ -236,6 +246,11 @@ class _Source:
         shape = self.shape if header is None else Layout(header, self.shape.columns, self.shape.file_names)
         sql = _empty_source() if self.empty else _source_sql(raw or self.raw, shape, self.shop, numbered)
         self.con.execute(f"create or replace temp view event_source as {sql}")
+
+    @cached_property
+    def physical_lines(self) -> int:
+        """Counted once per file: its truncated last line and its blank lines both need it."""
+        return _physical_lines(self.raw)
 
     @property
     def numbered(self) -> bool:
@@ -314,7 +329,7 @@ def _numbered(source: _Source, reader: pl.DataFrame, ruled: pl.DataFrame, typed_
     # typed line k follows those of them that have fewer than k typed lines before them.
     skipped = reader["line"].to_numpy().astype(np.int64)
     if source.raw.suffix in (".csv", ".csv.gz"):
-        skipped = np.union1d(skipped, _blank_lines(source.raw, source.header_lines + typed_lines + reader.height))
+        skipped = np.union1d(skipped, _blank_lines(source, source.header_lines + typed_lines + reader.height))
     before = skipped - 1 - source.header_lines - np.arange(len(skipped))
     ordinality = ruled["ordinality"].to_numpy()
     numbers = ordinality + source.header_lines + np.searchsorted(before, ordinality - 1, side="right")
@@ -348,7 +363,7 @@ def _found_by_values(source: _Source, ruled: pl.DataFrame, reader_lines: set[int
 def _numbered_rows(source: _Source) -> pl.LazyFrame:
     """Every physical line of a plain CSV file below its header as a row of typed fields `c<i>`, with
     its line number."""
-    schema = {f"c{i}": (pl.Int64 if TYPES.get(c) == "BIGINT" else pl.String) for i, c in enumerate(source.shape.columns)}
+    schema = source.shape.polars_schema
     return pl.scan_csv(
         source.raw.path, has_header=False, skip_rows=source.header_lines, schema=schema, quote_char=None,
         ignore_errors=True, truncate_ragged_lines=True, missing_columns="insert",
@@ -367,7 +382,7 @@ def _typed_values(ruled: pl.DataFrame, shape: Layout) -> pl.DataFrame:
             **{f"c{i}": _typed_cell(cell, shape.columns[i]) for i, cell in enumerate(cells) if i != user},
             f"c{user}": user_id, "reason": reason, "raw_line": raw_line,
         })
-    schema = {f"c{i}": (pl.Int64 if TYPES.get(c) == "BIGINT" else pl.String) for i, c in enumerate(shape.columns)}
+    schema = shape.polars_schema
     return pl.DataFrame(rows, schema={**schema, "reason": pl.String, "raw_line": pl.String})
 
 
@@ -400,7 +415,7 @@ def _truncated_line(source: _Source, reader: pl.DataFrame, lines: dict) -> tuple
     if not tail or tail.endswith(b"\n"):
         return None
     text = tail.rsplit(b"\n", 1)[-1]
-    line = _count_line_breaks(raw.path) + 1
+    line = source.physical_lines
     if line not in set(reader["line"].to_list()):  # typed: read that line alone to know what it gave
         handle, name = tempfile.mkstemp(suffix=".csv")
         alone = Path(name)
@@ -422,14 +437,21 @@ def _open_text(raw: RawFile):
     return gzip.open(raw.path, "rb") if raw.suffix == ".csv.gz" else open(raw.path, "rb")
 
 
-def _blank_lines(raw: RawFile, not_blank: int) -> np.ndarray:
-    """The line numbers of the file's blank lines, given how many lines are not blank: none when its
-    lines are that many (one count of line breaks, ~1 GB/s), else found block by block."""
+def _physical_lines(raw: RawFile) -> int:
+    """The file's lines, the last one counted with or without its line break: one count of line
+    breaks (~1 GB/s)."""
     breaks, last = 0, b"\n"
     with _open_text(raw) as file:
         while block := file.read(BLOCK):
             breaks, last = breaks + block.count(b"\n"), block[-1:]
-    if breaks + (last != b"\n") == not_blank:
+    return breaks + (last != b"\n")
+
+
+def _blank_lines(source: _Source, not_blank: int) -> np.ndarray:
+    """The line numbers of the file's blank lines, given how many lines are not blank: none when its
+    lines are that many, else found block by block."""
+    raw = source.raw
+    if source.physical_lines == not_blank:
         return np.array([], dtype=np.int64)
     blanks, seen, previous, before = [], 0, -1, b"\n"  # previous: offset of the last line break
     offset = 0
@@ -447,10 +469,3 @@ def _blank_lines(raw: RawFile, not_blank: int) -> np.ndarray:
             offset, before = offset + len(block), block[-1:]
     return np.array(blanks, dtype=np.int64)
 
-
-def _count_line_breaks(path: Path) -> int:
-    count = 0
-    with open(path, "rb") as file:
-        while chunk := file.read(16 * 2**20):
-            count += chunk.count(b"\n")
-    return count

@@ -15,7 +15,7 @@ _PARTS = 8
 _MIN_PART_IDS = 10_000
 
 
-def _padded_keys(key: str) -> tuple[bytes, bytes]:
+def padded_keys(key: str) -> tuple[bytes, bytes]:
     """HMAC's inner and outer keys (RFC 2104): the key, hashed when longer than a block, padded
     with zeros to a block, xor 0x36 and xor 0x5c."""
     secret = key.encode("utf-8")
@@ -44,7 +44,7 @@ def _in_parts(ids: pl.DataFrame) -> pl.DataFrame:
 def pseudonymize_column(frame: pl.DataFrame, column: str, key: str) -> pl.DataFrame:
     """Hash each distinct id once, in DuckDB, then join back; null stays null."""
     distinct = _in_parts(frame.select(pl.col(column).unique().drop_nulls().alias("id")))
-    inner, outer = _padded_keys(key)
+    inner, outer = padded_keys(key)
     con = _database().cursor()
     try:
         con.register("ids", distinct)

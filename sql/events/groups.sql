@@ -12,10 +12,10 @@ select
     reason,
     raw_line,
     case when reason is not null then ordinality end as ordinality,
-    count(*) filter (where behavior = 'pv') as pv,
-    count(*) filter (where behavior = 'cart') as cart,
-    count(*) filter (where behavior = 'fav') as fav,
-    count(*) filter (where behavior = 'buy') as buy,
+    count(*) filter (where behavior_name = 'pv') as pv,
+    count(*) filter (where behavior_name = 'cart') as cart,
+    count(*) filter (where behavior_name = 'fav') as fav,
+    count(*) filter (where behavior_name = 'buy') as buy,
     count(*) as lines
 from event_lines($batch_day, $window_start_day, $batch_date, $max_age_days)
 group by all

@@ -15,22 +15,18 @@ select
     case
         when s.behavior in ('pv', 'cart', 'fav', 'buy') then s.behavior
         else lower(trim(s.behavior))
-    end as behavior,
+    end as behavior_name,
     case
         when abs(s."timestamp") >= 1000000000000 then s."timestamp" // 1000
         else s."timestamp"
     end as seconds,
-    case
-        when seconds between -100000000000 and 100000000000 then (seconds + 28800) // 86400
-    end as day_number,
+    china_day_number(seconds) as day_number,
     case
         when s.user_id is null then 'user_id: empty'
         when s.item_id is null then 'item_id: empty'
         when s.category_id is null then 'category_id: empty'
-        -- s.behavior, not the alias above: a column of the source wins over an alias of the same name
-        when s.behavior is null then 'behavior: empty'
-        when s.behavior not in ('pv', 'cart', 'fav', 'buy') and lower(trim(s.behavior)) not in ('pv', 'cart', 'fav', 'buy')
-            then 'behavior: not one of pv, cart, fav, buy'
+        when behavior_name is null then 'behavior: empty'
+        when behavior_name not in ('pv', 'cart', 'fav', 'buy') then 'behavior: not one of pv, cart, fav, buy'
         when s."timestamp" is null then 'timestamp: empty'
         when day_number is null then 'timestamp: not a Unix time in seconds or milliseconds'
         when day_number > batch_day then 'timestamp: after the batch date ' || batch_date::varchar

@@ -53,9 +53,8 @@ create or replace macro hash_groups_apart(hash_groups, groups) as
 create or replace macro distinct_move(now_rows, delta_rows) as
     (coalesce(now_rows, 0) > 0)::int - (coalesce(now_rows, 0) - delta_rows > 0)::int;
 
--- The China day (UTC+8, contract §0) of a Unix time in seconds; null outside 1970 ± 3,000 years,
--- where the day would overflow (such a value is no event time: the line is rejected).
-create or replace macro china_day(unix_seconds) as
-    case when unix_seconds between -100000000000 and 100000000000
-        then (date '1970-01-01' + ((unix_seconds + 28800) // 86400)::integer)::date
-    end;
+-- The China day (UTC+8, contract §0) of a Unix time in seconds, as days since 1970-01-01 (an
+-- integer groups faster than a date: 100 M event lines); null outside 1970 ± 3,000 years, where the
+-- day would overflow (such a value is no event time: the line is rejected).
+create or replace macro china_day_number(unix_seconds) as
+    case when unix_seconds between -100000000000 and 100000000000 then (unix_seconds + 28800) // 86400 end;
