@@ -2,12 +2,15 @@
 shared metric definitions for the quarters whose data changed (and those that read them), their
 restated quarters recorded in audit.restatements."""
 
+from pathlib import Path
+
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
 from .db import table_metadata, working_db
 from .lib import incremental, restatements
 from .lib.glossary import TABLES, apply_comments
+from .lib.spark_engine import spark_build
 from .lib.sql import column_names, run_sql, transaction
 from .lib.tables import MARTS, Mart
 from .lineage import COLUMN_LINEAGE, column_lineage
@@ -25,17 +28,25 @@ def _compute(
 
 
 def build_mart(
-    con, name: str, params: dict, run_id: str
+    con, name: str, params: dict, run_id: str, spark_rows: Path | None = None
 ) -> tuple[incremental.Plan, list[tuple[str, str]]]:
     """marts.<name> brought up to date (the quarters its plan names, or whole) and its restated
-    quarters recorded, in one transaction; the plan and the restated (quarter, reason)."""
+    quarters recorded, in one transaction; the plan and the restated (quarter, reason). With
+    `spark_rows`, the folder of the rows Spark computed for every quarter, those rows replace it."""
     mart = MARTS[name]
-    plan = incremental.mart_plan(con, name, params)
+    if spark_rows is not None:
+        plan = incremental.Plan("rebuild", [], {}, "engine spark: every quarter, from staging")
+        # no months: DuckDB's SQL computes no row, and its table takes the columns' types
+        _compute(con, name, params, (), (), mart.reaches_later)
+        run_sql(con, "marts/insert_spark_rows", {"files": f"{spark_rows}/*.parquet"})
+    else:
+        plan = incremental.mart_plan(con, name, params)
     if plan.mode == "unchanged":
         return plan, []
     fiscal = params["fiscal_start_month"]
     whole = plan.mode == "rebuild"
-    _compute(con, name, params, plan.months, plan.touched_months, mart.reaches_later)
+    if spark_rows is None:
+        _compute(con, name, params, plan.months, plan.touched_months, mart.reaches_later)
     if not whole and column_names(con, "marts", name) != column_names(con, "main", "mart_rows"):  # temp: schema main
         # the table was built by another version of the SQL: its quarters would not fit it
         whole = True
@@ -53,7 +64,10 @@ def build_mart(
             )
             restatements.record(con, run_id, name, restated)
             apply_comments(con, "marts", name)
-            incremental.record_mart(con, name, plan)
+            if spark_rows is None:
+                incremental.record_mart(con, name, plan)
+            else:  # what DuckDB recorded of its own build no longer holds
+                run_sql(con, "audit/replace_staging_inputs", {"table_name": incremental.recorded_as("marts", name)})
     finally:
         con.execute("drop table if exists mart_rows")
         con.execute("drop table if exists build_quarters")
@@ -73,8 +87,9 @@ def _mart_asset(name: str, mart: Mart):
         description=f"{zh} — {en}",
     )
     def mart_table(context: AssetExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource) -> MaterializeResult:
+        spark_rows = spark_build(settings).build_mart(name, settings.sql_params()) if settings.engine == "spark" else None
         with working_db(settings, duckdb) as con:
-            plan, restated = build_mart(con, name, settings.sql_params(), context.run_id)
+            plan, restated = build_mart(con, name, settings.sql_params(), context.run_id, spark_rows)
             metadata = {**table_metadata(con, "marts", name), "build": plan.mode, "build_reason": plan.reason}
         metadata[COLUMN_LINEAGE] = column_lineage()[context.asset_key]
         context.log.info(f"marts.{name}: {plan.mode} ({plan.reason})")

@@ -6,8 +6,10 @@ from dagster_duckdb import DuckDBResource
 
 from .db import table_metadata, working_db
 from .lib.defaults import register_defaults
-from .lib.incremental import Plan, build_when_changed
+from .lib.incremental import Plan, build_when_changed, recorded_as
 from .lib.lake import register_lake
+from .lib.spark_engine import drop_spark_views, expose, spark_build
+from .lib.spark_plan import staging_steps
 from .lib.sql import run_sql
 from .lib.tables import TABLES, StagingTable
 from .lineage import COLUMN_LINEAGE, column_lineage
@@ -45,9 +47,17 @@ def _staging_asset(name: str, table: StagingTable):
     def staging_table(
         context: AssetExecutionContext, settings: PipelineSettings, duckdb: DuckDBResource
     ) -> MaterializeResult:
+        if settings.engine == "spark":  # Spark's work needs no lock on the working database
+            build = spark_build(settings)
+            written = build.build_staging(name, settings.sql_params())
+            plan = Plan("rebuild", [], {}, f"engine spark ({settings.spark_master}): built whole from the lake")
         with working_db(settings, duckdb) as con:
-            register_defaults(con)
-            plan = build_staging(con, name, settings)
+            if settings.engine == "spark":
+                expose(con, build, written, recorded_as(table.key_prefix, name))
+            else:
+                drop_spark_views(con, staging_steps(name))
+                register_defaults(con)
+                plan = build_staging(con, name, settings)
             metadata = table_metadata(con, table.key_prefix, name)
         metadata[COLUMN_LINEAGE] = column_lineage()[context.asset_key]
         if plan:

@@ -90,6 +90,7 @@ def test_the_resource_names_the_variables_set_and_steps_read_them(tmp_path, monk
     environ = {
         "TAOBAO_OPS_PII_KEY": "the-secret", "TAOBAO_OPS_MAX_COLUMNS": "50",
         "TAOBAO_OPS_RAW_DIR": str(tmp_path / "ignored"), "TAOBAO_OPS_STATE_DIR": str(tmp_path / "state"),
+        "TAOBAO_OPS_ENGINE": "spark",
     }
     resource = Deployment.from_environment(environ, raw_dir=tmp_path / "raw").resource()
     # its config as Dagster records it and the UI shows it: the variables set by name (never the
@@ -109,6 +110,9 @@ def test_the_resource_names_the_variables_set_and_steps_read_them(tmp_path, monk
         "max_columns": {"env": "TAOBAO_OPS_MAX_COLUMNS"},
         "max_line_kb": 1024,
         "max_gzip_ratio": 100,
+        "engine": {"env": "TAOBAO_OPS_ENGINE"},
+        "spark_master": "local[*]",
+        "spark_conf": "",
     }
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
@@ -116,6 +120,12 @@ def test_the_resource_names_the_variables_set_and_steps_read_them(tmp_path, monk
         settings = resources.settings
     assert (settings.pii_key, settings.max_columns, settings.state_dir) == ("the-secret", 50, str(tmp_path / "state"))
     assert settings.raw_dir == str(tmp_path / "raw")
+    assert settings.engine == "spark"
+
+
+def test_an_unknown_engine_is_refused_by_its_variable(tmp_path):
+    with pytest.raises(ValueError, match="TAOBAO_OPS_ENGINE must be one of duckdb, spark, not 'sparkk'"):
+        Deployment.from_environment({"TAOBAO_OPS_ENGINE": "sparkk"}, state_dir=tmp_path)
 
 
 def test_without_the_key_variable_the_resource_holds_no_key(tmp_path):

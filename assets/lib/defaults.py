@@ -31,8 +31,16 @@ def default_campaigns() -> pl.DataFrame:
     )
 
 
+def default_frames() -> dict[str, pl.DataFrame]:
+    """The shipped reference rows, by the view name the SQL reads them as (either engine)."""
+    return {
+        "default_channels": _csv("channels"),
+        "default_couriers": _csv("couriers").with_row_index("priority"),
+        "default_courier_codes": _csv("courier_codes"),
+        "default_campaigns": default_campaigns(),
+    }
+
+
 def register_defaults(con: duckdb.DuckDBPyConnection) -> None:
-    con.register("default_channels", _csv("channels"))
-    con.register("default_couriers", _csv("couriers").with_row_index("priority"))
-    con.register("default_courier_codes", _csv("courier_codes"))
-    con.register("default_campaigns", default_campaigns())
+    for view, rows in default_frames().items():
+        con.register(view, rows)

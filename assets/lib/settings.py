@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .parse import ParseOptions
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ENGINES = ("duckdb", "spark")
 
 
 class Settings(BaseModel):
@@ -59,6 +60,15 @@ class Settings(BaseModel):
         description="First day of the batch-date partitions, YYYY-MM-DD; files dated earlier belong to it.",
     )
 
+    @field_validator("engine", mode="before")
+    @classmethod
+    def _an_engine(cls, value: str) -> str:
+        # the resource may hold Dagster's EnvVar (a str naming the variable): the value itself was
+        # checked when the deployment read the environment into Settings
+        if type(value) is str and value not in ENGINES:
+            raise ValueError(f"{VARIABLES['engine']} must be one of {', '.join(ENGINES)}, not {value!r}")
+        return value
+
     @field_validator("first_batch_date")
     @classmethod
     def _a_day(cls, value: str) -> str:
@@ -67,6 +77,21 @@ class Settings(BaseModel):
         except ValueError:
             raise ValueError(f"{VARIABLES['first_batch_date']} must be a day as YYYY-MM-DD, not {value!r}") from None
         return value
+    engine: str = Field(
+        default="duckdb",
+        description="What builds staging and marts: `duckdb` (embedded, incremental) or `spark` (Spark SQL over "
+        "the lake, every table whole; `pip install 'taobao-ops[spark]'`, docs/scale-out.md).",
+    )
+    spark_master: str = Field(
+        default="local[*]",
+        description="Where Spark runs with engine `spark`: local[N], spark://host:7077, k8s://https://host:443, "
+        "or a Spark Connect sc://host:15002 URL.",
+    )
+    spark_conf: str = Field(
+        default="",
+        description="More Spark settings for engine `spark`, `key=value` separated by spaces "
+        "(e.g. spark.driver.memory=8g spark.sql.shuffle.partitions=64).",
+    )
     # What one raw file may hold before it is quarantined unread (files.ReadLimits).
     max_file_mb: int = Field(default=DEFAULT_LIMITS.max_file_mb, description="Largest text of one raw file (unpacked), MiB.")
     max_columns: int = Field(default=DEFAULT_LIMITS.max_columns, description="Most fields in a raw file's header line.")
@@ -97,6 +122,11 @@ class Settings(BaseModel):
     @property
     def lake_dir(self) -> Path:
         return self.state / "lake"
+
+    @property
+    def spark_dir(self) -> Path:
+        """The tables the Spark engine builds, as Parquet (assets/lib/spark_engine.py)."""
+        return self.state / "spark"
 
     @property
     def working_db(self) -> Path:
@@ -156,6 +186,9 @@ VARIABLES = {
     "fiscal_year_start_month": "TAOBAO_OPS_FISCAL_YEAR_START_MONTH",
     "first_batch_date": "TAOBAO_OPS_FIRST_BATCH_DATE",
     "events_max_age_days": "TAOBAO_OPS_EVENTS_MAX_AGE_DAYS",
+    "engine": "TAOBAO_OPS_ENGINE",
+    "spark_master": "TAOBAO_OPS_SPARK_MASTER",
+    "spark_conf": "TAOBAO_OPS_SPARK_CONF",
     **LIMIT_SETTINGS,
 }
 PATHS = {"raw_dir", "state_dir", "warehouse_path", "reports_dir"}

@@ -7,11 +7,13 @@ create or replace temp table build_quarters as
 with
 
 months as (
-    select distinct quarter_start(unnest($months::date[]), $fiscal_start_month) as quarter_start
+    select distinct quarter_start(month, $fiscal_start_month) as quarter_start
+    from (select unnest($months::date[]) as month)
 ),
 
 touched as (
-    select distinct quarter_start(unnest($touched_months::date[]), $fiscal_start_month) as quarter_start
+    select distinct quarter_start(month, $fiscal_start_month) as quarter_start
+    from (select unnest($touched_months::date[]) as month)
 ),
 
 final as (

@@ -51,7 +51,7 @@ shops as (
 baseline_days as (
     select distinct c.campaign, c.start_date, (c.start_date - offset_days::integer)::date as day
     from (select distinct campaign, start_date from built_campaign_days) as c,
-        range(1, 29) as r(offset_days)
+        (select unnest(range(1, 29)) as offset_days) as r
     where (c.start_date - offset_days::integer)::date not in (select day from any_campaign_day)
 ),
 
