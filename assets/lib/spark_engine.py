@@ -13,6 +13,8 @@ runs, never by the definitions.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -99,13 +101,14 @@ class SparkBuild:
         self.spark.read.parquet(str(self.table_dir(relation))).createOrReplaceTempView(relation)
 
     def _lake(self, source: str):
-        files = batch_files(self.lake_dir, source)
-        if not files:
-            empty = self.work_dir / "empty" / f"{source}.parquet"
-            empty.parent.mkdir(parents=True, exist_ok=True)
-            empty_rows(source).write_parquet(empty)
-            files = [str(empty)]
-        return self.spark.read.option("mergeSchema", "true").parquet(*files)
+        """A source's lake files, read with the lake's schema: a file written before a column was
+        added reads it as null (DuckDB's union by name), and no job merges the files' footers."""
+        empty = self.work_dir / "empty" / f"{source}.parquet"
+        empty.parent.mkdir(parents=True, exist_ok=True)
+        empty_rows(source).write_parquet(empty)
+        schema = self.spark.read.parquet(str(empty)).schema
+        files = batch_files(self.lake_dir, source) or [str(empty)]
+        return self.spark.read.schema(schema).parquet(*files)
 
     def _register_inputs(self, steps: tuple[str, ...], text: str) -> None:
         from pyspark.sql import functions as F
@@ -150,6 +153,7 @@ class SparkBuild:
         shutil.rmtree(target, ignore_errors=True)
         os.replace(staged, target)
         self._view(relation)
+        self._record_months(relation)
 
     def run(self, steps: tuple[str, ...], params: dict) -> list[str]:
         """Run these statements; the tables they wrote (`<schema>__<table>`)."""
@@ -182,23 +186,32 @@ class SparkBuild:
     def build_mart(self, name: str, params: dict) -> Path:
         """marts.<name>, every quarter, as Parquet; its folder."""
         steps = mart_steps(name)
-        months = self.months_read(steps)
+        months = self._months_read(steps)
         self.run(steps, {**params, "months": months, "touched_months": months, "reaches_later": False})
         self._write(f"marts__{name}", self.spark.table("mart_rows"))
         return self.table_dir(f"marts__{name}")
 
-    def months_read(self, steps: tuple[str, ...]) -> list:
+    def _months_read(self, steps: tuple[str, ...]) -> list[dt.date]:
         """Every month of the staging tables a mart reads by month (the mart is computed whole)."""
+        months: set[str] = set()
+        for table in inputs_of(steps).upstream:
+            if table in DIGESTED and self._months_file(f"staging__{table}").exists():
+                months.update(json.loads(self._months_file(f"staging__{table}").read_text()))
+        return [dt.date.fromisoformat(m) for m in sorted(months)]
+
+    def _months_file(self, relation: str) -> Path:
+        return self.table_dir(relation).with_suffix(".months.json")
+
+    def _record_months(self, relation: str) -> None:
+        """The months of a staging table the marts read by month, kept beside it (one job when the
+        table is built, not one per mart reading it)."""
         from pyspark.sql import functions as F
 
-        spark = self.spark  # the functions below need a running session
-        months: set = set()
-        for table in inputs_of(steps).upstream:
-            if table in DIGESTED and self.table_dir(f"staging__{table}").exists():
-                column = F.trunc(F.col(DIGESTED[table]).cast("date"), "month")
-                frame = spark.read.parquet(str(self.table_dir(f"staging__{table}")))
-                months |= {r[0] for r in frame.select(column).distinct().collect() if r[0] is not None}
-        return sorted(months)
+        table = relation.partition("__")[2]
+        if relation.startswith("staging__") and table in DIGESTED:
+            month = F.trunc(F.col(DIGESTED[table]).cast("date"), "month")
+            rows = self.spark.table(relation).select(month).distinct().collect()
+            self._months_file(relation).write_text(json.dumps(sorted(str(r[0]) for r in rows if r[0] is not None)))
 
 
 # --- the working DuckDB database's side ---------------------------------------------------------

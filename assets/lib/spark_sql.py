@@ -229,6 +229,10 @@ def _output_names(query: exp.Expression) -> list[str]:
     return [e.alias_or_name for e in select.expressions]
 
 
+# DuckDB's words rewritten into Spark's, in this order, after the macros are expanded.
+RULES = (_hugeint_shift, _bits_counted, _hash, _functions, _cast_each, _epoch, _union_by_name, _star_exclude)
+
+
 def _flat_names(node):
     """`staging.orders` -> `staging__orders`: the Spark engine keeps every table as a temporary
     view over its Parquet (assets/lib/spark_engine.py), and those have no schema."""
@@ -267,7 +271,7 @@ def translate(name: str) -> list[tuple[str, str, str]]:
             continue
         tree = _replace_query_tables(tree, TABLE_PARAMS.get(name, {}))
         tree = _expand_macros(tree)
-        for rule in (_hugeint_shift, _bits_counted, _hash, _functions, _cast_each, _epoch, _union_by_name, _star_exclude, _flat_names):
+        for rule in (*RULES, _flat_names):
             tree = tree.transform(rule)
         action, relation, query = _statement(tree)
         out.append((action, relation, query.sql(dialect="spark", pretty=True, comments=False)))
