@@ -13,8 +13,8 @@ import hashlib
 import os
 import re
 import shutil
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported where used: the settings import this module, and a plan of a run needs neither
@@ -252,8 +252,9 @@ class _ObjectStore:
             return dict(pl.read_parquet_schema(file))
 
     def replace(self, source: str, target: str) -> None:
-        self.fs.copy(source, target)
-        self.fs.rm(source)
+        # file to file: `copy` and `rm` would first list both paths as possible folders
+        self.fs.cp_file(source, target)
+        self.fs.rm_file(source)
 
     def remove_folder(self, folder: str) -> None:
         try:
