@@ -53,8 +53,9 @@ def batch_files(lake_dir: LakeRoot, source: str) -> list[str]:
 def file_versions(lake_dir: LakeRoot, source: str) -> dict[str, str]:
     """Every lake file of a source with its version, which changes when the file is replaced
     (docs/lake.md: local, size, mtime and inode; on an object store, size and ETag)."""
-    versions = _store(lake_dir).versions(_join(lake_dir, source))
-    return {_join(lake_dir, source, name): version for name, version in sorted(versions.items())}
+    folder = _join(lake_dir, source)
+    versions = _store(lake_dir).versions(folder)
+    return {f"{folder}/{name}": versions[name] for name in sorted(versions)}
 
 
 def in_lake(lake_dir: LakeRoot, source: str, file_name: str) -> bool:
@@ -157,7 +158,7 @@ class _Folder:
     def versions(self, folder: str) -> dict[str, str]:
         versions = {}
         for name in self.names(folder):
-            stat = os.stat(os.path.join(folder, name))
+            stat = os.stat(f"{folder}/{name}")
             versions[name] = f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"  # a reload is a new file
         return versions
 
