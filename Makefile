@@ -110,7 +110,7 @@ lineage: $(STAMP)
 
 ## lock: re-resolve requirements.lock after changing dependencies in pyproject.toml
 lock: $(STAMP)
-	@$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	@$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --extra s3 --python-version 3.11 -o requirements.lock
 	@$(BIN)/uv pip compile --quiet pyproject.toml --extra spark -c requirements.lock --python-version 3.11 -o requirements-spark.lock
 
 clean:

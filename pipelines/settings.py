@@ -2,6 +2,7 @@
 
     TAOBAO_OPS_RAW_DIR       drop folder of raw exports         (default data/raw)
     TAOBAO_OPS_STATE_DIR     working database, lake, load state (default data/state)
+    TAOBAO_OPS_LAKE          the Parquet lake's root, a folder or s3://bucket/prefix (default <state>/lake)
     TAOBAO_OPS_WAREHOUSE     the analysts' DuckDB file          (default data/warehouse.duckdb)
     TAOBAO_OPS_REPORTS_DIR   the quarterly reports              (default reports)
     TAOBAO_OPS_PII_KEY       secret of the buyer pseudonyms     (default: the deployment's own, <state>/pii.key)

@@ -155,3 +155,15 @@ def test_the_first_batch_date_is_a_setting_the_partitions_start_from():
     assert done.stdout.split() == ["2024-06-01", "2024-06-01"], done.stderr
     with pytest.raises(ValueError, match="TAOBAO_OPS_FIRST_BATCH_DATE must be a day as YYYY-MM-DD, not '2024-13-01'"):
         Settings.from_environment({"TAOBAO_OPS_FIRST_BATCH_DATE": "2024-13-01"})
+
+
+def test_the_lake_is_below_the_state_unless_set_a_folder_from_here_a_url_as_given(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert Settings.from_environment({"TAOBAO_OPS_STATE_DIR": "kept"}).lake_dir == tmp_path / "kept" / "lake"
+    assert Settings.from_environment({"TAOBAO_OPS_LAKE": "elsewhere"}).lake_dir == tmp_path / "elsewhere"
+    remote = Deployment.from_environment({"TAOBAO_OPS_LAKE": "s3://bucket/lake/"})
+    assert remote.settings.lake_dir == "s3://bucket/lake"
+    assert remote.resource()._convert_to_config_dictionary()["lake_root"] == "s3://bucket/lake/"  # by value, like a path
+    # unset, it follows the state folder of a copy with another one
+    settings = Settings(state_dir=str(tmp_path / "a"))
+    assert settings.model_copy(update={"state_dir": str(tmp_path / "b")}).lake_dir == tmp_path / "b" / "lake"

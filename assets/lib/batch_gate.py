@@ -6,16 +6,14 @@ The suite runs on the pipeline's connection or in the GX worker (gx_worker.judge
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import duckdb
-import polars as pl
 
 from . import gx_worker
 from .expectations import SuiteResult, schema_failures
 from .gx_sql import COPY_JUDGED_ROWS
-from .lake import pending_path
+from .lake import LakeRoot, attach_files, parquet_schema, pending_path
 from .sql import create_parquet_view, run_script, run_sql
 
 if TYPE_CHECKING:
@@ -29,7 +27,7 @@ COPY_ROWS_PER_FILE = 1_000
 
 
 def validate_pending(
-    con: duckdb.DuckDBPyConnection, suite: str, parsed: list[FileOutcome], lake_dir: Path
+    con: duckdb.DuckDBPyConnection, suite: str, parsed: list[FileOutcome], lake_dir: LakeRoot
 ) -> tuple[dict[str, str], list[SuiteResult]]:
     """The batch suite on the rows of the pending files, before any of them counts; returns the
     files to hold back, with why, and the suite results to report.
@@ -42,9 +40,10 @@ def validate_pending(
     held_back: dict[str, str] = {}
     results: list[SuiteResult] = []
     judged = []
+    pending = {o.file_name: pending_path(lake_dir, o.source, o.file_name) for o in parsed}
+    attach_files(con, pending.values())
     for outcome in parsed:
-        path = pending_path(lake_dir, outcome.source, outcome.file_name)
-        wrong = schema_failures(suite, dict(pl.read_parquet_schema(path)))
+        wrong = schema_failures(suite, parquet_schema(pending[outcome.file_name]))
         if wrong:
             results.append(SuiteResult(suite, False, 1, wrong))
             held_back[outcome.file_name] = f"held back: its rows failed the {suite} suite (columns_and_types: {wrong[0]['sample']})"
@@ -53,7 +52,7 @@ def validate_pending(
     rows = sum(o.rows_loaded for o in judged)
     if not rows:
         return held_back, results  # nothing to judge: no suite runs (GX is imported only if a file had rows)
-    paths = {o.file_name: str(pending_path(lake_dir, o.source, o.file_name)) for o in judged}
+    paths = {o.file_name: pending[o.file_name] for o in judged}
     copy = copy_to_judge(rows, len(paths))
     if gx_worker.running():
         culprits, judged_results = gx_worker.call("judge_files", suite, paths, copy)
@@ -82,6 +81,7 @@ def judge_pending(
 
     held_back: dict[str, str] = {}
     results: list[SuiteResult] = []
+    attach_files(con, paths.values())
     run_sql(con, "checks/create_scratch_schema")
     try:
         # A large batch is judged through a view: the suite's few scans read the Parquet files

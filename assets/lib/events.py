@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from .files import FileError, RawFile
-from .lake import pending_path
+from .lake import LakeRoot, pending_target
 from .parse import MASK, REJECT_SCHEMA, ParseOptions, map_header
 from .pii import padded_keys
 from .schema import EVENTS
@@ -180,12 +180,11 @@ def _shop(raw: RawFile, options: ParseOptions) -> str:
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection, raw: RawFile, batch: dt.date, options: ParseOptions, lake_dir: Path
+    con: duckdb.DuckDBPyConnection, raw: RawFile, batch: dt.date, options: ParseOptions, lake_dir: LakeRoot
 ) -> EventFile:
     """One events file read, judged line by line, and written pending as its lake file."""
     shape = layout(raw)
-    pending = pending_path(lake_dir, "events", raw.name)
-    pending.parent.mkdir(parents=True, exist_ok=True)
+    pending = pending_target(con, lake_dir, "events", raw.name)
     window = _window(batch, options)
     lines = {k: window[k] for k in ("batch_day", "window_start_day", "batch_date", "max_age_days")}
     source = _Source(con, raw, shape or Layout(False, TIANCHI), _shop(raw, options), empty=shape is None)

@@ -19,16 +19,14 @@ derived at build time into sql/lineage.json): the Dagster graph takes its edges 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from .lake import batch_files, register_lake
+from .lake import LakeRoot, attach, batch_files, file_versions, register_lake
 from .parse import empty_rows
 from .lineage_file import derived_from
 from .sql import fetch_sql, identifier, row_count, run_script, run_sql, sql_text, table_exists, transaction
@@ -192,14 +190,9 @@ def merge_digests(con: duckdb.DuckDBPyConnection, table: str, added: str, remove
             {"table_name": table, "month_column": DIGESTED[table], "added": added, "removed": removed})
 
 
-def lake_inputs(lake_dir: Path, *sources: str) -> dict[str, str]:
+def lake_inputs(lake_dir: LakeRoot, *sources: str) -> dict[str, str]:
     """Every lake file of the sources with its version."""
-    inputs = {}
-    for source in sources:
-        for path in batch_files(lake_dir, source):
-            stat = os.stat(path)
-            inputs[path] = f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"  # a reload is a new file
-    return inputs
+    return {path: version for source in sources for path, version in file_versions(lake_dir, source).items()}
 
 
 # Tables that only gain rows between rebuilds, each new row a function of its key and the table's
@@ -259,12 +252,13 @@ def plan(
 
 
 def plan_staging(
-    con: duckdb.DuckDBPyConnection, table: str, lake_dir: Path, sql: tuple[str, ...], params: dict | None = None,
+    con: duckdb.DuckDBPyConnection, table: str, lake_dir: LakeRoot, sql: tuple[str, ...], params: dict | None = None,
     merge: bool = True,
 ) -> Plan:
     """`plan` for staging.<table> built by `sql` from the lake files and the staging tables it
     reads (whose versions depend on those files: `_version`)."""
     read = inputs_of(sql)
+    attach(con, lake_dir)  # the builds that plan here read lake files on `con`
     inputs = lake_inputs(lake_dir, *read.lakes)
     inputs[REFERENCE] = reference(con, sql, read.upstream, params, lake=inputs)
     return plan(con, table, inputs, merge=merge)
@@ -297,7 +291,7 @@ def _with_row_ids(con: duckdb.DuckDBPyConnection, files: list[str], source: str)
     return rows.select("*, file_index::bigint as file_index, (file_index::bigint << 32) | file_row_number as row_id")
 
 
-def build_orders(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
+def build_orders(con: duckdb.DuckDBPyConnection, lake_dir: LakeRoot) -> Plan:
     """staging.orders, merged from the new lake files or rebuilt from the whole lake."""
     p = plan_staging(con, "orders", lake_dir, ORDERS_SQL)
     if p.mode == "unchanged":
@@ -412,7 +406,7 @@ def _require_buyer_keys(con: duckdb.DuckDBPyConnection, paid: str) -> None:
         raise RuntimeError(f"{missing} paid orders in {paid} have no buyer key in staging.buyers")
 
 
-def build_courier_names(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
+def build_courier_names(con: duckdb.DuckDBPyConnection, lake_dir: LakeRoot) -> Plan:
     """staging.courier_names: the names of new lake files added to it (a name's code depends only on
     the name and staging.couriers), or rebuilt from every orders and courier file."""
     p = plan_staging(con, "courier_names", lake_dir, COURIER_NAMES_SQL)
@@ -436,7 +430,7 @@ def build_courier_names(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> Plan:
     return p
 
 
-def build_event_days(con: duckdb.DuckDBPyConnection, lake_dir: Path, params: dict) -> Plan:
+def build_event_days(con: duckdb.DuckDBPyConnection, lake_dir: LakeRoot, params: dict) -> Plan:
     """staging.event_days with its states (EVENT_STATES): the rows of new events lake files added, and
     the states moved by what they add to the users and days they touch; rebuilt from the whole lake
     when a file was replaced or removed, or the SQL or the shop aliases changed."""
@@ -471,7 +465,7 @@ def build_event_days(con: duckdb.DuckDBPyConnection, lake_dir: Path, params: dic
 
 
 def build_when_changed(
-    con: duckdb.DuckDBPyConnection, table: str, lake_dir: Path, sql: tuple[str, ...], params: dict
+    con: duckdb.DuckDBPyConnection, table: str, lake_dir: LakeRoot, sql: tuple[str, ...], params: dict
 ) -> Plan:
     """staging.<table> rebuilt by its SQL when a lake file or a staging table it reads changed (or
     its SQL did); left as it is otherwise."""

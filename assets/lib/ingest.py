@@ -30,7 +30,7 @@ from .expectations import SuiteResult
 from .gx_sql import install_meanwhile
 from .files import EXCEL_SUFFIXES, FileError, Grid, RawFile, Underestimated, batch_date, discover, read_grid, sha256
 from .limits import ReadLimits
-from .lake import clear_pending, lake_path, promote, write_pending
+from .lake import LakeRoot, clear_pending, in_lake, promote, write_pending
 from .parse import AGGREGATED, REJECT_SCHEMA, ParseOptions, empty_rows, parse_batches
 from .schema import DATED
 from .sql import fetch_sql, run_sql, transaction
@@ -107,13 +107,13 @@ def _previous_versions(con: duckdb.DuckDBPyConnection, source: str) -> dict[str,
     return {name: _Version(digest, loaded, fingerprint) for name, digest, loaded, fingerprint in rows}
 
 
-def _is_unchanged(raw: RawFile, digest: str, before: _Version | None, lake_dir: Path, options: ParseOptions) -> bool:
+def _is_unchanged(raw: RawFile, digest: str, before: _Version | None, lake_dir: LakeRoot, options: ParseOptions) -> bool:
     """Same bytes, parsed the same way, and its rows still in the lake: nothing to do."""
     return (
         before is not None
         and before.sha256 == digest
         and before.fingerprint == options.fingerprint
-        and lake_path(lake_dir, raw.source, raw.name).exists()
+        and in_lake(lake_dir, raw.source, raw.name)
     )
 
 

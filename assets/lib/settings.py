@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, field_validator
 
+from .lake import LakeRoot, is_url
 from .limits import DEFAULT_LIMITS, LIMIT_SETTINGS, ReadLimits
 from .pii_key import KEY_ENV, deployment_key
 
@@ -35,6 +36,10 @@ class Settings(BaseModel):
     state_dir: str = Field(
         default=str(PROJECT_ROOT / "data" / "state"),
         description="What the pipeline keeps between runs: working database, lake.",
+    )
+    lake_root: str | None = Field(
+        default=None,
+        description="Root of the Parquet lake (docs/lake.md): a local folder or an s3://bucket/prefix URL; unset, <state>/lake.",
     )
     warehouse_path: str = Field(
         default=str(PROJECT_ROOT / "data" / "warehouse.duckdb"),
@@ -108,7 +113,8 @@ class Settings(BaseModel):
         values = set_variables(environ, VARIABLES)
         values.update({field: str(value) for field, value in overrides.items() if value is not None})
         for field in PATHS & values.keys():
-            values[field] = str(Path(values[field]).resolve())
+            if not is_url(values[field]):
+                values[field] = str(Path(values[field]).resolve())
         return cls(**values)
 
     @property
@@ -120,8 +126,11 @@ class Settings(BaseModel):
         return Path(self.state_dir)
 
     @property
-    def lake_dir(self) -> Path:
-        return self.state / "lake"
+    def lake_dir(self) -> LakeRoot:
+        """The lake's root: a local folder as a Path, an object store's as its URL."""
+        if self.lake_root is None:
+            return self.state / "lake"
+        return self.lake_root.rstrip("/") if is_url(self.lake_root) else Path(self.lake_root)
 
     @property
     def spark_dir(self) -> Path:
@@ -179,6 +188,7 @@ class Settings(BaseModel):
 VARIABLES = {
     "raw_dir": "TAOBAO_OPS_RAW_DIR",
     "state_dir": "TAOBAO_OPS_STATE_DIR",
+    "lake_root": "TAOBAO_OPS_LAKE",
     "warehouse_path": "TAOBAO_OPS_WAREHOUSE",
     "reports_dir": "TAOBAO_OPS_REPORTS_DIR",
     "pii_key": KEY_ENV,
@@ -191,7 +201,8 @@ VARIABLES = {
     "spark_conf": "TAOBAO_OPS_SPARK_CONF",
     **LIMIT_SETTINGS,
 }
-PATHS = {"raw_dir", "state_dir", "warehouse_path", "reports_dir"}
+# Resolved from the current directory when relative (a URL is taken as it is).
+PATHS = {"raw_dir", "state_dir", "lake_root", "warehouse_path", "reports_dir"}
 
 
 def set_variables(environ: Mapping[str, str], variables: dict[str, str]) -> dict[str, str]:

@@ -25,7 +25,7 @@ from pathlib import Path
 from .defaults import default_frames
 from .sql import fetch_sql, identifier, run_sql, string_literal, table_exists
 from .incremental import DIGESTED, inputs_of
-from .lake import batch_files
+from .lake import LakeRoot, batch_files
 from .parse import empty_rows
 from .spark_plan import SPARK_DIR, mart_steps, staging_steps
 
@@ -73,6 +73,12 @@ def session(master: str, work_dir: Path, conf: str = ""):
         return _sessions[master]
 
 
+def _hadoop_path(path: str) -> str:
+    """A lake file as Spark names it: Hadoop reads S3 through its S3A connector, `s3a://`
+    (docs/scale-out.md: the connector's package and settings)."""
+    return "s3a://" + path.removeprefix("s3://") if path.startswith("s3://") else path
+
+
 def spark_build(settings) -> SparkBuild:
     return SparkBuild(settings.spark_master, settings.lake_dir, settings.spark_dir, settings.spark_conf)
 
@@ -82,7 +88,7 @@ class SparkBuild:
     """The Spark side of a run: its session, the lake it reads, the folder its tables go to."""
 
     master: str
-    lake_dir: Path
+    lake_dir: LakeRoot
     work_dir: Path
     conf: str = ""
 
@@ -107,7 +113,7 @@ class SparkBuild:
         empty.parent.mkdir(parents=True, exist_ok=True)
         empty_rows(source).write_parquet(empty)
         schema = self.spark.read.parquet(str(empty)).schema
-        files = batch_files(self.lake_dir, source) or [str(empty)]
+        files = [_hadoop_path(f) for f in batch_files(self.lake_dir, source)] or [str(empty)]
         return self.spark.read.schema(schema).parquet(*files)
 
     def _register_inputs(self, steps: tuple[str, ...], text: str) -> None:
