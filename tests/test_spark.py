@@ -153,26 +153,20 @@ def _run_both(tmp_path: Path, raw: Path) -> tuple[Deployment, Deployment]:
 
 
 @pytest.mark.slow
-def test_spark_marts_equal_duckdbs_on_the_golden_fixture(tmp_path):
+def test_spark_marts_equal_duckdbs_on_the_golden_fixture_and_duckdb_takes_over_again(tmp_path):
+    """Then back on duckdb: Spark left views of its Parquet in the working database and DuckDB's
+    build records forgotten, and the next DuckDB run builds its own tables, equal to those of a
+    deployment that never left DuckDB."""
     spark_or_skip()
-    with_duckdb, with_spark = _run_both(tmp_path, FIXTURES / "marts")
+    golden = FIXTURES / "marts"
+    with_duckdb, with_spark = _run_both(tmp_path, golden)
     assert assert_same_marts(with_duckdb.warehouse, with_spark.warehouse) > 0
-
-
-@pytest.mark.slow
-def test_back_on_duckdb_after_spark_the_tables_are_built_again(tmp_path):
-    """Spark left views of its Parquet in the working database and DuckDB's build records
-    forgotten: the next DuckDB run builds its own tables, equal to a DuckDB-only deployment's."""
-    spark_or_skip()
-    with_duckdb, with_spark = _run_both(tmp_path, FIXTURES / "tiny")
-    assert assert_same_marts(with_duckdb.warehouse, with_spark.warehouse) > 0
-    later = (FIXTURES / "tiny" / "orders" / "orders_2024-07-15.csv").read_bytes()
+    first = sorted((golden / "orders").iterdir())[0]
     for deployment in (with_duckdb, with_spark):
-        deployment.drop("orders/orders_2024-07-20.csv", later)
+        deployment.drop(f"orders/{first.name.replace('2024', '2025')}", first.read_bytes())
         assert deployment.run().success
     with duckdb.connect(str(with_spark.state / "pipeline.duckdb"), read_only=True) as con:
-        views = con.execute("select view_name from duckdb_views() where schema_name = 'staging'").fetchall()
-    assert views == []
+        assert con.execute("select view_name from duckdb_views() where schema_name = 'staging'").fetchall() == []
     assert assert_same_marts(with_duckdb.warehouse, with_spark.warehouse) > 0
 
 
