@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 import hashlib
 from pathlib import Path
+import shutil
+import tempfile
 import time
 
 import duckdb
@@ -14,6 +16,7 @@ from dagster._utils.backoff import backoff
 from filelock import FileLock
 from dagster_duckdb import DuckDBResource
 
+from .lib import events
 from .lib.incremental import defer_vacuum
 from .lib.prefetch import prefetch
 from .lib.sql import fetch_sql, identifier, row_count, run_script, sql_text, string_literal, table_exists
@@ -47,6 +50,21 @@ def working_db(settings: PipelineSettings, database: DuckDBResource) -> Iterator
                 _detach(con, Path(database.database).stem)
         finally:
             log.debug(f"{HELD} {got} {time.monotonic_ns()}")
+
+
+@contextmanager
+def parsing_db(settings: PipelineSettings, database: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB in memory of the step's own to parse events on, without the working database's lock
+    (lib/ingest.py): the resource's settings (its memory limit), and a spill folder of its own in
+    the state folder, since steps parsing at once in several processes must not share one."""
+    Path(settings.state_dir).mkdir(parents=True, exist_ok=True)
+    spill = tempfile.mkdtemp(prefix="parse-", suffix=".tmp", dir=settings.state_dir)
+    try:
+        config = {**{k: str(v) for k, v in database.connection_config.items()}, "temp_directory": spill}
+        with events.connect(config) as con:
+            yield con
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 log = get_dagster_logger("working_db")

@@ -11,8 +11,8 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from .db import working_db
-from .lib.ingest import FileOutcome, Timings, ingest_source
+from .db import parsing_db, working_db
+from .lib.ingest import FileOutcome, Timings, ingest
 from .lib.parse import lake_schema
 from .lib.schema import DATED
 from .partitions import BATCH_DATES, ONE_RUN, covering
@@ -64,12 +64,12 @@ def _raw_asset(source: str):
             context.log.info(f"loading {source} files of batch dates {key_range.start} … {key_range.end}")
             select = covering(key_range)
         timings = Timings()
-        with working_db(settings, duckdb) as con:
-            outcomes, results = ingest_source(
-                con, source, settings.raw, settings.lake_dir, settings.parse_options(),
-                context.run_id, on_file=_file_logger(context), suite=gate.suite, select=select,
-                timings=timings,
-            )
+        # the working database only for the database's parts: the files parse beside other steps
+        outcomes, results = ingest(
+            lambda: working_db(settings, duckdb), source, settings.raw, settings.lake_dir, settings.parse_options(),
+            context.run_id, on_file=_file_logger(context), suite=gate.suite, select=select, timings=timings,
+            parsing=lambda: parsing_db(settings, duckdb),
+        )
         summary = _summary(outcomes)
         context.log.info(
             f"{source}: {summary['files_loaded']} files loaded ({summary['rows_loaded']:,} rows), "

@@ -20,7 +20,7 @@ from assets.lib import gx_worker
 from assets.lib.collector import collector_paused
 
 if TYPE_CHECKING:
-    from dagster import DagsterInstance, ExecuteInProcessResult
+    from dagster import DagsterInstance, ExecuteInProcessResult, JobExecutionResult
 
     from .batches import RunPlan
     from .settings import Deployment
@@ -109,32 +109,52 @@ def _say_nothing_new(deployment: Deployment, plan: RunPlan, quiet: bool, seconds
 
 def _execute(
     deployment: Deployment, plan: RunPlan, quiet: bool
-) -> tuple[ExecuteInProcessResult, DagsterInstance, float]:
-    """Run the pipeline job in this process as `plan` says; its result, the instance that recorded
-    it and the seconds it took."""
+) -> tuple[ExecuteInProcessResult | JobExecutionResult, DagsterInstance, float]:
+    """Run the pipeline job as `plan` says (in this process, or on the multiprocess executor); its
+    result, the instance that recorded it and the seconds it took."""
     from .settings import open_instance, run_tags
 
-    # a small run's suites are judged in the GX worker, which imports GX meanwhile
-    gx_worker.start_for(plan.new_bytes, deployment.settings.state, deployment.duckdb_memory_limit)
-    defs = _definitions().deployment_defs(deployment)
+    multiprocess = deployment.execution.multiprocess
+    if not multiprocess:  # the steps' processes would not see it
+        # a small run's suites are judged in the GX worker, which imports GX meanwhile
+        gx_worker.start_for(plan.new_bytes, deployment.settings.state, deployment.duckdb_memory_limit)
     with collector_paused():
         instance = open_instance(deployment.dagster_home)
     if quiet:  # its warnings are printed below, one line each; its errors are among the problems
         logging.getLogger("assets").setLevel(logging.CRITICAL)
+    arguments = {
+        **plan.arguments,
+        "tags": {**plan.arguments.get("tags", {}), **run_tags()},
+        # --quiet: one line per problem, printed below; not Dagster's log of them with stack traces
+        "run_config": {"loggers": {"console": {"config": {"log_level": "CRITICAL" if quiet else "WARNING"}}}},
+    }
     started = time.perf_counter()
     with console.status(f"Running the pipeline, {plan.label} (load → staging → marts → checks → publish)…"):
-        result = defs.resolve_job_def("pipeline").execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            # --quiet: one line per problem, printed below; not Dagster's log of them with stack traces
-            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL" if quiet else "WARNING"}}}},
-            **{**plan.arguments, "tags": {**plan.arguments.get("tags", {}), **run_tags()}},
-        )
+        if multiprocess:
+            result = _execute_in_processes(deployment, instance, arguments)
+        else:
+            job = _definitions().deployment_defs(deployment).resolve_job_def("pipeline")
+            result = job.execute_in_process(instance=instance, raise_on_error=False, **arguments)
     return result, instance, time.perf_counter() - started
 
 
+def _execute_in_processes(deployment: Deployment, instance: DagsterInstance, arguments: dict) -> JobExecutionResult:
+    """The pipeline job on the multiprocess executor: each step in a process of its own, which
+    rebuilds the job (definitions.deployment_job) from the environment and this command's folders."""
+    from dagster import build_reconstructable_job, execute_job
+
+    from assets.lib.settings import PATHS
+
+    job = build_reconstructable_job(
+        "pipelines.definitions", "deployment_job",
+        reconstructable_kwargs={field: getattr(deployment.settings, field) for field in sorted(PATHS)},
+    )
+    with execute_job(job, instance=instance, raise_on_error=False, **arguments) as result:
+        return result
+
+
 def _print_outcome(
-    deployment: Deployment, plan: RunPlan, result: ExecuteInProcessResult, instance: DagsterInstance, elapsed: float,
+    deployment: Deployment, plan: RunPlan, result: ExecuteInProcessResult | JobExecutionResult, instance: DagsterInstance, elapsed: float,
     quiet: bool,
 ) -> None:
     """The run's steps, files and tables (unless quiet), then one line per problem and its status."""

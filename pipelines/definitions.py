@@ -1,7 +1,10 @@
-"""The Dagster code location: raw -> staging -> marts -> publish, one job, run in one process.
+"""The Dagster code location: raw -> staging -> marts -> publish, one job.
 
-One process because DuckDB allows one writer: the steps share the working database in turn, and
-the OS file lock each step takes on it (assets/db.py) makes the steps of two runs take turns too.
+DuckDB allows one writer: the steps share the working database in turn, and the OS file lock each
+step takes on it (assets/db.py) makes the steps of two runs, or of two processes of one run, take
+turns too. The run executes in one process by default, or each step in a process of its own
+(TAOBAO_OPS_EXECUTOR=multiprocess): the raw steps then parse side by side, holding the lock only
+for their database parts (docs/scale-out.md).
 
 Loading it reads the environment once (`DEPLOYMENT`) and changes nothing: not the environment,
 not a file (tests/test_settings.py).
@@ -9,7 +12,7 @@ not a file (tests/test_settings.py).
 
 from __future__ import annotations
 
-from dagster import AssetKey, AssetSelection, Definitions, define_asset_job, in_process_executor
+from dagster import AssetKey, AssetSelection, Definitions, JobDefinition, define_asset_job
 from dagster_duckdb import DuckDBResource
 
 from assets.ingest import raw_assets
@@ -21,7 +24,7 @@ from assets.resources import PipelineSettings
 from assets.staging import staging_assets
 
 from .automation import build_automations
-from .settings import Automation, Deployment
+from .settings import Automation, Deployment, Execution
 
 # Every asset but the quarterly report, which reads the published file on its own schedule.
 PIPELINE = AssetSelection.all() - AssetSelection.groups("report")
@@ -53,9 +56,11 @@ def fed_by(sources: list[str]) -> list[AssetKey]:
 
 
 def build_defs(
-    settings: PipelineSettings, database: DuckDBResource, automation: Automation | None = None
+    settings: PipelineSettings, database: DuckDBResource, automation: Automation | None = None,
+    execution: Execution | None = None,
 ) -> Definitions:
-    """The definitions of one deployment; without `automation`, the default one (both off)."""
+    """The definitions of one deployment; without `automation`, the default one (both off); without
+    `execution`, in one process."""
     schedules, sensors = build_automations(UNPARTITIONED, automation or Automation())
     return Definitions(
         assets=ASSETS,
@@ -64,12 +69,19 @@ def build_defs(
         schedules=schedules,
         sensors=sensors,
         resources={"settings": settings, "duckdb": database},
-        executor=in_process_executor,
+        executor=(execution or Execution()).executor_def(),
     )
 
 
 def deployment_defs(deployment: Deployment) -> Definitions:
-    return build_defs(deployment.resource(), deployment.working_database(), deployment.automation)
+    return build_defs(deployment.resource(), deployment.working_database(), deployment.automation, deployment.execution)
+
+
+def deployment_job(**paths: str) -> JobDefinition:
+    """The pipeline job of the deployment the environment gives, with these folders (the fields of
+    assets.lib.settings.PATHS): what each process of a multiprocess run rebuilds, as the command
+    that started it had it (`taobao-ops run`)."""
+    return deployment_defs(Deployment.from_environment(**paths)).resolve_job_def("pipeline")
 
 
 DEPLOYMENT = Deployment.from_environment()

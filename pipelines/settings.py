@@ -14,6 +14,9 @@
     TAOBAO_OPS_FIRST_BATCH_DATE  first day of the batch-date partitions (default 2024-01-01)
     TAOBAO_OPS_EVENTS_MAX_AGE_DAYS  events older than this many days before their batch date are rejected (default 31)
     TAOBAO_OPS_AUTOMATION, TAOBAO_OPS_SCHEDULE[_TIMEZONE]  schedule and sensor (pipelines/automation.py)
+    TAOBAO_OPS_EXECUTOR      in_process (default) or multiprocess: the steps of a run in one process, or
+                             the raw steps parsing side by side (docs/scale-out.md)
+    TAOBAO_OPS_MAX_CONCURRENT  steps at once with the multiprocess executor (default: the CPUs)
     DAGSTER_HOME             Dagster's run history (default .dagster/ in the project)
 
 Relative paths given in the environment are taken from the current directory; the defaults are
@@ -51,6 +54,8 @@ AUTOMATION_VARIABLES = {
     "schedule": "TAOBAO_OPS_SCHEDULE",
     "timezone": "TAOBAO_OPS_SCHEDULE_TIMEZONE",
 }
+EXECUTORS = ("in_process", "multiprocess")
+EXECUTION_VARIABLES = {"executor": "TAOBAO_OPS_EXECUTOR", "max_concurrent": "TAOBAO_OPS_MAX_CONCURRENT"}
 MEMORY_LIMIT_VARIABLE = "TAOBAO_OPS_DUCKDB_MEMORY_LIMIT"
 DAGSTER_HOME_VARIABLE = "DAGSTER_HOME"
 
@@ -77,6 +82,45 @@ class Automation(BaseModel):
         return self.starts in {"on", kind}
 
 
+class Execution(BaseModel):
+    """Where a run's steps execute (docs/scale-out.md): one after another in the run's process, or
+    each in a process of its own, as many at once as `max_concurrent`; the raw steps then parse side
+    by side, and the steps that write the working database take its lock in turn (assets/db.py)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    executor: str = Field(default="in_process", description="in_process or multiprocess.")
+    max_concurrent: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1,
+        description="Steps running at once with the multiprocess executor (default: the CPUs).",
+    )
+
+    @field_validator("executor")
+    @classmethod
+    def _one_of_the_executors(cls, value: str) -> str:
+        value = value.strip().lower().replace("-", "_")
+        if value not in EXECUTORS:
+            raise ValueError(f"{EXECUTION_VARIABLES['executor']} must be in_process or multiprocess, not {value!r}")
+        return value
+
+    @property
+    def multiprocess(self) -> bool:
+        return self.executor == "multiprocess"
+
+    def executor_def(self):
+        """Dagster's executor of the definitions."""
+        from dagster import in_process_executor, multiprocess_executor
+
+        if self.multiprocess:
+            return multiprocess_executor.configured({
+                "max_concurrent": self.max_concurrent,
+                # each step's process forked from one that imported the definitions (Dagster, DuckDB,
+                # Polars) once, rather than each importing them anew
+                "start_method": {"forkserver": {"preload_modules": ["pipelines.definitions"]}},
+            })
+        return in_process_executor
+
+
 class Deployment(BaseModel):
     """Every setting of one deployment, read once (`from_environment`)."""
 
@@ -86,6 +130,7 @@ class Deployment(BaseModel):
     # DuckDB spills to disk beyond this, so that a large rebuild stays within a small machine.
     duckdb_memory_limit: str = "1GB"
     automation: Automation = Field(default_factory=Automation)
+    execution: Execution = Field(default_factory=Execution)
     dagster_home: Path = PROJECT_ROOT / ".dagster"
     # The fields of `settings` a variable gave: Dagster's resource names them (`resource`).
     named: frozenset[str] = frozenset()
@@ -95,7 +140,10 @@ class Deployment(BaseModel):
         """The settings `environ` gives, `overrides` (command-line options, by field of `Settings`)
         first; an empty variable counts as unset."""
         given = {field for field, value in overrides.items() if value is not None}
-        values: dict = {"automation": Automation(**set_variables(environ, AUTOMATION_VARIABLES))}
+        values: dict = {
+            "automation": Automation(**set_variables(environ, AUTOMATION_VARIABLES)),
+            "execution": Execution(**set_variables(environ, EXECUTION_VARIABLES)),
+        }
         if environ.get(MEMORY_LIMIT_VARIABLE):
             values["duckdb_memory_limit"] = environ[MEMORY_LIMIT_VARIABLE]
         if environ.get(DAGSTER_HOME_VARIABLE):

@@ -27,10 +27,11 @@ COPY_ROWS_PER_FILE = 1_000
 
 
 def validate_pending(
-    con: duckdb.DuckDBPyConnection, suite: str, parsed: list[FileOutcome], lake_dir: LakeRoot
+    con: duckdb.DuckDBPyConnection, suite: str, parsed: list[FileOutcome], lake_dir: LakeRoot, step: str = ""
 ) -> tuple[dict[str, str], list[SuiteResult]]:
     """The batch suite on the rows of the pending files, before any of them counts; returns the
-    files to hold back, with why, and the suite results to report.
+    files to hold back, with why, and the suite results to report. The files wait in `step`'s
+    pending folder (pending.pending_step).
 
     Each file's columns and types are checked from its Parquet footer, then the rows of the others
     are judged by one suite run, through a view over their Parquet files. Only when that fails are
@@ -40,7 +41,7 @@ def validate_pending(
     held_back: dict[str, str] = {}
     results: list[SuiteResult] = []
     judged = []
-    pending = {o.file_name: pending_path(lake_dir, o.source, o.file_name) for o in parsed}
+    pending = {o.file_name: pending_path(lake_dir, o.source, o.file_name, step) for o in parsed}
     attach_files(con, pending.values())
     for outcome in parsed:
         wrong = schema_failures(suite, parquet_schema(pending[outcome.file_name]))

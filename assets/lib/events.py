@@ -21,6 +21,8 @@ import datetime as dt
 import gzip
 import os
 import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -179,55 +181,142 @@ def _shop(raw: RawFile, options: ParseOptions) -> str:
     return raw.name.split("/", 1)[0] if "/" in raw.name else options.default_shop
 
 
+Database = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
+
+
 def load_file(
-    con: duckdb.DuckDBPyConnection, raw: RawFile, batch: dt.date, options: ParseOptions, lake_dir: LakeRoot
+    con: duckdb.DuckDBPyConnection, raw: RawFile, batch: dt.date, options: ParseOptions, lake_dir: LakeRoot,
+    database: Database | None = None, step: str = "",
 ) -> EventFile:
-    """One events file read, judged line by line, and written pending as its lake file."""
+    """One events file read and judged line by line on `con`, and written pending as its lake file
+    (in `step`'s pending folder), its users keyed on the working database `database` opens (default:
+    `con` is it). lib/ingest.py does the three parts itself, to key the users of several files in
+    one opening of the working database."""
+    judged = judge_file(con, raw, batch, options)
+    with (database or (lambda: nullcontext(con)))() as working:
+        keys = user_keys(working, judged)
+    return write_file(con, judged, keys, lake_dir, step)
+
+
+@dataclass
+class Judged:
+    """An events file read and judged (`judge_file`): its groups wait in `table` of the connection
+    that judged it for its users' keys (`user_keys`), and its rejects for their line numbers."""
+    source: _Source
+    window: dict
+    table: str
+    typed_lines: int
+    reader: pl.DataFrame
+    ruled: pl.DataFrame
+    truncated: tuple[int, str] | None
+    users: pl.DataFrame  # id, pseudonym
+
+    @property
+    def lines(self) -> dict:
+        return {k: self.window[k] for k in ("batch_day", "window_start_day", "batch_date", "max_age_days")}
+
+
+def judge_file(
+    con: duckdb.DuckDBPyConnection, raw: RawFile, batch: dt.date, options: ParseOptions, table: str = "event_groups_0"
+) -> Judged:
+    """One events file read and judged line by line on `con`, which needs nothing of the working
+    database: its groups are kept as `table`, its users pseudonymised."""
     shape = layout(raw)
-    pending = pending_target(con, lake_dir, "events", raw.name)
     window = _window(batch, options)
-    lines = {k: window[k] for k in ("batch_day", "window_start_day", "batch_date", "max_age_days")}
     source = _Source(con, raw, shape or Layout(False, TIANCHI), _shop(raw, options), empty=shape is None)
-    for table in ("event_reject_errors", "event_reject_scans"):
-        con.execute(f"drop table if exists {table}")
+    judged = Judged(source, window, table, 0, pl.DataFrame(), pl.DataFrame(), None, pl.DataFrame())
+    for name in ("event_reject_errors", "event_reject_scans", table):
+        con.execute(f"drop table if exists {name}")
     try:
         source.view()
         con.execute(_raw_line_macro(source.shape))
         run_sql(con, "events/lines")
-        run_sql(con, "events/groups", lines)
-        ((typed_lines, _, _),) = fetch_sql(con, "events/counts")
-        reader = _reader_rejects(con, source.shape)
-        ruled = con.sql(sql_text("events/rule_rejects")).pl()
+        run_sql(con, "events/groups", judged.lines)
+        ((judged.typed_lines, _, _),) = fetch_sql(con, "events/counts")
+        judged.reader = _reader_rejects(con, source.shape)
+        judged.ruled = con.sql(sql_text("events/rule_rejects")).pl()
         # a file of a header alone has no event to lose, its header's line break missing or not
-        has_events = typed_lines + reader.height > 0
-        truncated = _truncated_line(source, reader, lines) if has_events and raw.suffix == ".csv" else None
+        has_events = judged.typed_lines + judged.reader.height > 0
+        if has_events and raw.suffix == ".csv":
+            judged.truncated = _truncated_line(source, judged.reader, judged.lines)
         inner, outer = padded_keys(options.pii_key)
         run_sql(con, "events/user_ids")
-        con.execute(f"create or replace temp table event_pseudonyms as {sql_text('parse/pseudonyms')}",
-                    {"inner": inner, "outer": outer})
-        run_sql(con, "events/new_users")
-        run_sql(con, "events/insert_users")
-        con.execute(
-            f"copy ({sql_text('events/lake_rows')}) to {string_literal(pending)} "
-            "(format parquet, compression zstd, compression_level 1)",
-            {**{k: window[k] for k in ("batch_date", "window_start")}, "file_name": raw.name},
-        )
-        ((_, loaded, _),) = fetch_sql(con, "events/counts")
-        con.execute("drop view ids")
-        for table in ("event_groups", "event_pseudonyms", "event_new_users"):  # their memory, before Polars looks for rejects
-            con.execute(f"drop table {table}")
-        ruled = _numbered(source, reader, ruled, typed_lines, lines)
-        rejects = _all_rejects(reader, ruled, truncated, source.shape)
+        judged.users = con.sql(sql_text("parse/pseudonyms"), params={"inner": inner, "outer": outer}).pl()
+        con.execute(f"alter table event_groups rename to {table}")
     except duckdb.Error as exc:
         raise FileError(f"{raw.name}: {_first_line_of(exc)}") from None
     finally:
-        con.execute("drop macro table if exists event_lines")
-        con.execute("drop macro if exists event_raw_line")
-        for view in ("ids", "event_source"):
-            con.execute(f"drop view if exists {view}")
-        for table in ("event_groups", "event_pseudonyms", "event_new_users", "event_reject_errors", "event_reject_scans"):
-            con.execute(f"drop table if exists {table}")
+        _drop_file_objects(con)
+    return judged
+
+
+def user_keys(con: duckdb.DuckDBPyConnection, judged: Judged) -> pl.DataFrame:
+    """The key of each of a judged file's users, from staging.event_users on the working database
+    `con`, which gains the pseudonyms it did not know (add-only: sql/events/)."""
+    con.register("event_file_users", judged.users)
+    try:
+        run_sql(con, "events/new_users")
+        run_sql(con, "events/insert_users")
+        return con.sql(sql_text("events/user_keys")).pl()
+    except duckdb.Error as exc:
+        raise FileError(f"{judged.source.raw.name}: {_first_line_of(exc)}") from None
+    finally:
+        con.execute("drop table if exists event_new_users")
+        con.unregister("event_file_users")
+
+
+def write_file(con: duckdb.DuckDBPyConnection, judged: Judged, keys: pl.DataFrame, lake_dir: LakeRoot, step: str = "") -> EventFile:
+    """A judged file's lake rows, its users by `keys`, written pending (in `step`'s folder), and its
+    rejected lines numbered; its groups' table dropped."""
+    source, raw = judged.source, judged.source.raw
+    pending = pending_target(con, lake_dir, "events", raw.name, step)
+    try:
+        con.execute(f"alter table {judged.table} rename to event_groups")
+        con.register("event_user_keys", keys)
+        con.execute(
+            f"copy ({sql_text('events/lake_rows')}) to {string_literal(pending)} "
+            "(format parquet, compression zstd, compression_level 1)",
+            {**{k: judged.window[k] for k in ("batch_date", "window_start")}, "file_name": raw.name},
+        )
+        ((_, loaded, _),) = fetch_sql(con, "events/counts")
+        con.execute("drop table event_groups")  # its memory, before Polars looks for rejects
+        con.unregister("event_user_keys")
+        # the file's own view and macros again, for a second read of it that numbers its rejected lines
+        source.view()
+        con.execute(_raw_line_macro(source.shape))
+        run_sql(con, "events/lines")
+        ruled = _numbered(source, judged.reader, judged.ruled, judged.typed_lines, judged.lines)
+        rejects = _all_rejects(judged.reader, ruled, judged.truncated, source.shape)
+    except duckdb.Error as exc:
+        raise FileError(f"{raw.name}: {_first_line_of(exc)}") from None
+    finally:
+        con.unregister("event_user_keys")
+        con.execute(f"drop table if exists {judged.table}")
+        _drop_file_objects(con)
     return EventFile(rows_read=loaded + rejects.height, rows_loaded=loaded, rejects=rejects)
+
+
+def _drop_file_objects(con: duckdb.DuckDBPyConnection) -> None:
+    """What reading one file made on `con` (but the table its groups wait in)."""
+    con.execute("drop macro table if exists event_lines")
+    con.execute("drop macro if exists event_raw_line")
+    for view in ("ids", "event_source"):
+        con.execute(f"drop view if exists {view}")
+    for table in ("event_groups", "event_reject_errors", "event_reject_scans"):
+        con.execute(f"drop table if exists {table}")
+
+
+@contextmanager
+def connect(config: Mapping[str, str] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB in memory of its own to parse events on (`config`: its memory limit, its spill
+    folder…), with the pipeline's macros: reading and judging a file needs nothing of the working
+    database, which is opened only for the users' keys (`load_file`)."""
+    con = duckdb.connect(":memory:", config=dict(config or {}))
+    try:
+        run_script(con, "setup/create_macros")
+        yield con
+    finally:
+        con.close()
 
 
 @dataclass

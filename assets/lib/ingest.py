@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from collections import deque
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +27,12 @@ import polars as pl
 from . import events, gx_worker
 from .batch_gate import validate_pending
 from .expectations import SuiteResult
-from .gx_sql import install_meanwhile
+from .gx_sql import install, install_meanwhile
 from .files import EXCEL_SUFFIXES, FileError, Grid, RawFile, Underestimated, batch_date, discover, read_grid, sha256
 from .limits import ReadLimits
-from .lake import LakeRoot, clear_pending, in_lake, promote, write_pending
+from .lake import LakeRoot, in_lake, promote, write_pending
 from .parse import AGGREGATED, REJECT_SCHEMA, ParseOptions, empty_rows, parse_batches
+from .pending import pending_step
 from .schema import DATED
 from .sql import fetch_sql, run_sql, transaction
 
@@ -101,7 +102,7 @@ class _Version:
     fingerprint: str | None
 
 
-def _previous_versions(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, _Version]:
+def previous_versions(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, _Version]:
     """file name -> the version of each file now in the lake."""
     rows = fetch_sql(con, "audit/previous_versions", {"source": source})
     return {name: _Version(digest, loaded, fingerprint) for name, digest, loaded, fingerprint in rows}
@@ -305,13 +306,15 @@ def _text_size(raw: RawFile) -> int:
     return max(size, READ_HELD_BYTES) if raw.suffix in EXCEL_SUFFIXES else size
 
 
-def _parse_chunk(chunk: list[_Read], lake_dir: Path, options: ParseOptions, timings: Timings) -> list[FileOutcome]:
+def _parse_chunk(
+    chunk: list[_Read], lake_dir: Path, options: ParseOptions, timings: Timings, step: str
+) -> list[FileOutcome]:
     source = chunk[0].raw.source
     header = chunk[0].grid.header
     if not header:  # empty files: valid, with no rows (contract §7)
         parsed_rows = empty_rows(source)
         with timings.measure("write"):
-            return [_outcome(r, parsed_rows, None, None, lake_dir) for r in chunk]
+            return [_outcome(r, parsed_rows, None, None, lake_dir, step) for r in chunk]
     rows = pl.concat(
         [
             r.grid.rows.with_columns(file_name=pl.lit(r.raw.name), batch_date=pl.lit(r.batch, pl.Date))
@@ -328,10 +331,10 @@ def _parse_chunk(chunk: list[_Read], lake_dir: Path, options: ParseOptions, timi
         log.exception("unexpected error parsing %s", [r.raw.name for r in chunk])
         return [_failed(r, f"{type(exc).__name__}: {exc}") for r in chunk]
     with timings.measure("write"):
-        return _write_chunk(chunk, parsed, lake_dir)
+        return _write_chunk(chunk, parsed, lake_dir, step)
 
 
-def _write_chunk(chunk: list[_Read], parsed, lake_dir: Path) -> list[FileOutcome]:
+def _write_chunk(chunk: list[_Read], parsed, lake_dir: Path, step: str) -> list[FileOutcome]:
     by_file = parsed.rows.partition_by("file_name", as_dict=True)
     rejects_by_file = parsed.rejects.partition_by("file_name", as_dict=True)
     notes = {row["file_name"]: row for row in parsed.notes_by_file.iter_rows(named=True)}
@@ -339,7 +342,8 @@ def _write_chunk(chunk: list[_Read], parsed, lake_dir: Path) -> list[FileOutcome
 
     def outcome(r: _Read) -> FileOutcome:
         return _outcome(
-            r, by_file.get((r.raw.name,), empty), rejects_by_file.get((r.raw.name,)), notes.get(r.raw.name), lake_dir
+            r, by_file.get((r.raw.name,), empty), rejects_by_file.get((r.raw.name,)), notes.get(r.raw.name), lake_dir,
+            step,
         )
 
     # A file each: Polars writes Parquet without Python's lock, and a chunk of many small files
@@ -361,8 +365,10 @@ def _hold_back(outcome: FileOutcome, reason: str) -> None:
     outcome.notes = {}
 
 
-def _outcome(read: _Read, rows: pl.DataFrame, rejects: pl.DataFrame | None, notes: dict | None, lake_dir: Path) -> FileOutcome:
-    write_pending(lake_dir, read.raw.source, read.raw.name, rows)
+def _outcome(
+    read: _Read, rows: pl.DataFrame, rejects: pl.DataFrame | None, notes: dict | None, lake_dir: Path, step: str
+) -> FileOutcome:
+    write_pending(lake_dir, read.raw.source, read.raw.name, rows, step)
     rejects = rejects.drop("file_name") if rejects is not None else pl.DataFrame(schema=REJECT_SCHEMA)
     return FileOutcome(
         read.raw.source, read.raw.name, read.digest, read.batch, "loaded",
@@ -374,8 +380,18 @@ def _outcome(read: _Read, rows: pl.DataFrame, rejects: pl.DataFrame | None, note
     )
 
 
-def ingest_source(
-    con: duckdb.DuckDBPyConnection,
+Database = events.Database
+
+
+def ingest_source(con: duckdb.DuckDBPyConnection, *arguments, **keywords) -> tuple[list[FileOutcome], list[SuiteResult]]:
+    """`ingest` (its arguments after `database`) on a connection open throughout, which events are
+    parsed on too: a test's, a benchmark's."""
+    opened = lambda: nullcontext(con)  # noqa: E731
+    return ingest(opened, *arguments, parsing=opened, **keywords)
+
+
+def ingest(
+    database: Database,
     source: str,
     raw_dir: Path,
     lake_dir: Path,
@@ -385,24 +401,65 @@ def ingest_source(
     suite: str | None = None,
     select: Callable[[str], bool] | None = None,
     timings: Timings | None = None,
+    parsing: Database | None = None,
 ) -> tuple[list[FileOutcome], list[SuiteResult]]:
     """Load what is new in one source (among the files whose name `select` accepts, default all),
     its rows judged by the batch `suite` (expectations.SUITES) before they count; returns every file's
-    outcome and the suite results. Stage times are added to `timings`."""
+    outcome and the suite results. Stage times are added to `timings`.
+
+    The working database is opened (`database`: in a step, under its lock) only for what reads or
+    writes it: the versions loaded before, at the start; the users' keys of the events files
+    judged, several files at once; the batch suite, the promotion and the audit rows, at the end.
+    Reading, parsing and writing the pending lake files, nearly all of a load, run without it, in
+    the load's own pending folder (lib/pending.py): the raw steps of several sources and batch dates
+    parse at once on a multiprocess executor. Events are parsed on the DuckDB `parsing` opens
+    (default: an in-memory one of their own)."""
     timings = timings if timings is not None else Timings()
-    clear_pending(lake_dir, source)  # what a crashed run left: never validated, never counted
-    previous = _previous_versions(con, source)
-    outcomes, todo = _sort_out(source, raw_dir, lake_dir, options, previous, select)
+    with pending_step(lake_dir, source) as step:
+        with database() as con:
+            previous = previous_versions(con, source)
+        unchanged, fresh = parse_source(
+            source, raw_dir, lake_dir, options, previous, step, select=select, suite=suite, timings=timings,
+            database=database, parsing=parsing,
+        )
+        if suite is not None and not gx_worker.running() and any(o.outcome == "loaded" and o.rows_loaded for o in fresh):
+            with timings.measure("validate"):
+                install()  # GX's import (seconds in a step's fresh process) before the lock, not under it
+        with database() as con:
+            return settle_source(con, suite, unchanged, fresh, previous, lake_dir, step, run_id, options, timings, on_file)
+
+
+def parse_source(
+    source: str, raw_dir: Path, lake_dir: Path, options: ParseOptions, previous: dict[str, _Version], step: str,
+    select: Callable[[str], bool] | None = None, suite: str | None = None, timings: Timings | None = None,
+    database: Database | None = None, parsing: Database | None = None,
+) -> tuple[list[FileOutcome], list[FileOutcome]]:
+    """The source's files loaded before (`unchanged`, by `previous`), and the others read, parsed
+    and written pending in `step`'s folder (or failed): `ingest`'s part without the working
+    database, but for the events files' users' keys, taken on what `database` opens."""
+    timings = timings if timings is not None else Timings()
+    unchanged, todo = _sort_out(source, raw_dir, lake_dir, options, previous, select)
     if source in AGGREGATED:
-        fresh = _load_events(con, todo, lake_dir, options, timings)
+        with (parsing or events.connect)() as con:
+            fresh = _load_events(con, database or (lambda: nullcontext(con)), todo, lake_dir, options, timings, step)
     else:
-        fresh = _parse_all(source, todo, lake_dir, options, timings, suite)
-    results = _judge_and_promote(con, suite, fresh, lake_dir, timings)
+        fresh = _parse_all(source, todo, lake_dir, options, timings, suite, step)
+    return unchanged, fresh
+
+
+def settle_source(
+    con: duckdb.DuckDBPyConnection, suite: str | None, unchanged: list[FileOutcome], fresh: list[FileOutcome],
+    previous: dict[str, _Version], lake_dir: Path, step: str, run_id: str, options: ParseOptions,
+    timings: Timings, on_file: Callable[[FileOutcome], None] | None = None,
+) -> tuple[list[FileOutcome], list[SuiteResult]]:
+    """What `parse_source` gave, on the working database `con`: the parsed files judged by the batch
+    suite, those that pass renamed into the lake, and every file's audit rows recorded."""
+    results = _judge_and_promote(con, suite, fresh, lake_dir, timings, step)
     for outcome in sorted(fresh, key=lambda o: o.file_name):
         _settle(outcome, previous.get(outcome.file_name))
         if on_file:
             on_file(outcome)
-    outcomes.extend(fresh)
+    outcomes = unchanged + fresh
     with timings.measure("write"):
         _record(con, outcomes, run_id, options.fingerprint)
     return sorted(outcomes, key=lambda o: o.file_name), results
@@ -435,7 +492,7 @@ def _sort_out(
 
 def _parse_all(
     source: str, todo: list[tuple[RawFile, str]], lake_dir: Path, options: ParseOptions, timings: Timings,
-    suite: str | None,
+    suite: str | None, step: str,
 ) -> list[FileOutcome]:
     """Every file of `todo` read, parsed and written pending (or failed), a window at a time."""
     workers = max(1, min(len(todo), os.cpu_count() or 1))
@@ -452,36 +509,74 @@ def _parse_all(
             if not gx_worker.running():
                 install_meanwhile()
             gx_wanted = False
-        fresh.extend(_parse_chunk(ready, lake_dir, options, timings))
+        fresh.extend(_parse_chunk(ready, lake_dir, options, timings, step))
     return fresh
 
 
+# Events files are judged one after another and their users keyed together, in one opening of the
+# working database, up to this many lines judged (their groups wait in memory until then: 100 M
+# events make 8.6 M groups, keyed alone). The sample's 86 files, keyed one by one, opened it 83
+# times, 3.4 s of a 7.9 s step on a loaded machine.
+EVENTS_KEYED_TOGETHER = 20_000_000
+
+
 def _load_events(
-    con: duckdb.DuckDBPyConnection, todo: list[tuple[RawFile, str | None]], lake_dir: Path, options: ParseOptions,
-    timings: Timings,
+    con: duckdb.DuckDBPyConnection, database: Database, todo: list[tuple[RawFile, str | None]], lake_dir: Path,
+    options: ParseOptions, timings: Timings, step: str,
 ) -> list[FileOutcome]:
-    """Every events file of `todo` streamed through DuckDB into its pending lake file (or failed),
-    one after another: each one's reading uses every core (assets/lib/events.py). A file's digest
-    still to take is taken in a thread meanwhile (hashlib lets go of the GIL): 100 M events, 3.66 GB,
-    loaded in 22.1-22.5 s so against 23.1-26.3 s hashed first."""
+    """Every events file of `todo` streamed through DuckDB (`con`) into its pending lake file (or
+    failed), one after another: each one's reading uses every core (assets/lib/events.py); the users
+    of the files judged are keyed on the working database `database` opens, several files at once
+    (EVENTS_KEYED_TOGETHER). A file's digest still to take is taken in a thread meanwhile (hashlib
+    lets go of the GIL): 100 M events, 3.66 GB, loaded in 22.1-22.5 s so against 23.1-26.3 s hashed
+    first."""
     fresh: list[FileOutcome] = []
-    with ThreadPoolExecutor(max_workers=1) as hasher:
-        for raw, digest in todo:
-            hashing = hasher.submit(sha256, raw.path) if digest is None else None
+    waiting: list[tuple[RawFile, str | None, events.Judged]] = []
+
+    def failed(raw: RawFile, digest: str | None, error: str) -> FileOutcome:
+        return FileOutcome(raw.source, raw.name, digest, _batch_date_or_none(raw), "failed", error=error)
+
+    def key_and_write() -> None:
+        if not waiting:
+            return
+        keyed = []
+        with database() as working:
+            for raw, digest, judged in waiting:
+                try:
+                    keyed.append((raw, digest, judged, events.user_keys(working, judged)))
+                except FileError as exc:
+                    keyed.append((raw, digest, judged, str(exc)))
+        waiting.clear()
+        for raw, digest, judged, keys in keyed:
             try:
-                batch = batch_date(raw.name)
+                if isinstance(keys, str):
+                    raise FileError(keys)
                 with timings.measure("parse"):
-                    loaded = events.load_file(con, raw, batch, options, lake_dir)
+                    loaded = events.write_file(con, judged, keys, lake_dir, step)
             except FileError as exc:
-                loaded, error = None, str(exc)
-            digest = hashing.result() if hashing else digest
-            if loaded is None:
-                fresh.append(FileOutcome(raw.source, raw.name, digest, _batch_date_or_none(raw), "failed", error=error))
+                con.execute(f"drop table if exists {judged.table}")
+                fresh.append(failed(raw, digest, str(exc)))
                 continue
             fresh.append(FileOutcome(
-                raw.source, raw.name, digest, batch, "loaded", rows_read=loaded.rows_read,
+                raw.source, raw.name, digest, judged.window["batch_date"], "loaded", rows_read=loaded.rows_read,
                 rows_loaded=loaded.rows_loaded, rows_rejected=loaded.rejects.height, rejects=loaded.rejects,
             ))
+
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        for index, (raw, digest) in enumerate(todo):
+            hashing = hasher.submit(sha256, raw.path) if digest is None else None
+            try:
+                with timings.measure("parse"):
+                    judged = events.judge_file(con, raw, batch_date(raw.name), options, table=f"event_groups_{index}")
+            except FileError as exc:
+                key_and_write()  # the files before it, so that the outcomes keep the files' order
+                fresh.append(failed(raw, hashing.result() if hashing else digest, str(exc)))
+                continue
+            waiting.append((raw, hashing.result() if hashing else digest, judged))
+            if sum(j.typed_lines for _, _, j in waiting) >= EVENTS_KEYED_TOGETHER:
+                key_and_write()
+    if waiting:
+        key_and_write()
     return fresh
 
 
@@ -500,25 +595,23 @@ def _settle(outcome: FileOutcome, before) -> None:
 
 
 def _judge_and_promote(
-    con: duckdb.DuckDBPyConnection, suite: str | None, fresh: list[FileOutcome], lake_dir: Path, timings: Timings
+    con: duckdb.DuckDBPyConnection, suite: str | None, fresh: list[FileOutcome], lake_dir: Path, timings: Timings,
+    step: str,
 ) -> list[SuiteResult]:
-    """Hold back the parsed files whose rows fail the suite; rename the others into the lake."""
+    """Hold back the parsed files whose rows fail the suite; rename the others into the lake (the
+    held-back files' pending copies go with the load's pending folder: pending.pending_step)."""
     parsed = [o for o in fresh if o.outcome == "loaded"]
     results: list[SuiteResult] = []
-    try:
-        if suite is not None and parsed:
-            with timings.measure("validate"):
-                held_back, results = validate_pending(con, suite, parsed, lake_dir)
-            for outcome in parsed:
-                if outcome.file_name in held_back:
-                    _hold_back(outcome, held_back[outcome.file_name])
-        with timings.measure("write"):
-            for outcome in parsed:
-                if outcome.outcome == "loaded":
-                    promote(lake_dir, outcome.source, outcome.file_name)
-    finally:
-        if parsed:  # the held-back files' pending copies, or all of them if validation raised
-            clear_pending(lake_dir, parsed[0].source)
+    if suite is not None and parsed:
+        with timings.measure("validate"):
+            held_back, results = validate_pending(con, suite, parsed, lake_dir, step)
+        for outcome in parsed:
+            if outcome.file_name in held_back:
+                _hold_back(outcome, held_back[outcome.file_name])
+    with timings.measure("write"):
+        for outcome in parsed:
+            if outcome.outcome == "loaded":
+                promote(lake_dir, outcome.source, outcome.file_name, step)
     return results
 
 

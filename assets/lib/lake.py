@@ -92,13 +92,20 @@ def register_lake(con: duckdb.DuckDBPyConnection, lake_dir: LakeRoot, source: st
 PENDING = "_pending"
 
 
-def pending_path(lake_dir: LakeRoot, source: str, file_name: str) -> str:
-    return _join(lake_dir, source, PENDING, lake_name(file_name))
+def pending_path(lake_dir: LakeRoot, source: str, file_name: str, step: str = "") -> str:
+    """Where a file waits; in `step`'s own folder of _pending when given (lib/pending.py)."""
+    return _join(lake_dir, source, PENDING, *_step(step), lake_name(file_name))
 
 
-def pending_target(con: duckdb.DuckDBPyConnection, lake_dir: LakeRoot, source: str, file_name: str) -> str:
+def _step(step: str) -> tuple[str, ...]:
+    return (step,) if step else ()
+
+
+def pending_target(
+    con: duckdb.DuckDBPyConnection, lake_dir: LakeRoot, source: str, file_name: str, step: str = ""
+) -> str:
     """Where `con` may `COPY ... TO` a raw file's pending lake file: its folder made, its store attached."""
-    target = pending_path(lake_dir, source, file_name)
+    target = pending_path(lake_dir, source, file_name, step)
     _store(lake_dir).make_parent(target)
     attach(con, lake_dir)
     return target
@@ -109,8 +116,8 @@ def pending_target(con: duckdb.DuckDBPyConnection, lake_dir: LakeRoot, source: s
 LAKE_ZSTD_LEVEL = 1
 
 
-def write_pending(lake_dir: LakeRoot, source: str, file_name: str, rows: pl.DataFrame) -> str:
-    target = pending_path(lake_dir, source, file_name)
+def write_pending(lake_dir: LakeRoot, source: str, file_name: str, rows: pl.DataFrame, step: str = "") -> str:
+    target = pending_path(lake_dir, source, file_name, step)
     _store(lake_dir).write(target, rows)
     return target
 
@@ -120,18 +127,19 @@ def parquet_schema(path: str) -> dict[str, pl.DataType]:
     return _store(path).schema(path)
 
 
-def promote(lake_dir: LakeRoot, source: str, file_name: str) -> str:
+def promote(lake_dir: LakeRoot, source: str, file_name: str, step: str = "") -> str:
     """A pending file into the lake, in place of the file of the same raw name if there is one:
     locally one atomic rename; on an object store a copy (atomic for its readers) and then a delete
     of the pending file, which a crash between the two leaves behind for the next run to clear."""
     target = lake_path(lake_dir, source, file_name)
-    _store(lake_dir).replace(pending_path(lake_dir, source, file_name), target)
+    _store(lake_dir).replace(pending_path(lake_dir, source, file_name, step), target)
     return target
 
 
-def clear_pending(lake_dir: LakeRoot, source: str) -> None:
-    """Drop what a run left pending: held-back files, or everything when a run crashed mid-way."""
-    _store(lake_dir).remove_folder(_join(lake_dir, source, PENDING))
+def clear_pending(lake_dir: LakeRoot, source: str, step: str = "") -> None:
+    """Drop what a run left pending (`step`'s folder only, when given): held-back files, or
+    everything when a run crashed mid-way."""
+    _store(lake_dir).remove_folder(_join(lake_dir, source, PENDING, *_step(step)))
 
 
 def _join(root: LakeRoot, *parts: str) -> str:
