@@ -486,6 +486,7 @@ def main(orders: int, repeat: int, history_orders: int, out: Path, work: Path, e
         "breakdown": {k: statistics.median(s[k] for s in stages) for k in stages[0]},
         "targets": [vars(t) for t in targets],
         **({"events": events_section} if events_section else {}),
+        **spark_section(results),
         "command": " ".join(["make bench", *(f"ORDERS={orders}",) * (orders != 10_000_000), *(f"REPEAT={repeat}",) * (repeat != 3),
                              *(f"EVENTS={events}",) * (events != 100_000_000)]),
         "elapsed": time.perf_counter() - started,
@@ -493,6 +494,13 @@ def main(orders: int, repeat: int, history_orders: int, out: Path, work: Path, e
     write_results(report, results, out)
     console.print(f"Wrote {out} in {report['elapsed'] / 60:.1f} min")
     report_targets(targets, events_section)
+
+
+def spark_section(results: Path) -> dict:
+    """The figures of the last `make bench-spark` (bench/spark.py) that passed, kept on the page."""
+    path = results / "spark.json"
+    section = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    return {"spark": section} if section and section["error"] is None else {}
 
 
 def measure_row(m: Measure) -> dict:

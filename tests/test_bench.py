@@ -73,6 +73,40 @@ def test_the_equality_gate_sees_a_cent_a_rate_and_a_row(published):
         compare.assert_same(expected, cent, "a script")
 
 
+def test_the_engines_gate_wants_every_mart_equal_value_for_value():
+    # bench/spark.py's gate between DuckDB's and Spark's marts, on hand-made tables: the same rows in
+    # another order pass, a double within 1e-9 relative passes; a cent, a double beyond 1e-9, a
+    # count, a type, a row or a whole table more or less each fail.
+    from decimal import Decimal
+
+    kpis = pl.DataFrame(
+        {"quarter": ["2024Q4", "2024Q4"], "shop_id": ["s1", "s2"], "gmv": [Decimal("10.05"), Decimal("7.00")],
+         "orders": [3, 2], "rate": [1 / 3, None]},
+        schema_overrides={"gmv": pl.Decimal(18, 2)},
+    )
+    ours = {"quarterly_shop_kpis": kpis, "empty": kpis.clear()}
+
+    def theirs(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
+        return {**ours, "quarterly_shop_kpis": frame}
+
+    def first(column: str, value) -> pl.DataFrame:
+        return kpis.with_columns(pl.when(pl.col("shop_id") == "s1").then(value).otherwise(pl.col(column)).alias(column))
+
+    assert compare.tables_differences(ours, theirs(kpis.reverse())) == []
+    assert compare.tables_differences(ours, theirs(first("rate", pl.col("rate") * (1 + 1e-10)))) == []
+    cent = compare.tables_differences(ours, theirs(first("gmv", pl.lit(Decimal("10.06")).cast(pl.Decimal(18, 2)))))
+    assert cent == ["quarterly_shop_kpis: gmv in row 0 of 2 (sorted): expected 10.05, got 10.06"]
+    assert compare.tables_differences(ours, theirs(first("rate", pl.col("rate") * (1 + 1e-8))))[0].startswith(
+        "quarterly_shop_kpis: rate in row 0")
+    assert compare.tables_differences(ours, theirs(first("rate", pl.lit(None, pl.Float64))))[0].startswith(
+        "quarterly_shop_kpis: rate in row 0")
+    assert compare.tables_differences(ours, theirs(first("orders", pl.lit(4))))[0].startswith("quarterly_shop_kpis: orders in row 0")
+    assert compare.tables_differences(ours, theirs(kpis.with_columns(pl.col("gmv").cast(pl.Float64))))[0].startswith(
+        "quarterly_shop_kpis: columns differ")
+    assert compare.tables_differences(ours, theirs(kpis.head(1))) == ["quarterly_shop_kpis: 2 rows expected, got 1"]
+    assert compare.tables_differences(ours, {"quarterly_shop_kpis": kpis}) == ["empty: only in the expected tables"]
+
+
 @pytest.mark.slow
 def test_one_file_a_day_holds_the_same_orders_in_a_file_per_day(published, tmp_path):
     import run as bench_run
