@@ -351,6 +351,34 @@ def test_the_events_section_shows_the_throughput_the_funnel_and_an_error(monkeyp
     assert "**Error: the published warehouse has no marts.quarterly_funnel**" in render.markdown(report).split("\n")
 
 
+def test_the_spark_section_shows_both_engines_side_by_side(monkeypatch, tmp_path):
+    report = json.loads((BENCH.parent / "docs" / "benchmarks.json").read_text(encoding="utf-8"))
+    engines = [("duckdb", 20.0, 12.5, 2**30, [20.0, 21.25]), ("spark", 250.0, 230.0, 3 * 2**30, [250.0, 260.0])]
+    report["spark"] = {
+        "command": "make bench-spark ORDERS=1000000 SPARK_REPEAT=2", "date": "2026-12-05", "repeat": 2,
+        "master": "local[2]", "conf": "spark.driver.memory=6g", "machine": {"cores": "2"},
+        "workload": {"orders": 1_020_232, "bytes_on_disk": 568_172_605}, "marts": {"a": 3, "b": 0},
+        "engines": [{"engine": e, "seconds": s, "staging_marts": sm, "peak_rss": p, "samples": r} for e, s, sm, p, r in engines],
+        "runs": [{"load_before": load} for load in (3.5, 4.25, 3.0, 5.0)], "error": None,
+    }
+    monkeypatch.setattr(render, "HERE", tmp_path)  # a folder without notes.md
+    (tmp_path / "templates").symlink_to(BENCH / "templates")
+    lines = render.markdown(report).split("\n")
+    section = lines[lines.index("## Spark beside DuckDB"):]
+    assert section[2].startswith("`make bench-spark ORDERS=1000000 SPARK_REPEAT=2` on 2026-12-05: the workload above at "
+                                 "1,020,232 orders (0.57 GB of CSV)")
+    assert "master `local[2]`, `TAOBAO_OPS_SPARK_CONF=\"spark.driver.memory=6g\"`" in section[2]
+    assert "2 rounds of one run each" in section[2] and "the same 2 marts" in section[2]
+    assert section[4:8] == [
+        "| engine | full rebuild | staging + marts | everything else | peak RSS | runs (s) |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+        "| duckdb | 20.0 s | 12.5 s | 7.5 s | 1.00 GiB | 20.0, 21.2 |",
+        "| spark | 250.0 s | 230.0 s | 20.0 s | 3.00 GiB | 250.0, 260.0 |",
+    ]
+    assert section[9].startswith("Spark's full rebuild took 12.5× DuckDB's, its staging and marts 18.4×")
+    assert section[9].endswith("before each run: 3.5, 4.2, 3.0, 5.0, on 2 cores shared with other work.")
+
+
 @pytest.mark.slow
 def test_the_events_bench_gates_on_the_published_funnel(tmp_path):
     # 20,000 events through the bench's own path (the generator's and the floor's processes, a fresh
