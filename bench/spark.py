@@ -5,8 +5,8 @@
 The workload of `make bench` (bench/workload.py, from its cache under bench/out) in one raw folder,
 linked into two deployments that differ only in TAOBAO_OPS_ENGINE. Each round runs `taobao-ops run`
 on an empty state with DuckDB, then with Spark: wall time and the peak RSS of the process tree (the
-Spark JVM is a child of the run), the staging and marts steps' time from the run's event log, the
-load average before and after. After every round, every mart the Spark run published must equal the
+Spark JVM is a child of the run) and its CPU time, the staging and marts steps' time from the run's
+event log, the load average before and after. After every round, every mart the Spark run published must equal the
 DuckDB run's, value for value, or the bench stops with exit status 1 before the page is written.
 The results go to bench/out/results/spark.json and, under "spark", into docs/benchmarks.json, from
 which docs/benchmarks.md is rendered again.
@@ -48,18 +48,19 @@ def one_run(engine: str, d: run.Deployment) -> dict:
     sample = d.run()
     stages = run.breakdown(d.home, sample.seconds)
     return {
-        "engine": engine, "seconds": sample.seconds, "peak_rss": sample.peak_rss,
+        "engine": engine, "seconds": sample.seconds, "cpu_seconds": sample.cpu_seconds, "peak_rss": sample.peak_rss,
         "staging_marts": stages["staging"] + stages["marts"], "breakdown": stages,
         "load_before": load_before, "load_after": os.getloadavg()[0],
     }
 
 
 def summary(engine: str, runs: list[dict]) -> dict:
-    """An engine's row: median times (wall, staging + marts), the highest peak, every run's time."""
+    """An engine's row: median times (wall, staging + marts, CPU), the highest peak, every run's time."""
     mine = [r for r in runs if r["engine"] == engine]
     return {
         "engine": engine, "seconds": statistics.median(r["seconds"] for r in mine),
         "staging_marts": statistics.median(r["staging_marts"] for r in mine),
+        "cpu_seconds": statistics.median(r["cpu_seconds"] for r in mine),
         "peak_rss": max(r["peak_rss"] for r in mine), "samples": [r["seconds"] for r in mine],
         "breakdown": {k: statistics.median(r["breakdown"][k] for r in mine) for k in mine[0]["breakdown"]},
     }
@@ -100,7 +101,8 @@ def main(orders: int, repeat: int, master: str, conf: str, work: Path, docs: boo
         for engine, d in deployments.items():
             run.console.print(f"Round {i + 1}/{repeat}: taobao-ops run with {engine} on an empty state…")
             runs.append(one_run(engine, d))
-            run.console.print(f"  {runs[-1]['seconds']:.1f} s (staging + marts {runs[-1]['staging_marts']:.1f} s), "
+            run.console.print(f"  {runs[-1]['seconds']:.1f} s (staging + marts {runs[-1]['staging_marts']:.1f} s, "
+                              f"CPU {runs[-1]['cpu_seconds']:.1f} s), "
                               f"peak {run.gib(runs[-1]['peak_rss'])}, load {runs[-1]['load_before']:.1f} → {runs[-1]['load_after']:.1f}")
         duckdb_marts = compare.published_schema(deployments["duckdb"].warehouse)
         problems = compare.tables_differences(duckdb_marts, compare.published_schema(deployments["spark"].warehouse))
@@ -123,6 +125,7 @@ def main(orders: int, repeat: int, master: str, conf: str, work: Path, docs: boo
         render_docs(section)
     for row in section["engines"]:
         run.console.print(f"{row['engine']}: {row['seconds']:.1f} s, staging + marts {row['staging_marts']:.1f} s, "
+                          f"CPU {row['cpu_seconds']:.1f} s, "
                           f"peak {run.gib(row['peak_rss'])}")
     run.console.print(f"{len(section['marts'])} marts equal; wrote {results / 'spark.json'}")
 

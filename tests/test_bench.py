@@ -170,6 +170,22 @@ def test_peak_memory_counts_a_child_process_beside_its_parent(tmp_path):
     assert sample.peak_rss >= 390 * 2**20
 
 
+def test_cpu_time_counts_a_child_its_parent_never_waits_for(tmp_path):
+    # Spark's JVM is such a child: the run exits without waiting for it, so wait4 never reports its
+    # CPU time; the sampled tree does. The child spends 0.5 s of CPU (not wall) time, says so, and
+    # lives on while the parent leaves without waiting.
+    import run
+
+    done = tmp_path / "spent"
+    child = tmp_path / "child.py"
+    child.write_text(f"import time, pathlib\nwhile time.process_time() < 0.5: pass\npathlib.Path({str(done)!r}).touch()\n"
+                     "time.sleep(2)\n")
+    parent = tmp_path / "parent.py"
+    parent.write_text(f"import os, pathlib, subprocess, sys, time\nsubprocess.Popen([sys.executable, {str(child)!r}])\n"
+                      f"while not pathlib.Path({str(done)!r}).exists(): time.sleep(0.05)\ntime.sleep(0.5)\nos._exit(0)\n")
+    assert run.measure([sys.executable, str(parent)]).cpu_seconds >= 0.45  # /proc counts in ticks of 10 ms
+
+
 def test_the_benchmarks_page_is_rendered_from_the_results(monkeypatch, tmp_path):
     # A hand-made report: one target met of two, a measure with no memory figure, numbers to group
     # and to round; without notes the page ends after the stage table's paragraph.
@@ -353,12 +369,13 @@ def test_the_events_section_shows_the_throughput_the_funnel_and_an_error(monkeyp
 
 def test_the_spark_section_shows_both_engines_side_by_side(monkeypatch, tmp_path):
     report = json.loads((BENCH.parent / "docs" / "benchmarks.json").read_text(encoding="utf-8"))
-    engines = [("duckdb", 20.0, 12.5, 2**30, [20.0, 21.25]), ("spark", 250.0, 230.0, 3 * 2**30, [250.0, 260.0])]
+    engines = [("duckdb", 20.0, 12.5, 30.0, 2**30, [20.0, 21.25]), ("spark", 250.0, 230.0, 420.0, 3 * 2**30, [250.0, 260.0])]
     report["spark"] = {
         "command": "make bench-spark ORDERS=1000000 SPARK_REPEAT=2", "date": "2026-12-05", "repeat": 2,
         "master": "local[2]", "conf": "spark.driver.memory=6g", "machine": {"cores": "2"},
         "workload": {"orders": 1_020_232, "bytes_on_disk": 568_172_605}, "marts": {"a": 3, "b": 0},
-        "engines": [{"engine": e, "seconds": s, "staging_marts": sm, "peak_rss": p, "samples": r} for e, s, sm, p, r in engines],
+        "engines": [{"engine": e, "seconds": s, "staging_marts": sm, "cpu_seconds": c, "peak_rss": p, "samples": r}
+                    for e, s, sm, c, p, r in engines],
         "runs": [{"load_before": load} for load in (3.5, 4.25, 3.0, 5.0)], "error": None,
     }
     monkeypatch.setattr(render, "HERE", tmp_path)  # a folder without notes.md
@@ -370,12 +387,12 @@ def test_the_spark_section_shows_both_engines_side_by_side(monkeypatch, tmp_path
     assert "master `local[2]`, `TAOBAO_OPS_SPARK_CONF=\"spark.driver.memory=6g\"`" in section[2]
     assert "2 rounds of one run each" in section[2] and "the same 2 marts" in section[2]
     assert section[4:8] == [
-        "| engine | full rebuild | staging + marts | everything else | peak RSS | runs (s) |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
-        "| duckdb | 20.0 s | 12.5 s | 7.5 s | 1.00 GiB | 20.0, 21.2 |",
-        "| spark | 250.0 s | 230.0 s | 20.0 s | 3.00 GiB | 250.0, 260.0 |",
+        "| engine | full rebuild | staging + marts | everything else | CPU time | peak RSS | runs (s) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| duckdb | 20.0 s | 12.5 s | 7.5 s | 30.0 s | 1.00 GiB | 20.0, 21.2 |",
+        "| spark | 250.0 s | 230.0 s | 20.0 s | 420.0 s | 3.00 GiB | 250.0, 260.0 |",
     ]
-    assert section[9].startswith("Spark's full rebuild took 12.5× DuckDB's, its staging and marts 18.4×")
+    assert section[9].startswith("Spark's full rebuild took 12.5× DuckDB's wall time and 14.0× its CPU time, its staging and marts 18.4×")
     assert section[9].endswith("before each run: 3.5, 4.2, 3.0, 5.0, on 2 cores shared with other work.")
 
 
