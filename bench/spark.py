@@ -8,8 +8,8 @@ on an empty state with DuckDB, then with Spark: wall time and the peak RSS of th
 Spark JVM is a child of the run) and its CPU time, the staging and marts steps' time from the run's
 event log, the load average before and after. After every round, every mart the Spark run published must equal the
 DuckDB run's, value for value, or the bench stops with exit status 1 before the page is written.
-The results go to bench/out/results/spark.json and, under "spark", into docs/benchmarks.json, from
-which docs/benchmarks.md is rendered again.
+The results go to bench/out/results/spark.json (and spark-<orders>.json) and, under "spark", into
+docs/benchmarks.json, from which docs/benchmarks.md is rendered again.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def main(orders: int, repeat: int, master: str, conf: str, work: Path, docs: boo
     started = time.perf_counter()
     work.mkdir(parents=True, exist_ok=True)
     _, raw, workload = run.prepare_workload(orders, work)
-    deployments = {engine: run.deployment(work / f"engine-{engine}", raw, **settings)
+    deployments = {engine: run.deployment(work / f"engine-{engine}-{orders}", raw, **settings)
                    for engine, settings in engine_settings(master, conf).items()}
     results = work / "results"
     results.mkdir(exist_ok=True)
@@ -118,7 +118,8 @@ def main(orders: int, repeat: int, master: str, conf: str, work: Path, docs: boo
                              *(f"SPARK_REPEAT={repeat}",) * (repeat != 1)]),
         "elapsed": time.perf_counter() - started,
     }
-    (results / "spark.json").write_text(json.dumps(section, indent=2, ensure_ascii=False), encoding="utf-8")
+    for name in (f"spark-{orders}.json", "spark.json"):  # this size's, and the last (what `make bench` keeps)
+        (results / name).write_text(json.dumps(section, indent=2, ensure_ascii=False), encoding="utf-8")
     if error is not None:
         raise click.ClickException(error)
     if docs:
