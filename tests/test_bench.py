@@ -382,7 +382,7 @@ def test_the_spark_section_shows_both_engines_side_by_side(monkeypatch, tmp_path
     (tmp_path / "templates").symlink_to(BENCH / "templates")
     lines = render.markdown(report).split("\n")
     section = lines[lines.index("## Spark beside DuckDB"):]
-    assert section[2].startswith("`make bench-spark ORDERS=1000000 SPARK_REPEAT=2` on 2026-12-05: the workload above at "
+    assert section[2].startswith("`make bench-spark ORDERS=1000000 SPARK_REPEAT=2` on 2026-12-05: the workload of `make bench` (`bench/workload.py`) at "
                                  "1,020,232 orders (0.57 GB of CSV)")
     assert "master `local[2]`, `TAOBAO_OPS_SPARK_CONF=\"spark.driver.memory=6g\"`" in section[2]
     assert "2 rounds of one run each" in section[2] and "the same 2 marts" in section[2]
