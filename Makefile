@@ -10,7 +10,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster
 # Dagster, GX and the rest again, half of a run with nothing new and ~5 s of the sample run.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test test-fast docs-images fuzz soak ui report sample bench bench-events bench-bounds lineage lock install clean
+.PHONY: run test test-fast docs-images fuzz soak ui report sample bench bench-events bench-spark bench-bounds lineage lock install clean
 
 # A virtual environment with exactly the locked versions, the project installed editable, in one
 # uv sync. The venv gets no pip of its own (ensurepip alone took 8 s of a first `make run`): uv is
@@ -97,6 +97,15 @@ bench: $(STAMP)
 ## bench-events: the behaviour events' figures alone (printed, and bench/out/results/events.json)
 bench-events: $(STAMP)
 	@$(BIN)/python bench/run.py --events $(EVENTS) --repeat $(REPEAT) --events-only
+
+## bench-spark: the full rebuild of the ORDERS workload (bench's, cached) on DuckDB and on Spark
+## SPARK_MASTER (default local[2]), SPARK_REPEAT rounds (default 1), side by side; fails unless
+## every mart is equal. Writes bench/out/results/spark.json and the section in docs/benchmarks.md
+SPARK_REPEAT ?= 1
+SPARK_MASTER ?= local[2]
+SPARK_CONF ?= spark.driver.memory=6g
+bench-spark: $(SPARK_STAMP)
+	@$(BIN)/python bench/spark.py --orders $(ORDERS) --repeat $(SPARK_REPEAT) --master '$(SPARK_MASTER)' --conf '$(SPARK_CONF)'
 
 ## bench-bounds: after `make bench`, the least each kept part of a run costs here (bench/bounds.py)
 bench-bounds: $(STAMP)

@@ -52,6 +52,7 @@ console = Console(stderr=True)
 class Sample:
     seconds: float
     peak_rss: int  # bytes
+    cpu_seconds: float = 0.0  # user + system of the process tree; 0 where not measured
 
 
 @dataclass
@@ -70,16 +71,19 @@ class Measure:
 
 
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def tree_rss(root: int) -> int:
-    """Resident bytes of process `root` and its descendants now, from /proc (0 without it)."""
+def tree_usage(root: int) -> tuple[int, float]:
+    """Resident bytes and CPU seconds (user + system, with those of the children each one has
+    waited for) of process `root` and its descendants now, from /proc (0 without it)."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
+    cpu: dict[int, int] = {}
     try:
         entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
     except OSError:
-        return 0
+        return 0, 0.0
     for name in entries:
         try:
             with open(f"/proc/{name}/stat", "rb") as f:
@@ -88,28 +92,33 @@ def tree_rss(root: int) -> int:
             continue
         fields = stat[stat.rindex(b")") + 2:].split()  # after the command name: state, ppid, …
         rss[int(name)] = int(fields[21]) * PAGE
+        cpu[int(name)] = sum(int(ticks) for ticks in fields[11:15])  # utime, stime, cutime, cstime
         children.setdefault(int(fields[1]), []).append(int(name))
-    total, todo = 0, [root]
+    total, ticks, todo = 0, 0, [root]
     while todo:
         pid = todo.pop()
         total += rss.get(pid, 0)
+        ticks += cpu.get(pid, 0)
         todo.extend(children.get(pid, ()))
-    return total
+    return total, ticks / TICK
 
 
 def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Sample:
     """Run a command to completion; its wall time and the peak RSS of its process tree: wait4's
     (the largest single process) or, when higher, the largest sum of the tree's resident memory
-    sampled every 0.1 s (a run with the GX worker is two processes at once)."""
+    sampled every 0.1 s (a run with the GX worker is two processes at once). Its CPU time likewise:
+    wait4's (the process and the children it waited for) or the tree's last sample, when higher
+    (a child nobody waits for, as Spark's JVM, is counted while it lives)."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
         done = threading.Event()
-        sampled = [0]
+        sampled = [0, 0.0]
 
         def sample() -> None:
             while not done.wait(0.1):
-                sampled[0] = max(sampled[0], tree_rss(process.pid))
+                rss, cpu = tree_usage(process.pid)
+                sampled[:] = max(sampled[0], rss), max(sampled[1], cpu)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -122,7 +131,7 @@ def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path | N
             log.seek(0)
             tail = log.read().decode("utf-8", "replace")[-3000:]
             raise RuntimeError(f"{' '.join(command)} exited with {process.returncode}:\n{tail}")
-    return Sample(seconds, max(usage.ru_maxrss * 1024, sampled[0]))
+    return Sample(seconds, max(usage.ru_maxrss * 1024, sampled[0]), max(usage.ru_utime + usage.ru_stime, sampled[1]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -486,6 +495,7 @@ def main(orders: int, repeat: int, history_orders: int, out: Path, work: Path, e
         "breakdown": {k: statistics.median(s[k] for s in stages) for k in stages[0]},
         "targets": [vars(t) for t in targets],
         **({"events": events_section} if events_section else {}),
+        **spark_section(results),
         "command": " ".join(["make bench", *(f"ORDERS={orders}",) * (orders != 10_000_000), *(f"REPEAT={repeat}",) * (repeat != 3),
                              *(f"EVENTS={events}",) * (events != 100_000_000)]),
         "elapsed": time.perf_counter() - started,
@@ -493,6 +503,13 @@ def main(orders: int, repeat: int, history_orders: int, out: Path, work: Path, e
     write_results(report, results, out)
     console.print(f"Wrote {out} in {report['elapsed'] / 60:.1f} min")
     report_targets(targets, events_section)
+
+
+def spark_section(results: Path) -> dict:
+    """The figures of the last `make bench-spark` (bench/spark.py) that passed, kept on the page."""
+    path = results / "spark.json"
+    section = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    return {"spark": section} if section and section["error"] is None else {}
 
 
 def measure_row(m: Measure) -> dict:

@@ -73,6 +73,40 @@ def test_the_equality_gate_sees_a_cent_a_rate_and_a_row(published):
         compare.assert_same(expected, cent, "a script")
 
 
+def test_the_engines_gate_wants_every_mart_equal_value_for_value():
+    # bench/spark.py's gate between DuckDB's and Spark's marts, on hand-made tables: the same rows in
+    # another order pass, a double within 1e-9 relative passes; a cent, a double beyond 1e-9, a
+    # count, a type, a row or a whole table more or less each fail.
+    from decimal import Decimal
+
+    kpis = pl.DataFrame(
+        {"quarter": ["2024Q4", "2024Q4"], "shop_id": ["s1", "s2"], "gmv": [Decimal("10.05"), Decimal("7.00")],
+         "orders": [3, 2], "rate": [1 / 3, None]},
+        schema_overrides={"gmv": pl.Decimal(18, 2)},
+    )
+    ours = {"quarterly_shop_kpis": kpis, "empty": kpis.clear()}
+
+    def theirs(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
+        return {**ours, "quarterly_shop_kpis": frame}
+
+    def first(column: str, value) -> pl.DataFrame:
+        return kpis.with_columns(pl.when(pl.col("shop_id") == "s1").then(value).otherwise(pl.col(column)).alias(column))
+
+    assert compare.tables_differences(ours, theirs(kpis.reverse())) == []
+    assert compare.tables_differences(ours, theirs(first("rate", pl.col("rate") * (1 + 1e-10)))) == []
+    cent = compare.tables_differences(ours, theirs(first("gmv", pl.lit(Decimal("10.06")).cast(pl.Decimal(18, 2)))))
+    assert cent == ["quarterly_shop_kpis: gmv in row 0 of 2 (sorted): expected 10.05, got 10.06"]
+    assert compare.tables_differences(ours, theirs(first("rate", pl.col("rate") * (1 + 1e-8))))[0].startswith(
+        "quarterly_shop_kpis: rate in row 0")
+    assert compare.tables_differences(ours, theirs(first("rate", pl.lit(None, pl.Float64))))[0].startswith(
+        "quarterly_shop_kpis: rate in row 0")
+    assert compare.tables_differences(ours, theirs(first("orders", pl.lit(4))))[0].startswith("quarterly_shop_kpis: orders in row 0")
+    assert compare.tables_differences(ours, theirs(kpis.with_columns(pl.col("gmv").cast(pl.Float64))))[0].startswith(
+        "quarterly_shop_kpis: columns differ")
+    assert compare.tables_differences(ours, theirs(kpis.head(1))) == ["quarterly_shop_kpis: 2 rows expected, got 1"]
+    assert compare.tables_differences(ours, {"quarterly_shop_kpis": kpis}) == ["empty: only in the expected tables"]
+
+
 @pytest.mark.slow
 def test_one_file_a_day_holds_the_same_orders_in_a_file_per_day(published, tmp_path):
     import run as bench_run
@@ -134,6 +168,22 @@ def test_peak_memory_counts_a_child_process_beside_its_parent(tmp_path):
     parent.write_text(hold.replace("bytes(", "b'\\x01' * (") + f"import subprocess, sys; subprocess.run([sys.executable, {str(child)!r}])\n")
     sample = run.measure([sys.executable, str(parent)])
     assert sample.peak_rss >= 390 * 2**20
+
+
+def test_cpu_time_counts_a_child_its_parent_never_waits_for(tmp_path):
+    # Spark's JVM is such a child: the run exits without waiting for it, so wait4 never reports its
+    # CPU time; the sampled tree does. The child spends 0.5 s of CPU (not wall) time, says so, and
+    # lives on while the parent leaves without waiting.
+    import run
+
+    done = tmp_path / "spent"
+    child = tmp_path / "child.py"
+    child.write_text(f"import time, pathlib\nwhile time.process_time() < 0.5: pass\npathlib.Path({str(done)!r}).touch()\n"
+                     "time.sleep(2)\n")
+    parent = tmp_path / "parent.py"
+    parent.write_text(f"import os, pathlib, subprocess, sys, time\nsubprocess.Popen([sys.executable, {str(child)!r}])\n"
+                      f"while not pathlib.Path({str(done)!r}).exists(): time.sleep(0.05)\ntime.sleep(0.5)\nos._exit(0)\n")
+    assert run.measure([sys.executable, str(parent)]).cpu_seconds >= 0.45  # /proc counts in ticks of 10 ms
 
 
 def test_the_benchmarks_page_is_rendered_from_the_results(monkeypatch, tmp_path):
@@ -315,6 +365,35 @@ def test_the_events_section_shows_the_throughput_the_funnel_and_an_error(monkeyp
     assert not any("Error" in line for line in section)
     report["events"]["error"] = "the published warehouse has no marts.quarterly_funnel"
     assert "**Error: the published warehouse has no marts.quarterly_funnel**" in render.markdown(report).split("\n")
+
+
+def test_the_spark_section_shows_both_engines_side_by_side(monkeypatch, tmp_path):
+    report = json.loads((BENCH.parent / "docs" / "benchmarks.json").read_text(encoding="utf-8"))
+    engines = [("duckdb", 20.0, 12.5, 30.0, 2**30, [20.0, 21.25]), ("spark", 250.0, 230.0, 420.0, 3 * 2**30, [250.0, 260.0])]
+    report["spark"] = {
+        "command": "make bench-spark ORDERS=1000000 SPARK_REPEAT=2", "date": "2026-12-05", "repeat": 2,
+        "master": "local[2]", "conf": "spark.driver.memory=6g", "machine": {"cores": "2"},
+        "workload": {"orders": 1_020_232, "bytes_on_disk": 568_172_605}, "marts": {"a": 3, "b": 0},
+        "engines": [{"engine": e, "seconds": s, "staging_marts": sm, "cpu_seconds": c, "peak_rss": p, "samples": r}
+                    for e, s, sm, c, p, r in engines],
+        "runs": [{"load_before": load} for load in (3.5, 4.25, 3.0, 5.0)], "error": None,
+    }
+    monkeypatch.setattr(render, "HERE", tmp_path)  # a folder without notes.md
+    (tmp_path / "templates").symlink_to(BENCH / "templates")
+    lines = render.markdown(report).split("\n")
+    section = lines[lines.index("## Spark beside DuckDB"):]
+    assert section[2].startswith("`make bench-spark ORDERS=1000000 SPARK_REPEAT=2` on 2026-12-05: the workload of `make bench` (`bench/workload.py`) at "
+                                 "1,020,232 orders (0.57 GB of CSV)")
+    assert "master `local[2]`, `TAOBAO_OPS_SPARK_CONF=\"spark.driver.memory=6g\"`" in section[2]
+    assert "2 rounds of one run each" in section[2] and "the same 2 marts" in section[2]
+    assert section[4:8] == [
+        "| engine | full rebuild | staging + marts | everything else | CPU time | peak RSS | runs (s) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| duckdb | 20.0 s | 12.5 s | 7.5 s | 30.0 s | 1.00 GiB | 20.0, 21.2 |",
+        "| spark | 250.0 s | 230.0 s | 20.0 s | 420.0 s | 3.00 GiB | 250.0, 260.0 |",
+    ]
+    assert section[9].startswith("Spark's full rebuild took 12.5× DuckDB's wall time and 14.0× its CPU time, its staging and marts 18.4×")
+    assert section[9].endswith("before each run: 3.5, 4.2, 3.0, 5.0, on 2 cores shared with other work.")
 
 
 @pytest.mark.slow
