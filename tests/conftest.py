@@ -146,6 +146,18 @@ def build_modes(result) -> dict[str, str]:
     }
 
 
+def golden_with_events(raw: Path) -> Path:
+    """The golden fixture (tests/fixtures/marts: orders, traffic, courier, reference) and two of the
+    sample's event logs (a Parquet and a .csv.gz) in `raw`: every kind of source, in a few files, for
+    the tests that run the whole pipeline more than once to compare two ways of running it."""
+    shutil.copytree(FIXTURES / "marts", raw)
+    events = Path(__file__).resolve().parents[1] / "data" / "raw" / "events" / "shop01"
+    (raw / "events" / "shop01").mkdir(parents=True)
+    for name in ("events_2024-07-07.parquet", "events_2024-07-14.csv.gz"):
+        shutil.copy(events / name, raw / "events" / "shop01" / name)
+    return raw
+
+
 @pytest.fixture
 def tiny(tmp_path: Path) -> Deployment:
     """The hand-made fixture of tests/fixtures/tiny in a fresh deployment."""
