@@ -132,6 +132,31 @@ def test_files_parse_while_another_process_holds_the_working_database(deployment
         holder.wait()
 
 
+def test_two_loads_of_one_new_file_at_once_load_it_once(deployment):
+    """Both parse it without the lock; the first to settle loads it, the second finds it loaded
+    (same bytes, same parse) and records it unchanged: one audit row, the first load's lake file."""
+    from assets.db import working_db
+    from assets.lib.ingest import parse_source
+    from assets.lib.lake import lake_path
+    from assets.lib.pending import pending_step
+
+    settings, database = deployment
+    lake, options = settings.lake_dir, settings.parse_options()
+    name = loaded_names("orders")[0]
+    with pending_step(lake, "orders") as a, pending_step(lake, "orders") as b:
+        _, fresh_a = parse_source("orders", settings.raw, lake, options, {}, a, select=lambda n: n == name)
+        _, fresh_b = parse_source("orders", settings.raw, lake, options, {}, b, select=lambda n: n == name)
+        (first,), _ = settle(settings, database, "orders", [], fresh_a, a)
+        written = os.stat(lake_path(lake, "orders", name)).st_ino
+        (second,), _ = settle(settings, database, "orders", [], fresh_b, b)
+    assert (first.outcome, second.outcome) == ("loaded", "unchanged")
+    assert second.rows_in_lake == first.rows_loaded > 0
+    assert os.stat(lake_path(lake, "orders", name)).st_ino == written  # the first load's file, not replaced
+    with working_db(settings, database) as con:
+        loads = con.execute("select outcome, count(*) from audit.loads where file_name = ? group by all order by all", [name]).fetchall()
+    assert loads == [("loaded", 1), ("unchanged", 1)]
+
+
 def test_loads_parsing_at_once_keep_to_their_own_pending_folders(deployment):
     from assets.lib.ingest import parse_source
     from assets.lib.lake import PENDING, lake_name, lake_path

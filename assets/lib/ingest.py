@@ -453,7 +453,11 @@ def settle_source(
     timings: Timings, on_file: Callable[[FileOutcome], None] | None = None,
 ) -> tuple[list[FileOutcome], list[SuiteResult]]:
     """What `parse_source` gave, on the working database `con`: the parsed files judged by the batch
-    suite, those that pass renamed into the lake, and every file's audit rows recorded."""
+    suite, those that pass renamed into the lake, and every file's audit rows recorded. A file
+    another load recorded meanwhile, with the same bytes parsed the same way, is left as that load
+    recorded it (two runs loading one new file at once: it is loaded once)."""
+    fresh, meanwhile = _loaded_meanwhile(con, fresh, previous, lake_dir, options)
+    unchanged = unchanged + meanwhile
     results = _judge_and_promote(con, suite, fresh, lake_dir, timings, step)
     for outcome in sorted(fresh, key=lambda o: o.file_name):
         _settle(outcome, previous.get(outcome.file_name))
@@ -463,6 +467,32 @@ def settle_source(
     with timings.measure("write"):
         _record(con, outcomes, run_id, options.fingerprint)
     return sorted(outcomes, key=lambda o: o.file_name), results
+
+
+def _loaded_meanwhile(
+    con: duckdb.DuckDBPyConnection, fresh: list[FileOutcome], previous: dict[str, _Version], lake_dir: LakeRoot,
+    options: ParseOptions,
+) -> tuple[list[FileOutcome], list[FileOutcome]]:
+    """`fresh` split into the files to settle and, as `unchanged`, those whose version the working
+    database now holds and did not when the load began (parsing runs without its lock)."""
+    if not fresh:
+        return fresh, []
+    now = previous_versions(con, fresh[0].source)
+    settle, meanwhile = [], []
+    for outcome in fresh:
+        version = now.get(outcome.file_name)
+        if (
+            outcome.outcome == "loaded" and version is not None and version != previous.get(outcome.file_name)
+            and version.sha256 == outcome.sha256 and version.fingerprint == options.fingerprint
+            and in_lake(lake_dir, outcome.source, outcome.file_name)
+        ):
+            meanwhile.append(FileOutcome(
+                outcome.source, outcome.file_name, outcome.sha256, outcome.batch_date, "unchanged",
+                rows_in_lake=version.rows_loaded,
+            ))
+        else:
+            settle.append(outcome)
+    return settle, meanwhile
 
 
 def _sort_out(
