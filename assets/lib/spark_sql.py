@@ -22,16 +22,22 @@ from .spark_plan import SPARK_DIR, SPARK_FILES, TABLE_PARAMS
 from .sql import SQL_DIR, sql_text
 
 MACRO_FILES = ("setup/create_macros", "setup/create_metrics")
-TABLE_MACRO_FILES = ("staging/paid_order_rows", "staging/buyer_quarter_rows", "staging/event_user_quarter_rows",
-                     "staging/event_traffic_rows")
 HEADER = "-- Generated from sql/{name}.sql by `make lineage` (assets/lib/spark_sql.py): do not edit.\n"
+
+
+def _table_macro_files() -> list[str]:
+    """The files of sql/staging that define a (temp, table) macro the rebuilds call."""
+    return [
+        f"staging/{path.stem}" for path in sorted((SQL_DIR / "staging").glob("*.sql"))
+        if " macro " in path.read_text(encoding="utf-8")
+    ]
 
 
 @cache
 def _macros() -> dict[str, tuple[list[str], exp.Expression]]:
     """name -> (parameter names, body) of every macro, scalar and table."""
     found = {}
-    for name in (*MACRO_FILES, *TABLE_MACRO_FILES):
+    for name in (*MACRO_FILES, *_table_macro_files()):
         for statement in sqlglot.parse(sql_text(name), read="duckdb"):
             if isinstance(statement, exp.Create) and statement.args.get("kind") == "MACRO":
                 udf = statement.this
@@ -45,7 +51,8 @@ def _substitute(body: exp.Expression, names: list[str], args: list[exp.Expressio
 
     def swap(node):
         if isinstance(node, exp.Column) and not node.table and node.name in values:
-            return exp.paren(values[node.name].copy()) if not isinstance(values[node.name], exp.Literal) else values[node.name].copy()
+            value = values[node.name].copy()
+            return value if isinstance(value, exp.Literal) else exp.paren(value)
         return node
 
     return body.copy().transform(swap)
