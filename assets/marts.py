@@ -34,19 +34,18 @@ def build_mart(
     quarters recorded, in one transaction; the plan and the restated (quarter, reason). With
     `spark_rows`, the folder of the rows Spark computed for every quarter, those rows replace it."""
     mart = MARTS[name]
-    if spark_rows is not None:
+    if spark_rows is None:
+        plan = incremental.mart_plan(con, name, params)
+        if plan.mode == "unchanged":
+            return plan, []
+        _compute(con, name, params, plan.months, plan.touched_months, mart.reaches_later)
+    else:
         plan = incremental.Plan("rebuild", [], {}, "engine spark: every quarter, from staging")
         # no months: DuckDB's SQL computes no row, and its table takes the columns' types
         _compute(con, name, params, (), (), mart.reaches_later)
         run_sql(con, "marts/insert_spark_rows", {"files": f"{spark_rows}/*.parquet"})
-    else:
-        plan = incremental.mart_plan(con, name, params)
-    if plan.mode == "unchanged":
-        return plan, []
     fiscal = params["fiscal_start_month"]
     whole = plan.mode == "rebuild"
-    if spark_rows is None:
-        _compute(con, name, params, plan.months, plan.touched_months, mart.reaches_later)
     if not whole and column_names(con, "marts", name) != column_names(con, "main", "mart_rows"):  # temp: schema main
         # the table was built by another version of the SQL: its quarters would not fit it
         whole = True
@@ -66,8 +65,8 @@ def build_mart(
             apply_comments(con, "marts", name)
             if spark_rows is None:
                 incremental.record_mart(con, name, plan)
-            else:  # what DuckDB recorded of its own build no longer holds
-                run_sql(con, "audit/replace_staging_inputs", {"table_name": incremental.recorded_as("marts", name)})
+            else:
+                incremental.forget_build(con, incremental.recorded_as("marts", name))
     finally:
         con.execute("drop table if exists mart_rows")
         con.execute("drop table if exists build_quarters")

@@ -269,6 +269,12 @@ def recorded_as(schema: str, table: str) -> str:
     return table if schema == "staging" else f"{schema}.{table}"
 
 
+def forget_build(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """What was recorded of `table`'s last build (as recorded_as names it) no longer holds: another
+    engine built it. Its next build here has nothing to compare with, and builds it whole."""
+    run_sql(con, "audit/replace_staging_inputs", {"table_name": table})
+
+
 def _record(con: duckdb.DuckDBPyConnection, table: str, inputs: dict[str, str]) -> None:
     frame = pl.DataFrame(
         {"table_name": [table] * len(inputs), "input": list(inputs), "version": list(inputs.values())},
@@ -276,7 +282,7 @@ def _record(con: duckdb.DuckDBPyConnection, table: str, inputs: dict[str, str]) 
     )
     con.register("new_staging_inputs", frame)
     try:
-        run_sql(con, "audit/replace_staging_inputs", {"table_name": table})
+        forget_build(con, table)
         run_sql(con, "audit/insert_staging_inputs")
     finally:
         con.unregister("new_staging_inputs")

@@ -108,13 +108,15 @@ def previous_versions(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, 
     return {name: _Version(digest, loaded, fingerprint) for name, digest, loaded, fingerprint in rows}
 
 
-def _is_unchanged(raw: RawFile, digest: str, before: _Version | None, lake_dir: LakeRoot, options: ParseOptions) -> bool:
+def _is_unchanged(
+    source: str, name: str, digest: str | None, before: _Version | None, lake_dir: LakeRoot, options: ParseOptions
+) -> bool:
     """Same bytes, parsed the same way, and its rows still in the lake: nothing to do."""
     return (
         before is not None
         and before.sha256 == digest
         and before.fingerprint == options.fingerprint
-        and in_lake(lake_dir, raw.source, raw.name)
+        and in_lake(lake_dir, source, name)
     )
 
 
@@ -456,7 +458,7 @@ def settle_source(
     suite, those that pass renamed into the lake, and every file's audit rows recorded. A file
     another load recorded meanwhile, with the same bytes parsed the same way, is left as that load
     recorded it (two runs loading one new file at once: it is loaded once)."""
-    fresh, meanwhile = _loaded_meanwhile(con, fresh, previous, lake_dir, options)
+    fresh, meanwhile = _loaded_meanwhile(con, fresh, lake_dir, options)
     unchanged = unchanged + meanwhile
     results = _judge_and_promote(con, suite, fresh, lake_dir, timings, step)
     for outcome in sorted(fresh, key=lambda o: o.file_name):
@@ -470,21 +472,19 @@ def settle_source(
 
 
 def _loaded_meanwhile(
-    con: duckdb.DuckDBPyConnection, fresh: list[FileOutcome], previous: dict[str, _Version], lake_dir: LakeRoot,
-    options: ParseOptions,
+    con: duckdb.DuckDBPyConnection, fresh: list[FileOutcome], lake_dir: LakeRoot, options: ParseOptions
 ) -> tuple[list[FileOutcome], list[FileOutcome]]:
-    """`fresh` split into the files to settle and, as `unchanged`, those whose version the working
-    database now holds and did not when the load began (parsing runs without its lock)."""
+    """`fresh` split into the files to settle and, as `unchanged`, those the working database now
+    holds loaded as this load parsed them (another load settled them while this one parsed
+    without the lock): `_is_unchanged` asked again, of the versions now recorded."""
     if not fresh:
         return fresh, []
     now = previous_versions(con, fresh[0].source)
     settle, meanwhile = [], []
     for outcome in fresh:
         version = now.get(outcome.file_name)
-        if (
-            outcome.outcome == "loaded" and version is not None and version != previous.get(outcome.file_name)
-            and version.sha256 == outcome.sha256 and version.fingerprint == options.fingerprint
-            and in_lake(lake_dir, outcome.source, outcome.file_name)
+        if outcome.outcome == "loaded" and _is_unchanged(
+            outcome.source, outcome.file_name, outcome.sha256, version, lake_dir, options
         ):
             meanwhile.append(FileOutcome(
                 outcome.source, outcome.file_name, outcome.sha256, outcome.batch_date, "unchanged",
@@ -508,7 +508,7 @@ def _sort_out(
             todo.append((raw, None))
             continue
         digest = sha256(raw.path)
-        if _is_unchanged(raw, digest, previous.get(raw.name), lake_dir, options):
+        if _is_unchanged(raw.source, raw.name, digest, previous.get(raw.name), lake_dir, options):
             unchanged.append(
                 FileOutcome(
                     source, raw.name, digest, _batch_date_or_none(raw), "unchanged",

@@ -20,11 +20,12 @@ import re
 import shutil
 import threading
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from .defaults import default_frames
-from .sql import fetch_sql, identifier, run_sql, string_literal, table_exists
-from .incremental import DIGESTED, inputs_of
+from .sql import create_parquet_view, fetch_sql, identifier, table_exists
+from .incremental import DIGESTED, forget_build, inputs_of
 from .lake import LakeRoot, batch_files
 from .parse import empty_rows
 from .spark_plan import SPARK_DIR, mart_steps, staging_steps
@@ -41,8 +42,12 @@ def spark_statements(name: str) -> list[tuple[str, str, str]]:
     path = SPARK_DIR / f"{name}.sql"
     if not path.exists():
         raise FileNotFoundError(f"{path}: no Spark form of sql/{name}.sql; run `make lineage`")
-    text = path.read_text(encoding="utf-8")
-    parts = _DIRECTIVE.split(text)[1:]
+    return _statements(path)
+
+
+@cache  # read once a process: each staging step of a DuckDB build asks which tables Spark would write
+def _statements(path: Path) -> list[tuple[str, str, str]]:
+    parts = _DIRECTIVE.split(path.read_text(encoding="utf-8"))[1:]
     return [(parts[i], parts[i + 1], parts[i + 2].strip().removesuffix(";").strip()) for i in range(0, len(parts), 3)]
 
 
@@ -228,14 +233,12 @@ def expose(con, build: SparkBuild, relations: list[str], built: str) -> None:
     table of that name an earlier DuckDB build left; what DuckDB recorded of its own build of
     `built` (audit.staging_inputs, as recorded_as names it) forgotten, so that engine `duckdb`
     builds it again."""
-    run_sql(con, "audit/replace_staging_inputs", {"table_name": built})
+    forget_build(con, built)
     for relation in relations:
         schema, _, table = relation.partition("__")
-        name = f"{identifier(schema)}.{identifier(table)}"
         if table_exists(con, schema, table) and not is_view(con, schema, table):
-            con.execute(f"drop table {name}")
-        files = string_literal(str(build.table_dir(relation) / "*.parquet"))
-        con.execute(f"create or replace view {name} as select * from read_parquet({files})")  # noqa: S608
+            con.execute(f"drop table {identifier(schema)}.{identifier(table)}")
+        create_parquet_view(con, f"{schema}.{table}", [str(build.table_dir(relation) / "*.parquet")])
 
 
 def is_view(con, schema: str, table: str) -> bool:
