@@ -17,6 +17,8 @@
     TAOBAO_OPS_EXECUTOR      in_process (default) or multiprocess: the steps of a run in one process, or
                              the raw steps parsing side by side (docs/scale-out.md)
     TAOBAO_OPS_MAX_CONCURRENT  steps at once with the multiprocess executor (default: the CPUs)
+    TAOBAO_OPS_ENGINE        duckdb (default) or spark: what builds staging and marts (docs/scale-out.md)
+    TAOBAO_OPS_SPARK_MASTER, TAOBAO_OPS_SPARK_CONF  where Spark runs, and more of its settings
     DAGSTER_HOME             Dagster's run history (default .dagster/ in the project)
 
 Relative paths given in the environment are taken from the current directory; the defaults are
