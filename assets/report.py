@@ -47,7 +47,9 @@ def quarter_label(settings: PipelineSettings, first_day: str) -> str:
 )
 def quarterly_report(context: AssetExecutionContext, settings: PipelineSettings) -> MaterializeResult:
     label = quarter_label(settings, context.partition_key)
-    files = write_report(settings.warehouse, label, settings.reports, settings.fiscal_year_start_month)
+    files = write_report(
+        settings.warehouse, label, settings.reports, settings.fiscal_year_start_month, settings.summary_rules()
+    )
     pages = [f for f in files if f.name == "index.html"]
     context.log.info(f"wrote {len(files)} files for {label} under {settings.reports / label}")
     return MaterializeResult(

@@ -265,7 +265,10 @@ def report(quarter: str, warehouse: Path | None, out: Path | None) -> None:
     started = time.perf_counter()
     try:
         with console.status(f"Writing the {quarter} report…"):
-            files = write_report(settings.warehouse, quarter.upper(), settings.reports, settings.fiscal_year_start_month)
+            files = write_report(
+                settings.warehouse, quarter.upper(), settings.reports, settings.fiscal_year_start_month,
+                settings.summary_rules(),
+            )
     except (ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from exc
     pages = [f for f in files if f.suffix in (".html", ".md")]

@@ -19,6 +19,7 @@
     TAOBAO_OPS_MAX_CONCURRENT  steps at once with the multiprocess executor (default: the CPUs)
     TAOBAO_OPS_ENGINE        duckdb (default) or spark: what builds staging and marts (docs/scale-out.md)
     TAOBAO_OPS_SPARK_MASTER, TAOBAO_OPS_SPARK_CONF  where Spark runs, and more of its settings
+    TAOBAO_OPS_REPORT_*      the report summary's thresholds (docs/report.md)
     DAGSTER_HOME             Dagster's run history (default .dagster/ in the project)
 
 Relative paths given in the environment are taken from the current directory; the defaults are
@@ -161,7 +162,8 @@ class Deployment(BaseModel):
         UI shows the name, and each step reads the variable), the others by value. Paths always go
         by value, resolved from the current directory (`Settings.from_environment`): a step reading
         a relative TAOBAO_OPS_STATE_DIR itself would agree with the command, not with the GX
-        worker, which starts in the project folder."""
+        worker, which starts in the project folder. Numbers with a fraction (the report's
+        thresholds) go by value too: Dagster's EnvVar carries text and whole numbers only."""
         from dagster import EnvVar
 
         from assets.resources import PipelineSettings
@@ -170,9 +172,10 @@ class Deployment(BaseModel):
             name = VARIABLES[field]
             return EnvVar.int(name) if Settings.model_fields[field].annotation is int else EnvVar(name)
 
+        by_value = PATHS | {field for field, info in Settings.model_fields.items() if info.annotation is float}
         return PipelineSettings(
             **{
-                field: by_name(field) if field in self.named - PATHS else getattr(self.settings, field)
+                field: by_name(field) if field in self.named - by_value else getattr(self.settings, field)
                 for field in VARIABLES
             }
         )

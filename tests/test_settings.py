@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -90,7 +91,7 @@ def test_the_resource_names_the_variables_set_and_steps_read_them(tmp_path, monk
     environ = {
         "TAOBAO_OPS_PII_KEY": "the-secret", "TAOBAO_OPS_MAX_COLUMNS": "50",
         "TAOBAO_OPS_RAW_DIR": str(tmp_path / "ignored"), "TAOBAO_OPS_STATE_DIR": str(tmp_path / "state"),
-        "TAOBAO_OPS_ENGINE": "spark",
+        "TAOBAO_OPS_ENGINE": "spark", "TAOBAO_OPS_REPORT_ROI_LOW": "2.5",
     }
     resource = Deployment.from_environment(environ, raw_dir=tmp_path / "raw").resource()
     # its config as Dagster records it and the UI shows it: the variables set by name (never the
@@ -113,6 +114,13 @@ def test_the_resource_names_the_variables_set_and_steps_read_them(tmp_path, monk
         "engine": {"env": "TAOBAO_OPS_ENGINE"},
         "spark_master": "local[*]",
         "spark_conf": "",
+        "report_large_change": 0.1,
+        "report_top_changes": 3,
+        "report_channel_shift": 0.02,
+        "report_roi_low": 2.5,  # by value: Dagster's EnvVar holds no fractions
+        "report_roi_high": 5.0,
+        "report_late_rate_alarm": 0.05,
+        "report_return_rate_alarm": 0.03,
     }
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
@@ -121,6 +129,7 @@ def test_the_resource_names_the_variables_set_and_steps_read_them(tmp_path, monk
     assert (settings.pii_key, settings.max_columns, settings.state_dir) == ("the-secret", 50, str(tmp_path / "state"))
     assert settings.raw_dir == str(tmp_path / "raw")
     assert settings.engine == "spark"
+    assert settings.summary_rules().roi_band == (2.5, 5.0)
 
 
 def test_an_unknown_engine_is_refused_by_its_variable(tmp_path):
@@ -167,3 +176,14 @@ def test_the_lake_is_below_the_state_unless_set_a_folder_from_here_a_url_as_give
     # unset, it follows the state folder of a copy with another one
     settings = Settings(state_dir=str(tmp_path / "a"))
     assert settings.model_copy(update={"state_dir": str(tmp_path / "b")}).lake_dir == tmp_path / "b" / "lake"
+
+
+@pytest.mark.parametrize(("environ", "message"), [
+    ({"TAOBAO_OPS_REPORT_ROI_LOW": "6"}, "the ROI band's low end 6.0 is above its high end 5.0"),
+    ({"TAOBAO_OPS_REPORT_LARGE_CHANGE": "0"}, "TAOBAO_OPS_REPORT_LARGE_CHANGE: Input should be greater than 0"),
+    ({"TAOBAO_OPS_REPORT_TOP_CHANGES": "0"}, "TAOBAO_OPS_REPORT_TOP_CHANGES: Input should be greater than or equal to 1"),
+])
+def test_the_reports_thresholds_out_of_range_are_refused_by_their_variable(tmp_path, environ, message):
+    settings = Deployment.from_environment(environ, state_dir=tmp_path).settings
+    with pytest.raises(ValueError, match=re.escape(message)):
+        settings.summary_rules()

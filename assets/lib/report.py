@@ -22,15 +22,18 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from .formats import percent, show
 from .glossary import COLUMNS, column_of
+from .narrative import Paragraph, Sentence, SummaryRules, draft, shift_quarter
 from .sql import fetch_sql, fetch_with_columns
 
 TEMPLATES = Path(__file__).parent / "report_templates"
 QUARTER = re.compile(r"^(FY)?\d{4}Q[1-4]$")
-ROI_BAND = (3.0, 5.0)  # a paid channel's healthy ROI
 # The charts' font families for Chinese, the first installed one used; and how their files are named.
 CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC")
 CJK_FONT_FILES = ("wqy-microhei", "notosanscjk", "notosanssc")
 SECTIONS = ("headline", "monthly", "channels", "funnel", "campaigns", "couriers", "regions", "quality", "checks")
+# Tables the 数据总结 (assets/lib/narrative.py) reads besides: name -> (the section's query, quarters
+# from the page's): the channel mix a quarter earlier, and the months a year before the next quarter.
+OTHER_QUARTERS = {"channels_previous": ("channels", -1), "monthly_year_before_next": ("monthly", -3)}
 
 
 @dataclass
@@ -92,6 +95,8 @@ def read(warehouse: Path, quarter: str, shop: str | None, fiscal_start_month: in
         data = ReportData(quarter, shop, shops)
         for name in SECTIONS:
             data.tables[name] = _query(con, name, params)
+        for name, (section, quarters) in OTHER_QUARTERS.items():
+            data.tables[name] = _query(con, section, {**params, "quarter": shift_quarter(quarter, quarters)})
     return data
 
 
@@ -183,7 +188,7 @@ def _save(fig, path: Path) -> str:
     return f"img/{path.name}"
 
 
-def draw_charts(data: ReportData, folder: Path) -> dict[str, str]:
+def draw_charts(data: ReportData, folder: Path, rules: SummaryRules) -> dict[str, str]:
     """PNG charts under folder/img; returns chart name -> relative path for the pages. A chart whose
     table has no rows is left out."""
     plt = _pyplot()
@@ -191,11 +196,11 @@ def draw_charts(data: ReportData, folder: Path) -> dict[str, str]:
     for name, (table, draw) in CHARTS.items():
         rows = data.tables[table].dicts()
         if rows:
-            charts[name] = _save(draw(plt, rows), folder / "img" / f"{name}.png")
+            charts[name] = _save(draw(plt, rows, rules), folder / "img" / f"{name}.png")
     return charts
 
 
-def _monthly_chart(plt, monthly: list[dict]):
+def _monthly_chart(plt, monthly: list[dict], rules: SummaryRules):
     """GMV bars by month, the target as a dashed line where one is set, each bar labelled with its
     target completion."""
     fig, ax = plt.subplots(figsize=(7, 3.2))
@@ -214,7 +219,7 @@ def _monthly_chart(plt, monthly: list[dict]):
     return fig
 
 
-def _channel_charts(plt, channels: list[dict]):
+def _channel_charts(plt, channels: list[dict], rules: SummaryRules):
     """Side by side: each channel's share of visitors, and the ROI of the paid ones against the
     healthy band."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 0.35 * len(channels) + 1.6))
@@ -222,14 +227,15 @@ def _channel_charts(plt, channels: list[dict]):
     left.barh(names, [float(c["uv_share"] or 0) * 100 for c in channels][::-1], color="#1f77b4")
     left.set_title("Visitor share by channel (%)")
     paid = [c for c in channels if c["roi"] is not None]
-    right.axvspan(*ROI_BAND, color="#2ca02c", alpha=0.15, label="healthy ROI 3–5")
+    low, high = rules.roi_band
+    right.axvspan(low, high, color="#2ca02c", alpha=0.15, label=f"healthy ROI {low:g}–{high:g}")
     right.barh([c["channel"] for c in paid][::-1], [float(c["roi"]) for c in paid][::-1], color="#ff5000")
     right.set_title("ROI of paid channels")
     right.legend(frameon=False, loc="lower right")
     return fig
 
 
-def _trend_charts(plt, history: list[dict]):
+def _trend_charts(plt, history: list[dict], rules: SummaryRules):
     """One small line chart per headline trend (TRENDS) over the quarters of `history`."""
     fig, axes = plt.subplots(2, 3, figsize=(10, 4.8))
     labels = [h["quarter"] for h in history]
@@ -243,7 +249,7 @@ def _trend_charts(plt, history: list[dict]):
     return fig
 
 
-def _courier_chart(plt, couriers: list[dict]):
+def _courier_chart(plt, couriers: list[dict], rules: SummaryRules):
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(couriers) + 1.4))
     ax.barh([c["courier"] for c in couriers][::-1], [int(c["collected"] or 0) for c in couriers][::-1],
             color="#7f7f7f")
@@ -251,7 +257,7 @@ def _courier_chart(plt, couriers: list[dict]):
     return fig
 
 
-def _funnel_chart(plt, funnel: list[dict]):
+def _funnel_chart(plt, funnel: list[dict], rules: SummaryRules):
     """The page's funnel (its first row): the user steps as bars centred on one axis, each with its
     count and its rate; pv, events rather than users and so of another scale, in the title."""
     page = funnel[0]
@@ -288,19 +294,29 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(
-        HEADLINE=HEADLINE, ROI_BAND=ROI_BAND, FUNNEL=FUNNEL, FUNNEL_TABLE=FUNNEL_TABLE, cell=cell, column_of=column_of,
+        HEADLINE=HEADLINE, FUNNEL=FUNNEL, FUNNEL_TABLE=FUNNEL_TABLE, cell=cell, column_of=column_of,
     )
     return env
 
 
-def render(data: ReportData, folder: Path, links: list[tuple[str, str]]) -> list[Path]:
+def summary(data: ReportData, rules: SummaryRules) -> list[tuple[Paragraph, list[tuple[int, Sentence]]]]:
+    """The page's 数据总结 (assets/lib/narrative.py) from the tables the page shows: each paragraph
+    with its sentences numbered through the page (their footnotes)."""
+    numbered, n = [], 0
+    for paragraph in draft(data.quarter, data.shop, {name: table.dicts() for name, table in data.tables.items()}, rules):
+        numbered.append((paragraph, [(n := n + 1, sentence) for sentence in paragraph.sentences]))
+    return numbered
+
+
+def render(data: ReportData, folder: Path, links: list[tuple[str, str]], rules: SummaryRules | None = None) -> list[Path]:
     """Write folder/index.html and folder/report.md (and the charts); returns the files written."""
+    rules = rules or SummaryRules()
     folder.mkdir(parents=True, exist_ok=True)
-    charts = draw_charts(data, folder)
+    charts = draw_charts(data, folder, rules)
     env = _environment()
     context = {
         "data": data, "now": data.current, "last_year": data.previous_year(), "funnel": data.funnel, "charts": charts,
-        "links": links,
+        "links": links, "summary": summary(data, rules), "ROI_BAND": rules.roi_band,
         "t": {name: table.dicts() for name, table in data.tables.items()},
     }
     written = []
@@ -311,8 +327,11 @@ def render(data: ReportData, folder: Path, links: list[tuple[str, str]]) -> list
     return written + [folder / rel for rel in charts.values()]
 
 
-def write_report(warehouse: Path, quarter: str, out: Path, fiscal_start_month: int = 1) -> list[Path]:
-    """All shops together, then each shop; returns every file written."""
+def write_report(
+    warehouse: Path, quarter: str, out: Path, fiscal_start_month: int = 1, rules: SummaryRules | None = None
+) -> list[Path]:
+    """All shops together, then each shop; returns every file written. `rules`: the 数据总结's
+    thresholds (the defaults when None)."""
     if not QUARTER.match(quarter):
         raise ValueError(f"quarter must look like 2024Q3 (or FY2025Q1 with fiscal quarters), not {quarter!r}")
     if not warehouse.exists():
@@ -322,7 +341,9 @@ def write_report(warehouse: Path, quarter: str, out: Path, fiscal_start_month: i
         known = ", ".join(quarters_in(warehouse)) or "none"
         raise ValueError(f"{warehouse} has no data for {quarter} (quarters in it: {known})")
     root = out / quarter
-    written = render(overall, root, [(shop, f"{shop}/index.html") for shop in overall.shops])
+    written = render(overall, root, [(shop, f"{shop}/index.html") for shop in overall.shops], rules)
     for shop in overall.shops:
-        written += render(read(warehouse, quarter, shop, fiscal_start_month), root / shop, [("全部店铺 All shops", "../index.html")])
+        written += render(
+            read(warehouse, quarter, shop, fiscal_start_month), root / shop, [("全部店铺 All shops", "../index.html")], rules
+        )
     return written

@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from .lake import LakeRoot, is_url
 from .limits import DEFAULT_LIMITS, LIMIT_SETTINGS, ReadLimits
+from .narrative import SummaryRules
 from .pii_key import KEY_ENV, deployment_key
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENGINES = ("duckdb", "spark")
+SUMMARY_DEFAULTS = SummaryRules()
 
 
 class Settings(BaseModel):
@@ -96,6 +98,22 @@ class Settings(BaseModel):
         default="",
         description="More Spark settings for engine `spark`, `key=value` separated by spaces "
         "(e.g. spark.driver.memory=8g spark.sql.shuffle.partitions=64).",
+    )
+    # What the report's 数据总结 counts as large or alarming (narrative.SummaryRules, docs/report.md).
+    report_large_change: float = Field(
+        default=SUMMARY_DEFAULTS.large_change, description="A metric's change the summary calls large (0.10 = 10%)."
+    )
+    report_top_changes: int = Field(default=SUMMARY_DEFAULTS.top_changes, description="Most changes the summary names per comparison.")
+    report_channel_shift: float = Field(
+        default=SUMMARY_DEFAULTS.channel_shift, description="A channel's visitor-share move the summary calls large (0.02 = 2 pp)."
+    )
+    report_roi_low: float = Field(default=SUMMARY_DEFAULTS.roi_low, description="Low end of a paid channel's healthy ROI band.")
+    report_roi_high: float = Field(default=SUMMARY_DEFAULTS.roi_high, description="High end of a paid channel's healthy ROI band.")
+    report_late_rate_alarm: float = Field(
+        default=SUMMARY_DEFAULTS.late_rate_alarm, description="A courier's late rate above this is a problem (0.05 = 5%)."
+    )
+    report_return_rate_alarm: float = Field(
+        default=SUMMARY_DEFAULTS.return_rate_alarm, description="A courier's return rate above this is a problem (0.03 = 3%)."
     )
     # What one raw file may hold before it is quarantined unread (files.ReadLimits).
     max_file_mb: int = Field(default=DEFAULT_LIMITS.max_file_mb, description="Largest text of one raw file (unpacked), MiB.")
@@ -174,6 +192,16 @@ class Settings(BaseModel):
             print(message, file=sys.stderr)
         return key
 
+    def summary_rules(self) -> SummaryRules:
+        """The report's thresholds; a value out of its range is refused by its variable's name."""
+        try:
+            return SummaryRules(**{name: getattr(self, f"report_{name}") for name in SummaryRules.model_fields})
+        except ValidationError as error:
+            problems = "; ".join(
+                (f"{VARIABLES['report_' + str(e['loc'][0])]}: " if e["loc"] else "") + e["msg"] for e in error.errors()
+            )
+            raise ValueError(f"the report's thresholds are not valid: {problems}") from None
+
     def read_limits(self) -> ReadLimits:
         for field in ("max_file_mb", "max_columns", "max_line_kb", "max_gzip_ratio"):
             if getattr(self, field) < 1:
@@ -199,6 +227,7 @@ VARIABLES = {
     "engine": "TAOBAO_OPS_ENGINE",
     "spark_master": "TAOBAO_OPS_SPARK_MASTER",
     "spark_conf": "TAOBAO_OPS_SPARK_CONF",
+    **{f"report_{name}": f"TAOBAO_OPS_REPORT_{name.upper()}" for name in SummaryRules.model_fields},
     **LIMIT_SETTINGS,
 }
 # Resolved from the current directory when relative (a URL is taken as it is).
