@@ -345,7 +345,19 @@ def test_the_html_renders_in_headless_chromium(sample):
     browser = chromium_or_skip(window="1200,2000")
     try:
         browser.get((folder / "index.html").as_uri())
-        assert "全部店铺 All shops" in browser.find_element("tag name", "body").text
+        body = browser.find_element("tag name", "body").text
+        assert "全部店铺 All shops" in body
+        # the 数据总结 first, each sentence with its source as a title and a numbered note
+        assert body.index("数据总结 Summary") < body.index("核心指标 Headline")
+        assert "本季度支付金额 ¥382,489.45，目标 ¥405,000.00，目标完成率 94.4%。" in body
+        first = browser.find_element("css selector", ".summary p[lang=zh-CN] span[title]")
+        assert first.get_attribute("title") == (
+            "marts.quarterly_shop_kpis [quarter=2024Q4, shop_id=all]: gmv, target_gmv, target_completion")
+        assert first.is_displayed()
+        notes = browser.find_elements("css selector", ".summary ol.sources li")
+        links = browser.find_elements("css selector", ".summary p[lang=zh-CN] sup a")
+        assert len(notes) == len(links) > 10
+        assert {a.get_attribute("href").rsplit("#", 1)[1] for a in links} == {li.get_attribute("id") for li in notes}
         widths = browser.execute_script("return Array.from(document.images).map(i => i.naturalWidth)")
         assert widths and all(w > 0 for w in widths)  # every chart loaded from disk
         # beside the report; `make docs-images` copies it to docs/img/report.png (the README's picture)
@@ -429,3 +441,138 @@ def test_a_cjk_font_installed_after_matplotlib_listed_its_fonts_is_drawn_with(mo
     assert {f.name for f in stale.ttflist} & set(CJK_FONTS)
     family = next(f for f in CJK_FONTS if f in {x.name for x in stale.ttflist})
     assert stale.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+
+
+# -- 数据总结: the summary at the top of each page -----------------------------------------------
+
+def summary_section(markdown: str) -> tuple[list[tuple[str, int]], list[str], dict[int, str]]:
+    """A page's 数据总结 as written: its Chinese sentences with their footnote numbers, its English
+    lines, and the footnotes."""
+    section = markdown.split("## 数据总结 Summary\n", 1)[1].split("\n## ", 1)[0]
+    sentences, english, notes = [], [], {}
+    for line in section.splitlines():
+        if note := re.match(r"\[\^(\d+)\]: (.*)$", line):
+            notes[int(note[1])] = note[2]
+        elif line.startswith("*") and not line.startswith("**"):
+            english.append(line.strip("*"))
+        elif "[^" in line:
+            pieces = re.split(r"\[\^(\d+)\]", line)
+            sentences += [(text, int(n)) for text, n in zip(pieces[::2], pieces[1::2])]
+    return sentences, english, notes
+
+
+# shop01's 2024Q4 in the shipped sample, sentence by sentence. By hand from its mart rows
+# (test_every_summary_number_is_its_source_rows_value checks each shown value against them):
+# GMV 127,734.94 of 135,000.00 (94.6%, 7,265.06 short); October 39,652.16 of 46,000.00 (6,347.84
+# short) and December 42,819.85 of 44,000.00 (1,180.15 short) missed, November did not; refund rate
+# 8.2% -> 7.3% is the one change of 10% or more (−11%); no channel's share moved 2 pp; every paid ROI
+# is below 3; no 2023 rows, so nothing on YoY, and next quarter's months are October to December
+# × (1 + gmv_qoq 8.296…%): 42,941.89, 49,018.16, 46,372.39.
+SHOP01_2024Q4 = [
+    "本季度支付金额 ¥127,734.94，目标 ¥135,000.00，目标完成率 94.6%。",
+    "未达成目标的月份：2024-10 完成 86.2%（¥39,652.16 / 目标 ¥46,000.00，差 ¥6,347.84）、"
+    "2024-12 完成 97.3%（¥42,819.85 / 目标 ¥44,000.00，差 ¥1,180.15）。",
+    "与上季度（2024Q3）相比，退款率下降 0.9 个百分点（8.2% → 7.3%）。",
+    "各渠道访客占比与上季度相比变化均小于 2.0 个百分点。",
+    "付费渠道 ROI 不在健康区间 3–5：直通车 0.85、淘宝客 0.83、引力魔方 0.91。",
+    "内容渠道访客占比合计 8.2%（淘宝直播 5.5%、逛逛 2.7%）。",
+    "双11（1 天）支付金额 ¥7,613.16，是日常日均 ¥1,271.70 的 5.99 倍。",
+    "双12（1 天）支付金额 ¥3,018.36，是日常日均 ¥1,310.48 的 2.30 倍。",
+    "各快递揽收占比（快递数据不分店铺）：ZTO 22.0%（峰值日 2024-11-11，213,647,000 件）、YTO 17.0%（峰值日 2024-11-11，"
+    "168,298,000 件）、YUNDA 16.0%（峰值日 2024-11-11，155,936,000 件）、STO 12.0%（峰值日 2024-11-11，122,792,000 件）、"
+    "JTEXPRESS 9.0%（峰值日 2024-11-11，86,857,000 件）、EMS 9.0%（峰值日 2024-11-11，89,329,000 件）、BEST 8.0%"
+    "（峰值日 2024-11-11，81,229,000 件）、SF 7.0%（峰值日 2024-11-11，67,014,000 件）、DBL 0.1%（峰值日 2024-10-21，424,068 件）。",
+    "各快递超时率均不高于 5.0%，退件率均不高于 3.0%。",
+    "季度目标未完成：¥127,734.94 / 目标 ¥135,000.00，完成率 94.6%，差 ¥7,265.06。",
+    "付费渠道投入产出偏离健康区间 3–5：直通车 0.85、淘宝客 0.83、引力魔方 0.91。",
+    "下季度（2025Q1）建议目标按 本季同位月 × (1 + 本季环比)（8.3%）计：2025-01 ¥42,941.89（2024-10 ¥39,652.16）、"
+    "2025-02 ¥49,018.16（2024-11 ¥45,262.93）、2025-03 ¥46,372.39（2024-12 ¥42,819.85）。",
+]
+
+
+@pytest.mark.slow
+def test_the_samples_2024q4_summary_sentence_by_sentence(sample):
+    deployment, folder = sample
+    sentences, english, notes = summary_section((folder / "shop01" / "report.md").read_text(encoding="utf-8"))
+    assert [text for text, _ in sentences] == SHOP01_2024Q4
+    assert [n for _, n in sentences] == list(range(1, len(SHOP01_2024Q4) + 1)) == sorted(notes)
+    assert len(english) == 7  # a line under each paragraph
+    assert english[0].startswith("GMV was ¥127,734.94 against a target of ¥135,000.00: 94.6% of target.")
+    assert notes[1] == "marts.quarterly_shop_kpis [quarter=2024Q4, shop_id=shop01]: gmv, target_gmv, target_completion"
+    # the numbers a rule works out, from the mart rows
+    (gmv, target, qoq), = deployment.query(
+        "select gmv, target_gmv, gmv_qoq from marts.quarterly_shop_kpis where quarter = '2024Q4' and shop_id = 'shop01'")
+    assert f"差 ¥{target - gmv:,.2f}" in SHOP01_2024Q4[10]
+    months = deployment.query("select month, gmv from marts.monthly_target_tracking where shop_id = 'shop01' and month >= '2024-10' order by 1")
+    factor = Decimal(1) + Decimal(repr(qoq))
+    for (month, month_gmv), next_month in zip(months, ("2025-01", "2025-02", "2025-03")):
+        assert f"{next_month} ¥{(month_gmv * factor).quantize(Decimal('0.01')):,}（{month} ¥{month_gmv:,}）" in SHOP01_2024Q4[-1]
+
+
+def _key_filter(source) -> tuple[str, list]:
+    return " and ".join(f"{column} = ?" for column, _ in source.key), [v for _, v in source.key]
+
+
+@pytest.mark.slow
+def test_every_summary_number_is_its_source_rows_value(sample):
+    """On every page of the sample's 2024Q4: each sentence's footnote names its sources; a source that
+    is one mart row of one shop is read back from the published mart, any other from the page's own
+    table (all shops add the shops' rows up, couriers come from staging), and every column it names
+    appears in the sentence as the page shows it."""
+    from assets.lib.narrative import ALL_SHOPS, SECTION_SOURCES, SummaryRules, value
+    from assets.lib.report import read, summary
+
+    deployment, folder = sample
+    checked_in_marts = 0
+    for shop in (None, "shop01", "shop02", "shop03"):
+        page = folder / (shop or "") / "report.md"
+        written, _, notes = summary_section(page.read_text(encoding="utf-8"))
+        data = read(deployment.warehouse, "2024Q4", shop, 1)
+        drafted = [s for _, numbered in summary(data, SummaryRules()) for _, s in numbered]
+        assert [(s.zh, s.provenance) for s in drafted] == [(text, notes[n]) for text, n in written]
+        for sentence in drafted:
+            for source in sentence.sources:
+                key = dict(source.key)
+                complete = len(key) == len(SECTION_SOURCES[source.section][1])
+                if not complete:  # "every row of the page's table": a claim over all of them, see test_narrative
+                    continue
+                if source.table.startswith("marts.") and ALL_SHOPS not in key.values():
+                    where, params = _key_filter(source)
+                    rows = deployment.rows(f"select {', '.join(source.columns)} from {source.table} where {where}", params)
+                    checked_in_marts += 1
+                else:
+                    table = "monthly_year_before_next" if source.section == "monthly" and key["month"] < "2024-10" else source.section
+                    if source.section == "channels" and key["quarter"] == "2024Q3":
+                        table = "channels_previous"
+                    rows = [r for r in data.tables[table].dicts()
+                            if all(str(r.get(k, v)) == v for k, v in key.items() if k in r)]
+                    if source.section == "headline":
+                        rows = [r for r in rows if r["quarter"] == key["quarter"]]
+                assert len(rows) == 1, (page, source)
+                for column in source.columns:
+                    assert value(column, rows[0][column]) in sentence.zh, (page, sentence.zh, source, column)
+    assert checked_in_marts > 30
+
+
+@pytest.mark.slow
+def test_the_tiny_shops_summary_worked_by_hand(report):
+    """tests/fixtures/tiny, shop A: July's paid orders 200 + 100 + 50 + 80 = 430.00 against targets of
+    100, 200 and 300 for July to September; 2024Q2 had one order of 100.00 by one buyer. So 71.7% of
+    600.00; August and September missed by all of their targets; QoQ GMV ×4.3 (+330%), AOV 100 -> 215
+    (+115%), buyers 1 -> 2 (+100%); October's proposal 430.00 × 4.3 = 1,849.00, none for the months
+    without sales; one order line of the quarter's files rejected."""
+    folder, _ = report
+    sentences, english, _ = summary_section((folder / "A" / "report.md").read_text(encoding="utf-8"))
+    assert [text for text, _ in sentences] == [
+        "本季度支付金额 ¥430.00，目标 ¥600.00，目标完成率 71.7%。",
+        "未达成目标的月份：2024-08 完成 0.0%（¥0.00 / 目标 ¥200.00，差 ¥200.00）、2024-09 完成 0.0%（¥0.00 / 目标 ¥300.00，差 ¥300.00）。",
+        "与上季度（2024Q2）相比，支付金额增长 330.0%（¥100.00 → ¥430.00）；客单价增长 115.0%（¥100.00 → ¥215.00）；"
+        "支付买家数增长 100.0%（1 → 2）。",
+        "付费渠道 ROI 不在健康区间 3–5：直通车 0.00。",
+        "季度目标未完成：¥430.00 / 目标 ¥600.00，完成率 71.7%，差 ¥170.00。",
+        "付费渠道投入产出偏离健康区间 3–5：直通车 0.00。",
+        "orders 有 1 行被拒绝（共读取 8 行）。",
+        "下季度（2024Q4）建议目标按 本季同位月 × (1 + 本季环比)（330.0%）计：2024-10 ¥1,849.00（2024-07 ¥430.00）。",
+    ]
+    assert english[-1] == ("Proposed targets for 2024Q4, by the same month of this quarter × (1 + this quarter's QoQ) "
+                           "(330.0%): 2024-10 ¥1,849.00 (2024-07 ¥430.00).")

@@ -161,9 +161,15 @@ class Page:
     def headline(self, quarter: str) -> dict | None:
         return next((r for r in self.rows("headline") if r["quarter"] == quarter), None)
 
-    def source(self, section: str, row: dict, columns, quarter: str | None = None) -> Source:
+    def every_row(self, section: str, columns, quarter: str | None = None) -> Source:
+        """Every row of the page's table `section` (in `quarter`): keyed by the page alone."""
+        return self.source(section, {}, columns, quarter, page_key_only=True)
+
+    def source(self, section: str, row: dict, columns, quarter: str | None = None, page_key_only: bool = False) -> Source:
         table, key_columns = SECTION_SOURCES[section]
         page_key = {"quarter": quarter or self.quarter, "shop_id": self.shop if self.shop is not None else ALL_SHOPS}
+        if page_key_only:
+            key_columns = [k for k in key_columns if k in page_key]
         key = tuple((k, str(row[k]) if row.get(k) is not None else page_key.get(k, "")) for k in key_columns)
         return Source(table, key, tuple(columns), section)
 
@@ -196,11 +202,10 @@ def sales(page: Page) -> list[Sentence]:
             f"{value('target_completion', now['target_completion'])} of target.",
             (page.source("headline", now, ("gmv", "target_gmv", "target_completion")),),
         ))
-    else:
+    else:  # no target: nothing said about one
         out.append(Sentence(
-            f"本季度支付金额 {value('gmv', now['gmv'])}，未设季度目标。",
-            f"GMV was {value('gmv', now['gmv'])}; the quarter has no target.",
-            (page.source("headline", now, ("gmv", "target_gmv")),),
+            f"本季度支付金额 {value('gmv', now['gmv'])}。", f"GMV was {value('gmv', now['gmv'])}.",
+            (page.source("headline", now, ("gmv",)),),
         ))
     months = [m for m in page.rows("monthly") if m.get("target_gmv") is not None and m.get("gmv") is not None]
     missed = [m for m in months if m["gmv"] < m["target_gmv"]]
@@ -330,14 +335,11 @@ def channels(page: Page) -> list[Sentence]:
                 (f"channel_shift = {points(threshold)[1]}",),
             ))
         else:
-            r, b = max(pairs, key=lambda p: (abs(p[0]["uv_share"] - p[1]["uv_share"]), _channel_name(p[0])))
             size = points(threshold)
-            span = f"{value('uv_share', b['uv_share'])} → {value('uv_share', r['uv_share'])}"
             out.append(Sentence(
-                f"各渠道访客占比与上季度相比变化均小于 {size[0]}，变化最大的是{_channel_name(r)}（{span}）。",
-                f"No channel's visitor share moved by {size[1]} or more since the previous quarter; the largest move: "
-                f"{_channel_name(r)} ({span}).",
-                (page.source("channels", r, ("uv_share",)), page.source("channels", b, ("uv_share",), previous_quarter)),
+                f"各渠道访客占比与上季度相比变化均小于 {size[0]}。",
+                f"No channel's visitor share moved by {size[1]} or more since the previous quarter.",
+                (page.every_row("channels", ("uv_share",)), page.every_row("channels", ("uv_share",), previous_quarter)),
                 (f"channel_shift = {size[1]}",),
             ))
     out += roi_band(page, risks=False)
@@ -381,7 +383,7 @@ def roi_band(page: Page, risks: bool) -> list[Sentence]:
         return []
     return [Sentence(
         f"付费渠道 ROI 均在健康区间 {band} 内。", f"Every paid channel's ROI is inside the healthy band {band}.",
-        tuple(page.source("channels", c, ("roi",)) for c in paid), formulas,
+        (page.every_row("channels", ("roi",)),), formulas,
     )]
 
 
@@ -457,8 +459,7 @@ def logistics(page: Page) -> list[Sentence]:
         out.append(Sentence(
             "各快递" + "，".join(f"{zh_name}均不高于 {pct(t)}" for _, zh_name, _, t in quiet) + "。",
             "No courier's " + " or ".join(f"{en_name} is above {pct(t)}" for _, _, en_name, t in quiet) + ".",
-            tuple(page.source("couriers", c, tuple(col for col, *_ in quiet if c.get(col) is not None))
-                  for c in page.rows("couriers") if any(c.get(col) is not None for col, *_ in quiet)),
+            (page.every_row("couriers", tuple(col for col, *_ in quiet)),),
             tuple(f"{col}_alarm = {pct(t)}" for col, _, _, t in quiet),
         ))
     return out
@@ -479,10 +480,10 @@ def risks(page: Page) -> list[Sentence]:
     now = page.headline(page.quarter)
     if now and now.get("target_completion") is not None and now["target_completion"] < 1:
         out.append(Sentence(
-            f"季度目标未完成：完成率 {value('target_completion', now['target_completion'])}，"
-            f"差 {money_of(now['target_gmv'] - now['gmv'])}。",
-            f"The quarter's target was missed: {value('target_completion', now['target_completion'])}, "
-            f"{money_of(now['target_gmv'] - now['gmv'])} short.",
+            f"季度目标未完成：{value('gmv', now['gmv'])} / 目标 {value('target_gmv', now['target_gmv'])}，"
+            f"完成率 {value('target_completion', now['target_completion'])}，差 {money_of(now['target_gmv'] - now['gmv'])}。",
+            f"The quarter's target was missed: {value('gmv', now['gmv'])} of {value('target_gmv', now['target_gmv'])}, "
+            f"{value('target_completion', now['target_completion'])}, {money_of(now['target_gmv'] - now['gmv'])} short.",
             (page.source("headline", now, ("gmv", "target_gmv", "target_completion")),),
             ("差 shortfall = target_gmv − gmv",),
         ))
@@ -503,13 +504,15 @@ def risks(page: Page) -> list[Sentence]:
         if above:
             out.append(_alarm_sentence(page, column, zh, en, threshold, above))
     for q in page.rows("quality"):
-        if q["files_failed"] or q["rows_rejected"]:
+        said = [(column, zh, en) for column, zh, en in (("files_failed", "个文件被隔离", "file(s) quarantined"),
+                                                         ("rows_rejected", "行被拒绝", "row(s) rejected")) if q[column]]
+        if said:
             out.append(Sentence(
-                f"{q['source']} 有 {value('files_failed', q['files_failed'])} 个文件被隔离、"
-                f"{value('rows_rejected', q['rows_rejected'])} 行被拒绝（共读取 {value('rows_read', q['rows_read'])} 行）。",
-                f"{q['source']}: {value('files_failed', q['files_failed'])} file(s) quarantined, "
-                f"{value('rows_rejected', q['rows_rejected'])} row(s) rejected of {value('rows_read', q['rows_read'])} read.",
-                (page.source("quality", q, ("files_failed", "rows_rejected", "rows_read")),),
+                f"{q['source']} 有 " + "、".join(f"{value(c, q[c])} {zh}" for c, zh, _ in said)
+                + f"（共读取 {value('rows_read', q['rows_read'])} 行）。",
+                f"{q['source']}: " + ", ".join(f"{value(c, q[c])} {en}" for c, _, en in said)
+                + f" of {value('rows_read', q['rows_read'])} read.",
+                (page.source("quality", q, (*(c for c, _, _ in said), "rows_read")),),
             ))
     failed = [c for c in page.rows("checks") if c["passed"] is False]
     if failed:
@@ -530,13 +533,15 @@ def risks(page: Page) -> list[Sentence]:
 
 def plan(page: Page) -> list[Sentence]:
     """下季度计划: a proposed GMV target per month of the next quarter. The same months a year earlier
-    × (1 + this quarter's YoY) when both are known, else this quarter's months × (1 + its QoQ)."""
+    × (1 + this quarter's YoY) when both are known, else this quarter's months × (1 + its QoQ); a base
+    month without sales is left out."""
     now = page.headline(page.quarter)
     if now is None:
         return []
     next_quarter = shift_quarter(page.quarter, 1)
-    base_year = [m for m in page.rows("monthly_year_before_next") if m.get("gmv") is not None]
-    this_quarter = [m for m in page.rows("monthly") if m.get("gmv") is not None]
+    # a month without sales proposes nothing (its target would be 0)
+    base_year = [m for m in page.rows("monthly_year_before_next") if m.get("gmv")]
+    this_quarter = [m for m in page.rows("monthly") if m.get("gmv")]
     if now.get("gmv_yoy") is not None and base_year:
         rate, rate_column, months, shift, rule = now["gmv_yoy"], "gmv_yoy", base_year, 12, "去年同期 × (1 + 本季同比)"
         rule_en, base_quarter = "the same month last year × (1 + this quarter's YoY)", shift_quarter(page.quarter, -3)
