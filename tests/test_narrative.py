@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -271,3 +272,12 @@ def test_shift_month():
 def test_the_band_must_be_a_band():
     with pytest.raises(ValueError, match="low end 6.0 is above its high end 5.0"):
         SummaryRules(roi_low=6)
+
+
+def test_docs_list_every_threshold_with_its_variable_and_default():
+    from assets.lib.settings import VARIABLES
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "report.md").read_text(encoding="utf-8")
+    for name, field in SummaryRules.model_fields.items():
+        row = f"| `report_{name}` | `{VARIABLES['report_' + name]}` | `{field.default}` |"
+        assert row in text, row
