@@ -9,7 +9,7 @@ from dagster import (
     AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, TimeWindowPartitionsDefinition, asset,
 )
 
-from .lib.report import write_report
+from .lib.report import SUMMARY_FILE, write_report
 from .lib.sql import connect_read_only, fetch_sql
 from .partitions import BATCH_DATES, TIMEZONE
 from .publish import WAREHOUSE
@@ -51,12 +51,14 @@ def quarterly_report(context: AssetExecutionContext, settings: PipelineSettings)
         settings.warehouse, label, settings.reports, settings.fiscal_year_start_month, settings.summary_rules()
     )
     pages = [f for f in files if f.name == "index.html"]
+    summary = (settings.reports / label / SUMMARY_FILE).read_text(encoding="utf-8")
     context.log.info(f"wrote {len(files)} files for {label} under {settings.reports / label}")
     return MaterializeResult(
         metadata={
             "quarter": label,
             "path": MetadataValue.path(str(settings.reports / label / "index.html")),
             "dagster/row_count": len(pages),  # one page per shop, and all shops together
+            "summary": MetadataValue.md(summary),  # the all-shops 数据总结
             "files": MetadataValue.md("\n".join(f"- {f.relative_to(settings.reports)}" for f in files)),
         }
     )

@@ -271,10 +271,17 @@ def report(quarter: str, warehouse: Path | None, out: Path | None) -> None:
             )
     except (ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from exc
-    pages = [f for f in files if f.suffix in (".html", ".md")]
+    from rich.markdown import Markdown
+
+    from assets.lib.report import SUMMARY_FILE
+
+    pages = [f for f in files if f.suffix in (".html", ".md") and f.name != SUMMARY_FILE]
     for page in pages:
         console.print(f"  {page}")
-    console.print(f"Wrote {len(pages)} pages and {len(files) - len(pages)} charts in {time.perf_counter() - started:.1f}s")
+    console.print(f"Wrote {len(pages)} pages and {len(files) - len(pages) - 1} charts in {time.perf_counter() - started:.1f}s")
+    summary = settings.reports / quarter.upper() / SUMMARY_FILE
+    console.print(f"\n数据总结 {quarter.upper()}, all shops (every sentence's sources: the pages' notes)\n")
+    console.print(Markdown(summary.read_text(encoding="utf-8")))
 
 
 @main.command()

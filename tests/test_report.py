@@ -132,6 +132,22 @@ def test_the_cli_writes_the_report(tiny_published, tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "2024Q3" / "index.html").exists()
     assert "Wrote 6 pages" in result.output
+    # and the all-shops 数据总结, as summary.md beside the pages has it
+    assert "数据总结 2024Q3" in result.output and "本季度支付金额 ¥430.00，目标 ¥600.00，目标完成率 71.7%。" in result.output
+    assert (tmp_path / "2024Q3" / "summary.md").read_text(encoding="utf-8").startswith(
+        "**销售与目标 Sales against target**\n\n本季度支付金额 ¥430.00，目标 ¥600.00，目标完成率 71.7%。未达成目标的月份：")
+
+
+def test_thresholds_out_of_range_stop_the_report_by_their_variable(tiny_published, tmp_path, monkeypatch):
+    from pipelines.cli import main
+
+    monkeypatch.setenv("TAOBAO_OPS_REPORT_ROI_HIGH", "2")
+    result = CliRunner().invoke(
+        main, ["report", "2024Q3", "--warehouse", str(tiny_published.warehouse), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+    assert "the report's thresholds are not valid: the ROI band's low end 3.0 is above its high end 2.0" in result.output
+    assert not (tmp_path / "2024Q3").exists()
 
 
 @pytest.mark.slow
@@ -146,6 +162,7 @@ def test_the_dagster_asset_writes_the_quarter_of_its_partition(tiny_published, t
     assert (tmp_path / "2024Q3" / "A" / "report.md").exists()
     (event,) = result.get_asset_materialization_events()
     assert event.materialization.metadata["quarter"].value == "2024Q3"
+    assert event.materialization.metadata["summary"].value.startswith("**销售与目标 Sales against target**")
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ Layout for quarter Q under `out`:
     out/Q/index.html, out/Q/report.md          all shops together, linking to each shop
     out/Q/<shop_id>/index.html, report.md      one shop
     out/Q/img/*.png, out/Q/<shop_id>/img/*.png  the charts (no network needed to open any page)
+    out/Q/summary.md                            the all-shops 数据总结 alone, without its notes
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ QUARTER = re.compile(r"^(FY)?\d{4}Q[1-4]$")
 # The charts' font families for Chinese, the first installed one used; and how their files are named.
 CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC")
 CJK_FONT_FILES = ("wqy-microhei", "notosanscjk", "notosanssc")
+SUMMARY_FILE = "summary.md"  # the all-shops 数据总结 alone, beside the pages (the command prints it)
 SECTIONS = ("headline", "monthly", "channels", "funnel", "campaigns", "couriers", "regions", "quality", "checks")
 # Tables the 数据总结 (assets/lib/narrative.py) reads besides: name -> (the section's query, quarters
 # from the page's): the channel mix a quarter earlier, and the months a year before the next quarter.
@@ -327,6 +329,15 @@ def render(data: ReportData, folder: Path, links: list[tuple[str, str]], rules: 
     return written + [folder / rel for rel in charts.values()]
 
 
+def summary_markdown(paragraphs: list[tuple[Paragraph, list[tuple[int, Sentence]]]]) -> str:
+    """A page's 数据总结 as Markdown without its notes (the terminal, the Dagster UI's metadata)."""
+    return "\n\n".join(
+        f"**{p.zh_title} {p.en_title}**\n\n" + "".join(s.zh for _, s in numbered) + "\n\n*"
+        + " ".join(s.en for _, s in numbered) + "*"
+        for p, numbered in paragraphs
+    )
+
+
 def write_report(
     warehouse: Path, quarter: str, out: Path, fiscal_start_month: int = 1, rules: SummaryRules | None = None
 ) -> list[Path]:
@@ -342,6 +353,8 @@ def write_report(
         raise ValueError(f"{warehouse} has no data for {quarter} (quarters in it: {known})")
     root = out / quarter
     written = render(overall, root, [(shop, f"{shop}/index.html") for shop in overall.shops], rules)
+    (root / SUMMARY_FILE).write_text(summary_markdown(summary(overall, rules or SummaryRules())) + "\n", encoding="utf-8")
+    written.append(root / SUMMARY_FILE)
     for shop in overall.shops:
         written += render(
             read(warehouse, quarter, shop, fiscal_start_month), root / shop, [("全部店铺 All shops", "../index.html")], rules

@@ -198,7 +198,8 @@ class Settings(BaseModel):
             return SummaryRules(**{name: getattr(self, f"report_{name}") for name in SummaryRules.model_fields})
         except ValidationError as error:
             problems = "; ".join(
-                (f"{VARIABLES['report_' + str(e['loc'][0])]}: " if e["loc"] else "") + e["msg"] for e in error.errors()
+                (f"{VARIABLES['report_' + str(e['loc'][0])]}: " if e["loc"] else "") + e["msg"].removeprefix("Value error, ")
+                for e in error.errors()
             )
             raise ValueError(f"the report's thresholds are not valid: {problems}") from None
 
