@@ -163,7 +163,10 @@ def test_channels_large_share_moves_roi_outside_the_band_and_content_share():
 
 def test_channels_below_the_thresholds_and_without_a_previous_quarter():
     calm = summary(rules=SummaryRules(channel_shift=0.06, roi_low=2.0))["channels"]
-    assert zh(calm)[:2] == ["各渠道访客占比与上季度相比变化均小于 6.0 个百分点。", "付费渠道 ROI 均在健康区间 2–5 内。"]
+    assert zh(calm)[:2] == ["各渠道访客占比与上季度相比变化均小于 6.0 个百分点，上升最多的是淘宝直播，下降最多的是手淘搜索。",
+                            "付费渠道 ROI 均在健康区间 2–5 内。"]
+    flat = [dict(c, uv_share=p["uv_share"]) for c, p in zip(SHOP["channels"], SHOP["channels_previous"])]
+    assert zh(summary(channels=flat)["channels"])[0] == "各渠道访客占比与上季度相比变化均小于 2.0 个百分点。"
     assert str(calm[0].sources[0]) == "marts.quarterly_channel_kpis [quarter=2024Q4, shop_id=s1]: uv_share"
     first = summary(channels_previous=[])["channels"]
     assert zh(first)[0].startswith("付费渠道 ROI")
@@ -188,6 +191,9 @@ def test_logistics_shares_peaks_and_alarms():
     calm = summary(shop=None, rules=SummaryRules(late_rate_alarm=0.1))["logistics"]
     assert zh(calm)[0].startswith("各快递揽收占比：ZTO")
     assert zh(calm)[1] == "各快递超时率均不高于 10.0%，退件率均不高于 3.0%。"
+    no_peak = summary(couriers=[dict(SHOP["couriers"][0], peak_day=None, peak_day_collected=None)])["logistics"][0]
+    assert no_peak.zh == "各快递揽收占比（快递数据不分店铺）：ZTO 60.0%。"
+    assert str(no_peak.sources[0]) == "staging.courier_days [quarter=2024Q4, courier=ZTO]: collected_share"
     unrated = [dict(c, late_rate=None, return_rate=None) for c in SHOP["couriers"]]
     assert len(summary(couriers=unrated)["logistics"]) == 1  # no rate, no word on rates
     assert "logistics" not in summary(couriers=[])

@@ -482,7 +482,8 @@ def summary_section(markdown: str) -> tuple[list[tuple[str, int]], list[str], di
 # (test_every_summary_number_is_its_source_rows_value checks each shown value against them):
 # GMV 127,734.94 of 135,000.00 (94.6%, 7,265.06 short); October 39,652.16 of 46,000.00 (6,347.84
 # short) and December 42,819.85 of 44,000.00 (1,180.15 short) missed, November did not; refund rate
-# 8.2% -> 7.3% is the one change of 10% or more (−11%); no channel's share moved 2 pp; every paid ROI
+# 8.2% -> 7.3% is the one change of 10% or more (−11%); no channel's share moved 2 pp (我的淘宝
+# 3.279% from 3.252% gained most, 手淘搜索 32.440% from 32.470% lost most); every paid ROI
 # is below 3; no 2023 rows, so nothing on YoY, and next quarter's months are October to December
 # × (1 + gmv_qoq 8.296…%): 42,941.89, 49,018.16, 46,372.39.
 SHOP01_2024Q4 = [
@@ -490,7 +491,7 @@ SHOP01_2024Q4 = [
     "未达成目标的月份：2024-10 完成 86.2%（¥39,652.16 / 目标 ¥46,000.00，差 ¥6,347.84）、"
     "2024-12 完成 97.3%（¥42,819.85 / 目标 ¥44,000.00，差 ¥1,180.15）。",
     "与上季度（2024Q3）相比，退款率下降 0.9 个百分点（8.2% → 7.3%）。",
-    "各渠道访客占比与上季度相比变化均小于 2.0 个百分点。",
+    "各渠道访客占比与上季度相比变化均小于 2.0 个百分点，上升最多的是我的淘宝，下降最多的是手淘搜索。",
     "付费渠道 ROI 不在健康区间 3–5：直通车 0.85、淘宝客 0.83、引力魔方 0.91。",
     "内容渠道访客占比合计 8.2%（淘宝直播 5.5%、逛逛 2.7%）。",
     "双11（1 天）支付金额 ¥7,613.16，是日常日均 ¥1,271.70 的 5.99 倍。",

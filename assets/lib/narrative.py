@@ -104,9 +104,9 @@ def _kind(column: str) -> str:
     return defined.shown_as if defined else "text"
 
 
-def value(column: str, v, table: str | None = None) -> str:
-    """A value in prose: as the page's tables show it, money with ¥."""
-    shown = show(column, v, table)
+def value(column: str, v) -> str:
+    """A value in prose: as the page's tables show it (the glossary's kind), money with ¥."""
+    shown = show(column, v)
     return f"¥{shown}" if _kind(column) == "money" and v is not None else shown
 
 
@@ -176,15 +176,16 @@ class Page:
 
 # -- the rules --------------------------------------------------------------------------------
 
-# What moved: (column, 中文, English, +1 when up is better, −1 when down is better)
+# What moved: (column, English, +1 when up is better, −1 when down is better); the Chinese name is
+# the glossary's.
 MOVES = (
-    ("gmv", "支付金额", "GMV", 1),
-    ("paid_buyers", "支付买家数", "paid buyers", 1),
-    ("aov", "客单价", "AOV", 1),
-    ("conversion_rate", "支付转化率", "conversion", 1),
-    ("bounce_rate", "跳失率", "bounce rate", -1),
-    ("repurchase_rate", "复购率", "repurchase rate", 1),
-    ("refund_rate", "退款率", "refund rate", -1),
+    ("gmv", "GMV", 1),
+    ("paid_buyers", "paid buyers", 1),
+    ("aov", "AOV", 1),
+    ("conversion_rate", "conversion", 1),
+    ("bounce_rate", "bounce rate", -1),
+    ("repurchase_rate", "repurchase rate", 1),
+    ("refund_rate", "refund rate", -1),
 )
 CONTENT_GROUP = "content"  # 淘宝直播, 逛逛, 微淘 (the channel mapping's group)
 
@@ -264,10 +265,10 @@ def moves(page: Page, before_quarter: str) -> list[Move]:
     if now is None or before is None:
         return []
     found = []
-    for column, zh, en, better in MOVES:
+    for column, en, better in MOVES:
         change = growth(now.get(column), before.get(column))
         if change is not None and change != 0:
-            found.append(Move(column, zh, en, better, now[column], before[column], change))
+            found.append(Move(column, column_of(None, column).zh, en, better, now[column], before[column], change))
     return sorted(found, key=lambda m: (-abs(m.change), m.column))
 
 
@@ -301,60 +302,65 @@ def what_moved(page: Page) -> list[Sentence]:
     return out
 
 
-def _channel_name(row: dict) -> str:
-    return str(row["channel"])
-
-
 def channels(page: Page) -> list[Sentence]:
-    now = page.rows("channels")
-    if not now:
-        return []
-    out = []
+    return channel_shifts(page) + roi_band(page, risks=False) + content_share(page)
+
+
+def channel_shifts(page: Page) -> list[Sentence]:
+    """The channels whose visitor share moved by `channel_shift` or more since the previous quarter
+    (gains first), or that none did; nothing without the previous quarter's channels."""
     previous_quarter = shift_quarter(page.quarter, -1)
-    before = {(r["channel_group"], r["channel"]): r for r in page.rows("channels_previous")}
-    pairs = [(r, before[(r["channel_group"], r["channel"])]) for r in now
-             if (r["channel_group"], r["channel"]) in before
-             and r.get("uv_share") is not None and before[(r["channel_group"], r["channel"])].get("uv_share") is not None]
-    if pairs:
-        shifts = sorted(pairs, key=lambda p: (-(p[0]["uv_share"] - p[1]["uv_share"]), _channel_name(p[0])))
-        threshold = page.rules.channel_shift
-        large = [p for p in shifts if abs(p[0]["uv_share"] - p[1]["uv_share"]) >= threshold]
-        if large:
-            parts = []
-            for r, b in large:
-                zh_size, en_size = points(r["uv_share"] - b["uv_share"])
-                up = r["uv_share"] > b["uv_share"]
-                span = f"{value('uv_share', b['uv_share'])} → {value('uv_share', r['uv_share'])}"
-                parts.append((f"{_channel_name(r)}{'上升' if up else '下降'} {zh_size}（{span}）",
-                              f"{_channel_name(r)} {'up' if up else 'down'} {en_size} ({span})"))
-            out.append(Sentence(
-                f"与上季度相比，访客占比变化较大的渠道：" + "；".join(p[0] for p in parts) + "。",
-                "Channels whose visitor share moved most since the previous quarter: " + "; ".join(p[1] for p in parts) + ".",
-                tuple(s for r, b in large for s in (page.source("channels", r, ("uv_share",)),
-                                                    page.source("channels", b, ("uv_share",), previous_quarter))),
-                (f"channel_shift = {points(threshold)[1]}",),
-            ))
-        else:
-            size = points(threshold)
-            out.append(Sentence(
-                f"各渠道访客占比与上季度相比变化均小于 {size[0]}。",
-                f"No channel's visitor share moved by {size[1]} or more since the previous quarter.",
-                (page.every_row("channels", ("uv_share",)), page.every_row("channels", ("uv_share",), previous_quarter)),
-                (f"channel_shift = {size[1]}",),
-            ))
-    out += roi_band(page, risks=False)
-    content = [r for r in now if r["channel_group"] == CONTENT_GROUP and r.get("uv_share") is not None]
-    if content:
-        total = sum(r["uv_share"] for r in content)
-        listed_zh = "、".join(f"{_channel_name(r)} {value('uv_share', r['uv_share'])}" for r in content)
-        listed_en = ", ".join(f"{_channel_name(r)} {value('uv_share', r['uv_share'])}" for r in content)
-        out.append(Sentence(
-            f"内容渠道访客占比合计 {pct(total)}（{listed_zh}）。",
-            f"Content channels drew {pct(total)} of visitors ({listed_en}).",
-            tuple(page.source("channels", r, ("uv_share",)) for r in content),
-            ("合计 total = Σ uv_share of channel_group 'content'",),
-        ))
-    return out
+    before = {(r["channel_group"], r["channel"]): r for r in page.rows("channels_previous") if r.get("uv_share") is not None}
+    pairs = [(r, before[r["channel_group"], r["channel"]]) for r in page.rows("channels")
+             if r.get("uv_share") is not None and (r["channel_group"], r["channel"]) in before]
+    if not pairs:
+        return []
+    threshold = points(page.rules.channel_shift)
+    formulas = (f"channel_shift = {threshold[1]}",)
+    large = sorted(
+        ((r, b) for r, b in pairs if abs(r["uv_share"] - b["uv_share"]) >= page.rules.channel_shift),
+        key=lambda p: (-(p[0]["uv_share"] - p[1]["uv_share"]), p[0]["channel"]),
+    )
+    if not large:  # the channels that grew and shrank most, by name: their shares look alike at 0.1%
+        moved = sorted(pairs, key=lambda p: (p[0]["uv_share"] - p[1]["uv_share"], p[0]["channel"]))
+        most = [(zh, en, p[0]["channel"]) for zh, en, p, sign in (("上升最多的是", "grew most", moved[-1], 1),
+                                                                  ("下降最多的是", "shrank most", moved[0], -1))
+                if (p[0]["uv_share"] - p[1]["uv_share"]) * sign > 0]
+        return [Sentence(
+            f"各渠道访客占比与上季度相比变化均小于 {threshold[0]}" + "".join(f"，{zh}{name}" for zh, _, name in most) + "。",
+            f"No channel's visitor share moved by {threshold[1]} or more since the previous quarter"
+            + "".join(f"; {name} {en}" for _, en, name in most) + ".",
+            (page.every_row("channels", ("uv_share",)), page.every_row("channels", ("uv_share",), previous_quarter)),
+            formulas,
+        )]
+    parts = []
+    for r, b in large:
+        (zh_size, en_size), up = points(r["uv_share"] - b["uv_share"]), r["uv_share"] > b["uv_share"]
+        span = f"{value('uv_share', b['uv_share'])} → {value('uv_share', r['uv_share'])}"
+        parts.append((f"{r['channel']}{'上升' if up else '下降'} {zh_size}（{span}）",
+                      f"{r['channel']} {'up' if up else 'down'} {en_size} ({span})"))
+    return [Sentence(
+        "与上季度相比，访客占比变化较大的渠道：" + "；".join(p[0] for p in parts) + "。",
+        "Channels whose visitor share moved most since the previous quarter: " + "; ".join(p[1] for p in parts) + ".",
+        tuple(s for r, b in large for s in (page.source("channels", r, ("uv_share",)),
+                                            page.source("channels", b, ("uv_share",), previous_quarter))),
+        formulas,
+    )]
+
+
+def content_share(page: Page) -> list[Sentence]:
+    """The content channels' (淘宝直播, 逛逛, 微淘) visitor share, together and each."""
+    content = [r for r in page.rows("channels") if r["channel_group"] == CONTENT_GROUP and r.get("uv_share") is not None]
+    if not content:
+        return []
+    total = sum(r["uv_share"] for r in content)
+    listed = [f"{r['channel']} {value('uv_share', r['uv_share'])}" for r in content]
+    return [Sentence(
+        f"内容渠道访客占比合计 {pct(total)}（{'、'.join(listed)}）。",
+        f"Content channels drew {pct(total)} of visitors ({', '.join(listed)}).",
+        tuple(page.source("channels", r, ("uv_share",)) for r in content),
+        ("合计 total = Σ uv_share of channel_group 'content'",),
+    )]
 
 
 def _outside_band(page: Page) -> list[dict]:
@@ -372,8 +378,8 @@ def roi_band(page: Page, risks: bool) -> list[Sentence]:
     outside = _outside_band(page)
     formulas = (f"ROI band = {band} (roi_low, roi_high)",)
     if outside:
-        zh = "、".join(f"{_channel_name(c)} {value('roi', c['roi'])}" for c in outside)
-        en = ", ".join(f"{_channel_name(c)} {value('roi', c['roi'])}" for c in outside)
+        zh = "、".join(f"{c['channel']} {value('roi', c['roi'])}" for c in outside)
+        en = ", ".join(f"{c['channel']} {value('roi', c['roi'])}" for c in outside)
         return [Sentence(
             f"{'付费渠道 ROI 不在健康区间' if not risks else '付费渠道投入产出偏离健康区间'} {band}：{zh}。",
             f"{'Paid channels with ROI outside the healthy band' if not risks else 'Paid channels out of the healthy ROI band'} {band}: {en}.",
@@ -447,7 +453,8 @@ def logistics(page: Page) -> list[Sentence]:
     every_shop = ("（快递数据不分店铺）", " (courier figures cover every shop)") if page.shop is not None else ("", "")
     out = [Sentence(
         f"各快递揽收占比{every_shop[0]}：{zh}。", f"Couriers' share of parcels collected{every_shop[1]}: {en}.",
-        tuple(page.source("couriers", c, ("collected_share", "peak_day", "peak_day_collected")) for c in couriers),
+        tuple(page.source("couriers", c, ("collected_share", *(("peak_day", "peak_day_collected") if c.get("peak_day") else ())))
+              for c in couriers),
     )]
     quiet = []
     for column, zh_name, en_name, threshold, above in _alarms(page):
@@ -531,23 +538,26 @@ def risks(page: Page) -> list[Sentence]:
     return out
 
 
+# The target rules, the first whose inputs exist: (growth column, the months it multiplies, how many
+# months before the target's they are, the rule in 中文 and English)
+PLAN_RULES = (
+    ("gmv_yoy", "monthly_year_before_next", 12, "去年同期 × (1 + 本季同比)", "the same month last year × (1 + this quarter's YoY)"),
+    ("gmv_qoq", "monthly", 3, "本季同位月 × (1 + 本季环比)", "the same month of this quarter × (1 + this quarter's QoQ)"),
+)
+
+
 def plan(page: Page) -> list[Sentence]:
-    """下季度计划: a proposed GMV target per month of the next quarter. The same months a year earlier
-    × (1 + this quarter's YoY) when both are known, else this quarter's months × (1 + its QoQ); a base
-    month without sales is left out."""
+    """下季度计划: a proposed GMV target per month of the next quarter, by the first of PLAN_RULES whose
+    growth and months exist. A base month without sales proposes nothing (its target would be 0)."""
     now = page.headline(page.quarter)
     if now is None:
         return []
     next_quarter = shift_quarter(page.quarter, 1)
-    # a month without sales proposes nothing (its target would be 0)
-    base_year = [m for m in page.rows("monthly_year_before_next") if m.get("gmv")]
-    this_quarter = [m for m in page.rows("monthly") if m.get("gmv")]
-    if now.get("gmv_yoy") is not None and base_year:
-        rate, rate_column, months, shift, rule = now["gmv_yoy"], "gmv_yoy", base_year, 12, "去年同期 × (1 + 本季同比)"
-        rule_en, base_quarter = "the same month last year × (1 + this quarter's YoY)", shift_quarter(page.quarter, -3)
-    elif now.get("gmv_qoq") is not None and this_quarter:
-        rate, rate_column, months, shift, rule = now["gmv_qoq"], "gmv_qoq", this_quarter, 3, "本季同位月 × (1 + 本季环比)"
-        rule_en, base_quarter = "the same month of this quarter × (1 + this quarter's QoQ)", page.quarter
+    for rate_column, table, shift, rule, rule_en in PLAN_RULES:
+        months = [m for m in page.rows(table) if m.get("gmv")]
+        if now.get(rate_column) is not None and months:
+            rate = now[rate_column]
+            break
     else:
         return []
     factor = Decimal(1) + Decimal(repr(float(rate)))
@@ -560,7 +570,7 @@ def plan(page: Page) -> list[Sentence]:
         f"下季度（{next_quarter}）建议目标按 {rule}（{growth_shown}）计：{zh}。",
         f"Proposed targets for {next_quarter}, by {rule_en} ({growth_shown}): {en}.",
         (page.source("headline", now, (rate_column,)),
-         *(page.source("monthly", m, ("gmv",), base_quarter) for _, m, _ in targets)),
+         *(page.source("monthly", m, ("gmv",)) for _, m, _ in targets)),
         (f"target = gmv × (1 + {rate_column}), {rate_column} unrounded, to the cent",),
     )]
 
