@@ -206,13 +206,14 @@ def test_problems_gather_every_threshold_crossed():
         "同比恶化：跳失率上升 10.0 个百分点（40.0% → 50.0%）。",
         "付费渠道投入产出偏离健康区间 3–5：直通车 2.50。",
         "超时率高于 5.0% 的快递：ZTO 6.0%。",
-        "orders 有 1 个文件被隔离、3 行被拒绝（共读取 100 行）。",
+        "orders 有 1 个文件被隔离、3 行被拒绝（共读取 100 行，文件不分店铺）。",
         "未通过的数据检查：staging_orders_expectations。",
     ]
 
 
 def test_a_file_problem_names_only_what_happened():
-    risks = summary(quality=[{"source": "traffic", "files_failed": 0, "rows_rejected": 2, "rows_read": 40}], checks=[])["risks"]
+    risks = summary(shop=None, quality=[{"source": "traffic", "files_failed": 0, "rows_rejected": 2, "rows_read": 40}],
+                    checks=[])["risks"]
     assert zh(risks)[-1] == "traffic 有 2 行被拒绝（共读取 40 行）。"
     assert en(risks)[-1] == "traffic: 2 row(s) rejected of 40 read."
 
@@ -237,9 +238,48 @@ def test_next_quarters_targets_by_the_stated_rule():
     # neither growth known (a first quarter): no target is proposed
     now = dict(SHOP["headline"][2], gmv_qoq=None, gmv_yoy=None)
     assert "plan" not in summary(headline=[now])
-    # a base month without sales proposes no target (it would be ¥0.00)
+    # a base month without sales proposes no target (it would be ¥0.00); the rule proposing the most
+    # months is taken, here this quarter's three against last year's two
     quiet = [month("2024-01", "30000.00"), month("2024-02", "0.00"), month("2024-03", "25000.00")]
-    assert "2025-02" not in summary(monthly_year_before_next=quiet)["plan"][0].zh
+    assert zh(summary(monthly_year_before_next=quiet)["plan"])[0].startswith("下季度（2025Q1）建议目标按 本季同位月")
+    assert "2025-02" not in summary(monthly_year_before_next=quiet, monthly=[month("2024-10", "40000.00")])["plan"][0].zh
+    # a fall of 100% proposes nothing either
+    gone = dict(SHOP["headline"][2], gmv_yoy=-1.0, gmv_qoq=None)
+    assert "plan" not in summary(headline=[gone])
+
+
+def test_a_rate_change_too_small_to_show_is_not_named():
+    # refund 0.10% -> 0.12% is +20% of itself, but both show as 0.1%: naming it would read "0.0 个百分点"
+    rows = [dict(SHOP["headline"][1], refund_rate=0.0010), dict(SHOP["headline"][2], refund_rate=0.0012)]
+    assert "退款率" not in summary(headline=rows)["moves"][0].zh
+
+
+def test_channel_shifts_at_the_threshold_new_and_dropped_channels_and_the_largest_first():
+    # 0.12 − 0.10 is 0.0199999… in floating point: still 2 points
+    edge = summary(channels=[channel("search", "A", 0.12), channel("search", "B", 0.88)],
+                   channels_previous=[channel("search", "A", 0.10), channel("search", "B", 0.90)])["channels"]
+    assert zh(edge) == ["与上季度相比，访客占比变化较大的渠道：A上升 2.0 个百分点（10.0% → 12.0%）；B下降 2.0 个百分点（90.0% → 88.0%）。"]
+    # a channel without a row had no visitors; falls come largest first; at most top_changes
+    moved = summary(
+        channels=[channel("search", "A", 0.50), channel("content", "New", 0.30), channel("paid", "C", 0.20)],
+        channels_previous=[channel("search", "A", 0.60), channel("paid", "C", 0.25), channel("other", "Gone", 0.15)],
+        rules=SummaryRules(top_changes=3),
+    )["channels"][0]
+    assert moved.zh == ("与上季度相比，访客占比变化较大的渠道：New上升 30.0 个百分点（无访客 → 30.0%）；Gone下降 15.0 个百分点（15.0% → 无访客）；"
+                        "A下降 10.0 个百分点（60.0% → 50.0%）。")
+    assert moved.en.startswith("Channels whose visitor share moved most since the previous quarter: New up 30.0 pp (none → 30.0%)")
+    assert str(moved.sources[1]) == "marts.quarterly_channel_kpis [quarter=2024Q3, shop_id=s1]: uv_share"  # no row: every row
+
+
+def test_a_month_with_a_target_of_zero_is_not_judged():
+    months = [month("2024-10", "40000.00", "40000.00"), dict(month("2024-11", "5.00"), target_gmv=D("0.00"))]
+    assert zh(summary(monthly=months)["sales"])[1] == "各月均达成目标。"
+    assert len(summary(monthly=months)["sales"][1].sources) == 1
+
+
+def test_couriers_that_report_no_rate_are_not_vouched_for():
+    partial = [SHOP["couriers"][0] | {"late_rate": 0.01}, SHOP["couriers"][1] | {"late_rate": None, "return_rate": None}]
+    assert zh(summary(couriers=partial)["logistics"])[1] == "报告了该指标的快递超时率均不高于 5.0%，退件率均不高于 3.0%。"
 
 
 def test_an_empty_page_has_no_summary():
@@ -276,7 +316,7 @@ def test_shift_month():
 
 
 def test_the_band_must_be_a_band():
-    with pytest.raises(ValueError, match="low end 6.0 is above its high end 5.0"):
+    with pytest.raises(ValueError, match="high end 5.0 is below its low end 6.0"):
         SummaryRules(roi_low=6)
 
 

@@ -146,7 +146,7 @@ def test_thresholds_out_of_range_stop_the_report_by_their_variable(tiny_publishe
         main, ["report", "2024Q3", "--warehouse", str(tiny_published.warehouse), "--out", str(tmp_path)]
     )
     assert result.exit_code == 1
-    assert "the report's thresholds are not valid: the ROI band's low end 3.0 is above its high end 2.0" in result.output
+    assert "the report's thresholds are not valid: TAOBAO_OPS_REPORT_ROI_HIGH: the ROI band's high end 2.0 is below its low end 3.0" in result.output
     assert not (tmp_path / "2024Q3").exists()
 
 
@@ -594,3 +594,22 @@ def test_the_tiny_shops_summary_worked_by_hand(report):
     ]
     assert english[-1] == ("Proposed targets for 2024Q4, by the same month of this quarter × (1 + this quarter's QoQ) "
                            "(330.0%): 2024-10 ¥1,849.00 (2024-07 ¥430.00).")
+
+
+@pytest.mark.slow
+def test_names_are_text_on_both_pages(tiny_published, tmp_path):
+    """A channel named like markup stays its name: the HTML page escaped nothing before (its template
+    is report.html.j2, and autoescape looked for .html), so a quote ended the new title attributes."""
+    from assets.lib.report import read, render
+
+    data = read(tiny_published.warehouse, "2024Q3", "A", 1)
+    channels = data.tables["channels"]
+    name = '<b>"直通车"</b> *x*'
+    channels.rows = [tuple(name if v == "直通车" else v for v in row) for row in channels.rows]
+    render(data, tmp_path, [])
+    html = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "<b>" not in html and "&lt;b&gt;&#34;直通车&#34;&lt;/b&gt; *x*" in html
+    assert 'title="marts.quarterly_channel_kpis [quarter=2024Q3, shop_id=A, channel_group=paid, channel=&lt;b&gt;' in html
+    markdown = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "付费渠道 ROI 不在健康区间 3–5：\\<b\\>\"直通车\"\\</b\\> \\*x\\* 0.00。" in markdown
+    assert "channel=\\<b\\>\"直通车\"\\</b\\> \\*x\\*]: roi" in markdown

@@ -179,7 +179,7 @@ def test_the_lake_is_below_the_state_unless_set_a_folder_from_here_a_url_as_give
 
 
 @pytest.mark.parametrize(("environ", "message"), [
-    ({"TAOBAO_OPS_REPORT_ROI_LOW": "6"}, "the ROI band's low end 6.0 is above its high end 5.0"),
+    ({"TAOBAO_OPS_REPORT_ROI_LOW": "6"}, "TAOBAO_OPS_REPORT_ROI_HIGH: the ROI band's high end 5.0 is below its low end 6.0"),
     ({"TAOBAO_OPS_REPORT_LARGE_CHANGE": "0"}, "TAOBAO_OPS_REPORT_LARGE_CHANGE: Input should be greater than 0"),
     ({"TAOBAO_OPS_REPORT_TOP_CHANGES": "0"}, "TAOBAO_OPS_REPORT_TOP_CHANGES: Input should be greater than or equal to 1"),
 ])

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from .formats import show
 from .glossary import column_of
@@ -29,15 +29,23 @@ class SummaryRules(BaseModel):
         default=0.02, gt=0, description="A channel's visitor-share change counted as large: 0.02 = 2 percentage points."
     )
     roi_low: float = Field(default=3.0, ge=0, description="Lower end of a paid channel's healthy ROI band.")
-    roi_high: float = Field(default=5.0, ge=0, description="Upper end of a paid channel's healthy ROI band.")
+    roi_high: float = Field(
+        default=5.0, ge=0, validate_default=True, description="Upper end of a paid channel's healthy ROI band."
+    )
     late_rate_alarm: float = Field(default=0.05, ge=0, description="A courier's late rate above this is a problem.")
     return_rate_alarm: float = Field(default=0.03, ge=0, description="A courier's return rate above this is a problem.")
 
-    @model_validator(mode="after")
-    def _a_band(self) -> SummaryRules:
-        if self.roi_low > self.roi_high:
-            raise ValueError(f"the ROI band's low end {self.roi_low} is above its high end {self.roi_high}")
-        return self
+    @field_validator("roi_high")
+    @classmethod
+    def _a_band(cls, high: float, info: ValidationInfo) -> float:
+        low = info.data.get("roi_low")
+        if low is not None and high < low:
+            raise ValueError(f"the ROI band's high end {high} is below its low end {low}")
+        return high
+
+    def at_least(self, size: float, threshold: float) -> bool:
+        """size ≥ threshold, as the shown numbers read: 0.12 − 0.10 is 2 points, not 1.99999…"""
+        return size >= threshold - 1e-9
 
     @property
     def roi_band(self) -> tuple[float, float]:
@@ -188,6 +196,8 @@ MOVES = (
     ("refund_rate", "refund rate", -1),
 )
 CONTENT_GROUP = "content"  # 淘宝直播, 逛逛, 微淘 (the channel mapping's group)
+CHANGE_FORMULA = "变化 change = now / before − 1 (rate_growth), ranked by its size; a rate's change shown in percentage points = now − before"
+SHIFT_FORMULA = "占比变化 share change = uv_share now − uv_share before, in percentage points; a channel without a row had no visitors"
 
 
 def sales(page: Page) -> list[Sentence]:
@@ -208,7 +218,7 @@ def sales(page: Page) -> list[Sentence]:
             f"本季度支付金额 {value('gmv', now['gmv'])}。", f"GMV was {value('gmv', now['gmv'])}.",
             (page.source("headline", now, ("gmv",)),),
         ))
-    months = [m for m in page.rows("monthly") if m.get("target_gmv") is not None and m.get("gmv") is not None]
+    months = [m for m in page.rows("monthly") if m.get("target_gmv") and m.get("gmv") is not None]  # a target of 0 is none
     missed = [m for m in months if m["gmv"] < m["target_gmv"]]
     if missed:
         zh = "、".join(
@@ -267,7 +277,7 @@ def moves(page: Page, before_quarter: str) -> list[Move]:
     found = []
     for column, en, better in MOVES:
         change = growth(now.get(column), before.get(column))
-        if change is not None and change != 0:
+        if change is not None and value(column, now[column]) != value(column, before[column]):
             found.append(Move(column, column_of(None, column).zh, en, better, now[column], before[column], change))
     return sorted(found, key=lambda m: (-abs(m.change), m.column))
 
@@ -279,12 +289,12 @@ def what_moved(page: Page) -> list[Sentence]:
         found = moves(page, before_quarter)
         if not found:
             continue
-        large = [m for m in found if abs(m.change) >= page.rules.large_change][: page.rules.top_changes]
+        large = [m for m in found if page.rules.at_least(abs(m.change), page.rules.large_change)][: page.rules.top_changes]
         shown = large or found[:1]
         phrases = [m.phrase() for m in shown]
         sources = (page.source("headline", page.headline(page.quarter), [m.column for m in shown]),
                    page.source("headline", page.headline(before_quarter), [m.column for m in shown], before_quarter))
-        formulas = ("变化 change = now / before − 1 (rate_growth); rates change in percentage points",)
+        formulas = (CHANGE_FORMULA,)
         if large:
             out.append(Sentence(
                 f"与{zh_against}（{before_quarter}）相比，" + "；".join(p[0] for p in phrases) + "。",
@@ -308,43 +318,47 @@ def channels(page: Page) -> list[Sentence]:
 
 def channel_shifts(page: Page) -> list[Sentence]:
     """The channels whose visitor share moved by `channel_shift` or more since the previous quarter
-    (gains first), or that none did; nothing without the previous quarter's channels."""
+    (gains, then falls, largest first, at most `top_changes`), or that none did, naming the channels
+    that grew and shrank most. A channel with no row in one of the quarters had no visitors then.
+    Nothing without both quarters' channels."""
     previous_quarter = shift_quarter(page.quarter, -1)
+    now = {(r["channel_group"], r["channel"]): r for r in page.rows("channels") if r.get("uv_share") is not None}
     before = {(r["channel_group"], r["channel"]): r for r in page.rows("channels_previous") if r.get("uv_share") is not None}
-    pairs = [(r, before[r["channel_group"], r["channel"]]) for r in page.rows("channels")
-             if r.get("uv_share") is not None and (r["channel_group"], r["channel"]) in before]
-    if not pairs:
+    if not now or not before:
         return []
-    threshold = points(page.rules.channel_shift)
-    formulas = (f"channel_shift = {threshold[1]}",)
-    large = sorted(
-        ((r, b) for r, b in pairs if abs(r["uv_share"] - b["uv_share"]) >= page.rules.channel_shift),
-        key=lambda p: (-(p[0]["uv_share"] - p[1]["uv_share"]), p[0]["channel"]),
+    moves = sorted(
+        ((now.get(key), before.get(key), (now[key]["uv_share"] if key in now else 0.0)
+          - (before[key]["uv_share"] if key in before else 0.0)) for key in now.keys() | before.keys()),
+        key=lambda m: (-m[2], (m[0] or m[1])["channel"]),
     )
+    rules, threshold = page.rules, points(page.rules.channel_shift)
+    formulas = (SHIFT_FORMULA, f"channel_shift = {threshold[1]}")
+    large = [m for m in moves if rules.at_least(abs(m[2]), rules.channel_shift)]
+    large = ([m for m in large if m[2] > 0] + [m for m in reversed(large) if m[2] < 0])[: rules.top_changes]
+    every_row = (page.every_row("channels", ("uv_share",)), page.every_row("channels", ("uv_share",), previous_quarter))
     if not large:  # the channels that grew and shrank most, by name: their shares look alike at 0.1%
-        moved = sorted(pairs, key=lambda p: (p[0]["uv_share"] - p[1]["uv_share"], p[0]["channel"]))
-        most = [(zh, en, p[0]["channel"]) for zh, en, p, sign in (("上升最多的是", "grew most", moved[-1], 1),
-                                                                  ("下降最多的是", "shrank most", moved[0], -1))
-                if (p[0]["uv_share"] - p[1]["uv_share"]) * sign > 0]
+        most = [(zh, en, m[0]["channel"]) for zh, en, m, sign in (("上升最多的是", "grew most", moves[0], 1),
+                                                                  ("下降最多的是", "shrank most", moves[-1], -1))
+                if m[0] is not None and m[2] * sign > 0]
         return [Sentence(
             f"各渠道访客占比与上季度相比变化均小于 {threshold[0]}" + "".join(f"，{zh}{name}" for zh, _, name in most) + "。",
             f"No channel's visitor share moved by {threshold[1]} or more since the previous quarter"
             + "".join(f"; {name} {en}" for _, en, name in most) + ".",
-            (page.every_row("channels", ("uv_share",)), page.every_row("channels", ("uv_share",), previous_quarter)),
-            formulas,
+            every_row, formulas,
         )]
-    parts = []
-    for r, b in large:
-        (zh_size, en_size), up = points(r["uv_share"] - b["uv_share"]), r["uv_share"] > b["uv_share"]
-        span = f"{value('uv_share', b['uv_share'])} → {value('uv_share', r['uv_share'])}"
-        parts.append((f"{r['channel']}{'上升' if up else '下降'} {zh_size}（{span}）",
-                      f"{r['channel']} {'up' if up else 'down'} {en_size} ({span})"))
+    parts, sources = [], []
+    for r, b, shift in large:
+        (zh_size, en_size), up = points(shift), shift > 0
+        span = f"{value('uv_share', b['uv_share']) if b else '无访客'} → {value('uv_share', r['uv_share']) if r else '无访客'}"
+        span_en = span.replace("无访客", "none")
+        name = (r or b)["channel"]
+        parts.append((f"{name}{'上升' if up else '下降'} {zh_size}（{span}）", f"{name} {'up' if up else 'down'} {en_size} ({span_en})"))
+        sources += [page.source("channels", r, ("uv_share",)) if r else every_row[0],
+                    page.source("channels", b, ("uv_share",), previous_quarter) if b else every_row[1]]
     return [Sentence(
         "与上季度相比，访客占比变化较大的渠道：" + "；".join(p[0] for p in parts) + "。",
         "Channels whose visitor share moved most since the previous quarter: " + "; ".join(p[1] for p in parts) + ".",
-        tuple(s for r, b in large for s in (page.source("channels", r, ("uv_share",)),
-                                            page.source("channels", b, ("uv_share",), previous_quarter))),
-        formulas,
+        tuple(dict.fromkeys(sources)), formulas,
     )]
 
 
@@ -463,9 +477,12 @@ def logistics(page: Page) -> list[Sentence]:
         else:
             quiet.append((column, zh_name, en_name, threshold))
     if quiet:
+        every = all(c.get(column) is not None for c in page.rows("couriers") for column, *_ in quiet)
         out.append(Sentence(
-            "各快递" + "，".join(f"{zh_name}均不高于 {pct(t)}" for _, zh_name, _, t in quiet) + "。",
-            "No courier's " + " or ".join(f"{en_name} is above {pct(t)}" for _, _, en_name, t in quiet) + ".",
+            ("各快递" if every else "报告了该指标的快递")
+            + "，".join(f"{zh_name}均不高于 {pct(t)}" for _, zh_name, _, t in quiet) + "。",
+            ("No courier's " if every else "No reporting courier's ")
+            + " or ".join(f"{en_name} is above {pct(t)}" for _, _, en_name, t in quiet) + ".",
             (page.every_row("couriers", tuple(col for col, *_ in quiet)),),
             tuple(f"{col}_alarm = {pct(t)}" for col, _, _, t in quiet),
         ))
@@ -496,7 +513,8 @@ def risks(page: Page) -> list[Sentence]:
         ))
     for zh_against, en_against, before_quarter in (("环比", "QoQ", shift_quarter(page.quarter, -1)),
                                                    ("同比", "YoY", shift_quarter(page.quarter, -4))):
-        worse = [m for m in moves(page, before_quarter) if m.worse and abs(m.change) >= page.rules.large_change]
+        worse = [m for m in moves(page, before_quarter)
+                 if m.worse and page.rules.at_least(abs(m.change), page.rules.large_change)]
         if worse:
             phrases = [m.phrase() for m in worse]
             out.append(Sentence(
@@ -504,7 +522,7 @@ def risks(page: Page) -> list[Sentence]:
                 f"Worse {en_against}: " + "; ".join(p[1] for p in phrases) + ".",
                 (page.source("headline", now, [m.column for m in worse]),
                  page.source("headline", page.headline(before_quarter), [m.column for m in worse], before_quarter)),
-                (f"large_change = {pct(page.rules.large_change)}",),
+                (CHANGE_FORMULA, f"large_change = {pct(page.rules.large_change)}"),
             ))
     out += roi_band(page, risks=True)
     for column, zh, en, threshold, above in _alarms(page):
@@ -514,11 +532,12 @@ def risks(page: Page) -> list[Sentence]:
         said = [(column, zh, en) for column, zh, en in (("files_failed", "个文件被隔离", "file(s) quarantined"),
                                                          ("rows_rejected", "行被拒绝", "row(s) rejected")) if q[column]]
         if said:
+            every_shop = ("，文件不分店铺", ", the files of every shop") if page.shop is not None else ("", "")
             out.append(Sentence(
                 f"{q['source']} 有 " + "、".join(f"{value(c, q[c])} {zh}" for c, zh, _ in said)
-                + f"（共读取 {value('rows_read', q['rows_read'])} 行）。",
+                + f"（共读取 {value('rows_read', q['rows_read'])} 行{every_shop[0]}）。",
                 f"{q['source']}: " + ", ".join(f"{value(c, q[c])} {en}" for c, _, en in said)
-                + f" of {value('rows_read', q['rows_read'])} read.",
+                + f" of {value('rows_read', q['rows_read'])} read{every_shop[1]}.",
                 (page.source("quality", q, (*(c for c, _, _ in said), "rows_read")),),
             ))
     failed = [c for c in page.rows("checks") if c["passed"] is False]
@@ -538,8 +557,9 @@ def risks(page: Page) -> list[Sentence]:
     return out
 
 
-# The target rules, the first whose inputs exist: (growth column, the months it multiplies, how many
-# months before the target's they are, the rule in 中文 and English)
+# The target rules: of those whose growth is known, the one that proposes the most months, the first
+# on a tie: (growth column, the months it multiplies, how many months before the target's they are,
+# the rule in 中文 and English)
 PLAN_RULES = (
     ("gmv_yoy", "monthly_year_before_next", 12, "去年同期 × (1 + 本季同比)", "the same month last year × (1 + this quarter's YoY)"),
     ("gmv_qoq", "monthly", 3, "本季同位月 × (1 + 本季环比)", "the same month of this quarter × (1 + this quarter's QoQ)"),
@@ -547,22 +567,24 @@ PLAN_RULES = (
 
 
 def plan(page: Page) -> list[Sentence]:
-    """下季度计划: a proposed GMV target per month of the next quarter, by the first of PLAN_RULES whose
-    growth and months exist. A base month without sales proposes nothing (its target would be 0)."""
+    """下季度计划: a proposed GMV target per month of the next quarter, by PLAN_RULES. A month whose
+    target would be 0 (no sales in its base month, or a fall of 100%) proposes nothing."""
     now = page.headline(page.quarter)
     if now is None:
         return []
     next_quarter = shift_quarter(page.quarter, 1)
+    candidates = []
     for rate_column, table, shift, rule, rule_en in PLAN_RULES:
-        months = [m for m in page.rows(table) if m.get("gmv")]
-        if now.get(rate_column) is not None and months:
-            rate = now[rate_column]
-            break
-    else:
+        if now.get(rate_column) is None:
+            continue
+        factor = Decimal(1) + Decimal(repr(float(now[rate_column])))
+        targets = [(shift_month(m["month"], shift), m, (Decimal(m["gmv"]) * factor).quantize(Decimal("0.01"), ROUND_HALF_UP))
+                   for m in page.rows(table) if m.get("gmv")]
+        candidates.append(([t for t in targets if t[2] > 0], rate_column, rule, rule_en))
+    if not candidates or not max(len(c[0]) for c in candidates):
         return []
-    factor = Decimal(1) + Decimal(repr(float(rate)))
-    targets = [(shift_month(m["month"], shift), m, (Decimal(m["gmv"]) * factor).quantize(Decimal("0.01"), ROUND_HALF_UP))
-               for m in months]
+    targets, rate_column, rule, rule_en = max(candidates, key=lambda c: len(c[0]))  # the first of the most months
+    rate = now[rate_column]
     zh = "、".join(f"{month} {money_of(t)}（{m['month']} {value('gmv', m['gmv'])}）" for month, m, t in targets)
     en = ", ".join(f"{month} {money_of(t)} ({m['month']} {value('gmv', m['gmv'])})" for month, m, t in targets)
     growth_shown = value(rate_column, rate)

@@ -290,11 +290,27 @@ CHARTS = {
 
 # -- pages ------------------------------------------------------------------------------------
 
+_MARKDOWN_TEXT = re.compile(r"([\\`*_\[\]<>|])")
+_MARKDOWN_NOTE = re.compile(r"([\\`*<>|])")
+
+
+def markdown_text(text: str) -> str:
+    """Text for a Markdown page: a channel or courier named `*x*` or `<b>` stays that text."""
+    return _MARKDOWN_TEXT.sub(r"\\\1", text)
+
+
+def markdown_note(text: str) -> str:
+    """A footnote's text, its [key] brackets and column_names kept as they are."""
+    return _MARKDOWN_NOTE.sub(r"\\\1", text)
+
+
 def _environment() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True,
+        # the templates are named *.html.j2: "html" alone matched none, and names went into the page raw
+        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html.j2"]), trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters.update(md=markdown_text, md_note=markdown_note)
     env.globals.update(
         HEADLINE=HEADLINE, FUNNEL=FUNNEL, FUNNEL_TABLE=FUNNEL_TABLE, cell=cell, column_of=column_of,
     )
@@ -332,8 +348,8 @@ def render(data: ReportData, folder: Path, links: list[tuple[str, str]], rules: 
 def summary_markdown(paragraphs: list[tuple[Paragraph, list[tuple[int, Sentence]]]]) -> str:
     """A page's 数据总结 as Markdown without its notes (the terminal, the Dagster UI's metadata)."""
     return "\n\n".join(
-        f"**{p.zh_title} {p.en_title}**\n\n" + "".join(s.zh for _, s in numbered) + "\n\n*"
-        + " ".join(s.en for _, s in numbered) + "*"
+        f"**{p.zh_title} {p.en_title}**\n\n" + "".join(markdown_text(s.zh) for _, s in numbered) + "\n\n*"
+        + " ".join(markdown_text(s.en) for _, s in numbered) + "*"
         for p, numbered in paragraphs
     )
 
