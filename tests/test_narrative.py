@@ -279,7 +279,7 @@ def test_a_month_with_a_target_of_zero_is_not_judged():
 
 def test_couriers_that_report_no_rate_are_not_vouched_for():
     partial = [SHOP["couriers"][0] | {"late_rate": 0.01}, SHOP["couriers"][1] | {"late_rate": None, "return_rate": None}]
-    assert zh(summary(couriers=partial)["logistics"])[1] == "报告了该指标的快递超时率均不高于 5.0%，退件率均不高于 3.0%。"
+    assert zh(summary(couriers=partial)["logistics"])[1] == "各快递超时率均不高于 5.0%，退件率均不高于 3.0%（YTO 无此数据）。"
 
 
 def test_an_empty_page_has_no_summary():

@@ -477,12 +477,12 @@ def logistics(page: Page) -> list[Sentence]:
         else:
             quiet.append((column, zh_name, en_name, threshold))
     if quiet:
-        every = all(c.get(column) is not None for c in page.rows("couriers") for column, *_ in quiet)
+        unrated = [c["courier"] for c in page.rows("couriers") if any(c.get(column) is None for column, *_ in quiet)]
         out.append(Sentence(
-            ("各快递" if every else "报告了该指标的快递")
-            + "，".join(f"{zh_name}均不高于 {pct(t)}" for _, zh_name, _, t in quiet) + "。",
-            ("No courier's " if every else "No reporting courier's ")
-            + " or ".join(f"{en_name} is above {pct(t)}" for _, _, en_name, t in quiet) + ".",
+            "各快递" + "，".join(f"{zh_name}均不高于 {pct(t)}" for _, zh_name, _, t in quiet)
+            + (f"（{'、'.join(unrated)} 无此数据）" if unrated else "") + "。",
+            "No courier's " + " or ".join(f"{en_name} is above {pct(t)}" for _, _, en_name, t in quiet)
+            + (f" ({', '.join(unrated)}: no such figure)" if unrated else "") + ".",
             (page.every_row("couriers", tuple(col for col, *_ in quiet)),),
             tuple(f"{col}_alarm = {pct(t)}" for col, _, _, t in quiet),
         ))
