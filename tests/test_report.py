@@ -106,8 +106,14 @@ def test_all_shops_add_up_and_monthly_targets_match(report, tiny_published):
     ((buyers,),) = tiny_published.query(
         "select count(distinct buyer_id) from staging.orders where paid_at >= '2024-07-01' and paid_at < '2024-10-01'")
     assert rows["支付买家数 Paid buyers"][0] == f"{buyers:,}"
-    monthly = table_rows(markdown, "月度目标 Monthly GMV against target")
-    assert monthly == [
+    # shop B has no targets, so all shops have none where B has a row (July, and so the quarter): B's
+    # GMV would count against nobody's target. The all-shops target used to be A's alone, 100 + 200
+    # + 300, against both shops' GMV. In August and September only A has rows.
+    assert [m[2:] for m in table_rows(markdown, "月度目标 Monthly GMV against target")] == [
+        ["–", "–"], ["200.00", "0.0%"], ["300.00", "0.0%"]]
+    assert rows["目标 Target"][0] == "–" and rows["目标完成率 Target completion"][0] == "–"
+    shop_a = (folder / "A" / "report.md").read_text(encoding="utf-8")
+    assert table_rows(shop_a, "月度目标 Monthly GMV against target") == [
         ["2024-07", "430.00", "100.00", "430.0%"],
         ["2024-08", "0.00", "200.00", "0.0%"],
         ["2024-09", "0.00", "300.00", "0.0%"],
@@ -133,9 +139,10 @@ def test_the_cli_writes_the_report(tiny_published, tmp_path):
     assert (tmp_path / "2024Q3" / "index.html").exists()
     assert "Wrote 6 pages" in result.output
     # and the all-shops 数据总结, as summary.md beside the pages has it
-    assert "数据总结 2024Q3" in result.output and "本季度支付金额 ¥430.00，目标 ¥600.00，目标完成率 71.7%。" in result.output
+    # (shop B has no target, so all shops have none for the quarter)
+    assert "数据总结 2024Q3" in result.output and "本季度支付金额 ¥430.00。" in result.output
     assert (tmp_path / "2024Q3" / "summary.md").read_text(encoding="utf-8").startswith(
-        "**销售与目标 Sales against target**\n\n本季度支付金额 ¥430.00，目标 ¥600.00，目标完成率 71.7%。未达成目标的月份：")
+        "**销售与目标 Sales against target**\n\n本季度支付金额 ¥430.00。未达成目标的月份：2024-08 完成 0.0%")
 
 
 def test_thresholds_out_of_range_stop_the_report_by_their_variable(tiny_published, tmp_path, monkeypatch):

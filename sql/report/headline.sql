@@ -37,7 +37,9 @@ per_quarter as (
         quarter,
         count(*) as shops,
         sum(gmv) as gmv,
-        sum(target_gmv) as target_gmv,
+        -- all shops have a target only when every shop has one (as a quarter has one only when
+        -- every month has): a shop without one would count its GMV against nobody's target
+        case when count(target_gmv) = count(*) then sum(target_gmv) end as target_gmv,
         sum(refund_amount) as refund_amount,
         sum(net_sales) as net_sales,
         sum(paid_orders) as paid_orders,
