@@ -16,7 +16,7 @@ from dagster._utils.backoff import backoff
 from filelock import FileLock
 from dagster_duckdb import DuckDBResource
 
-from .lib import events
+from .lib import events, storage
 from .lib.incremental import defer_vacuum
 from .lib.prefetch import prefetch
 from .lib.sql import fetch_sql, identifier, row_count, run_script, sql_text, string_literal, table_exists
@@ -41,7 +41,7 @@ def working_db(settings: PipelineSettings, database: DuckDBResource) -> Iterator
         if got - asked >= WAIT_NOTED_NS:
             log.info(f"Waited {(got - asked) / 1e9:.1f}s for the working database: another run was using it")
         try:
-            con = _attach(database)
+            con = _attach(database, settings.warehouse_storage_version)
             try:
                 defer_vacuum(con)
                 _set_up(con)
@@ -84,9 +84,11 @@ _instance: duckdb.DuckDBPyConnection | None = None
 _configured: dict[str, str] = {}
 
 
-def _attach(database: DuckDBResource) -> duckdb.DuckDBPyConnection:
+def _attach(database: DuckDBResource, storage_version: str) -> duckdb.DuckDBPyConnection:
     """A connection with `database`'s file attached under its usual name (the file's stem, as a
-    direct connection names it) and in use."""
+    direct connection names it) and in use, in DuckDB's storage format `storage_version` (the
+    published file is a byte copy of it: lib/storage.py): a new file is made in it, and a file
+    in another is converted, once."""
     path = Path(database.database)
     # The resource's configuration, and the file's spill folder beside it as when the file is the
     # database a connection opened. They are the instance's own: DuckDB refuses to move its spill
@@ -97,11 +99,15 @@ def _attach(database: DuckDBResource) -> duckdb.DuckDBPyConnection:
     try:
         # Another process may hold the file for a moment without the lock file: a run planning
         # reads it read-only (sql.connect_read_only). Retried as DuckDBResource retries a connect.
+        new = not path.exists()
         backoff(
-            con.execute, retry_on=(duckdb.IOException,), args=[f"attach {string_literal(path)} as {identifier(path.stem)}"],
+            con.execute, retry_on=(duckdb.IOException,),
+            args=[f"attach {string_literal(path)} as {identifier(path.stem)}{storage.attach_options(storage_version) if new else ''}"],
             max_retries=10,
         )
         con.execute(f"use {identifier(path.stem)}")
+        if not new and not storage.is_in(con, path.stem, storage_version):
+            storage.convert(con, path, storage_version, log)
     except BaseException:
         con.close()
         raise

@@ -101,6 +101,7 @@ def test_the_resource_names_the_variables_set_and_steps_read_them(tmp_path, monk
         "raw_dir": str(tmp_path / "raw"),
         "state_dir": str(tmp_path / "state"),
         "warehouse_path": f"{PROJECT}/data/warehouse.duckdb",
+        "warehouse_storage_version": "v1.5.0",
         "reports_dir": f"{PROJECT}/reports",
         "pii_key": {"env": "TAOBAO_OPS_PII_KEY"},
         "default_shop": "default",

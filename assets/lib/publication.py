@@ -40,10 +40,12 @@ def code_version() -> str:
 def deployment_version(settings) -> str:
     """The code and every setting that changes what a run publishes (the PII key through the
     parse fingerprint, an HMAC of it), and the engine: the tables one engine left are not the other's
-    (Spark's staging is views of its Parquet), so a run after a switch builds every table."""
+    (Spark's staging is views of its Parquet), so a run after a switch builds every table; and the
+    storage format, so that a run after it changed converts the working database and publishes
+    (lib/storage.py), even with nothing new."""
     parts = [
         code_version(), settings.parse_options().fingerprint, repr(sorted(settings.sql_params().items())),
-        str(settings.raw), str(settings.warehouse), settings.engine,
+        str(settings.raw), str(settings.warehouse), settings.engine, settings.warehouse_storage_version,
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 

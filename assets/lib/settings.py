@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from .lake import LakeRoot, is_url
 from .limits import DEFAULT_LIMITS, LIMIT_SETTINGS, ReadLimits
 from .narrative import SummaryRules
+from .storage import DEFAULT as STORAGE_DEFAULT, LATEST, VERSION
 from .pii_key import KEY_ENV, deployment_key
 
 if TYPE_CHECKING:
@@ -47,6 +48,11 @@ class Settings(BaseModel):
         default=str(PROJECT_ROOT / "data" / "warehouse.duckdb"),
         description="The analysts' DuckDB file, replaced atomically on publish.",
     )
+    warehouse_storage_version: str = Field(
+        default=STORAGE_DEFAULT,
+        description="DuckDB storage format of the working database and so of the analysts' file: v1.5.0 (read by "
+        "DuckDB 1.5 and later clients, the registry's duckdb-cli among them), an older vX.Y.Z, or `latest` (2.0's own).",
+    )
     reports_dir: str = Field(
         default=str(PROJECT_ROOT / "reports"), description="Where the quarterly reports are written."
     )
@@ -74,6 +80,15 @@ class Settings(BaseModel):
         # checked when the deployment read the environment into Settings
         if type(value) is str and value not in ENGINES:
             raise ValueError(f"{VARIABLES['engine']} must be one of {', '.join(ENGINES)}, not {value!r}")
+        return value
+
+    @field_validator("warehouse_storage_version")
+    @classmethod
+    def _a_storage_version(cls, value: str) -> str:
+        if type(value) is str and value != LATEST and not VERSION.match(value):
+            raise ValueError(
+                f"{VARIABLES['warehouse_storage_version']} must be a DuckDB version like v1.5.0, or latest, not {value!r}"
+            )
         return value
 
     @field_validator("first_batch_date")
@@ -219,6 +234,7 @@ VARIABLES = {
     "state_dir": "TAOBAO_OPS_STATE_DIR",
     "lake_root": "TAOBAO_OPS_LAKE",
     "warehouse_path": "TAOBAO_OPS_WAREHOUSE",
+    "warehouse_storage_version": "TAOBAO_OPS_WAREHOUSE_STORAGE_VERSION",
     "reports_dir": "TAOBAO_OPS_REPORTS_DIR",
     "pii_key": KEY_ENV,
     "default_shop": "TAOBAO_OPS_DEFAULT_SHOP",
