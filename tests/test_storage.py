@@ -45,12 +45,10 @@ def readme_query() -> str:
     return sql
 
 
-@pytest.fixture(scope="module")
-def published(tmp_path_factory) -> Deployment:
-    deployment = Deployment(tmp_path_factory.mktemp("storage"))
-    shutil.copytree(FIXTURES / "tiny", deployment.raw)
-    assert deployment.run().success
-    return deployment
+@pytest.fixture
+def published(tiny_published) -> Deployment:
+    """The tiny fixture, run and published once for the session (conftest)."""
+    return tiny_published
 
 
 def test_the_published_file_is_in_the_format_duckdb_1_5_reads(published):
