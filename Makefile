@@ -10,7 +10,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster
 # Dagster, GX and the rest again, half of a run with nothing new and ~5 s of the sample run.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test test-fast docs-images fuzz soak ui report sample bench bench-events bench-spark bench-bounds lineage lock install clean
+.PHONY: run test test-fast docs-images fuzz soak ui report query export sample bench bench-events bench-spark bench-bounds lineage lock install clean
 
 # A virtual environment with exactly the locked versions, the project installed editable, in one
 # uv sync. The venv gets no pip of its own (ensurepip alone took 8 s of a first `make run`): uv is
@@ -78,6 +78,13 @@ ui: $(STAMP)
 Q ?= 2024Q4
 report: $(STAMP)
 	@$(BIN)/taobao-ops report $(Q)
+
+## query: SQL on data/warehouse.duckdb, read-only: make query Q="select …" [FORMAT=csv|json|markdown];
+## without Q, the marts and what each holds. Q goes to the command through the environment, so
+## its quotes reach DuckDB as typed.
+query: export TAOBAO_OPS_QUERY_SQL = $(if $(filter command line environment,$(origin Q)),$(Q))
+query: $(STAMP)
+	@$(BIN)/taobao-ops query --format $(or $(FORMAT),table) $${TAOBAO_OPS_QUERY_SQL:+"$$TAOBAO_OPS_QUERY_SQL"}
 
 ## sample: regenerate the shipped sample in data/raw
 sample: $(STAMP)

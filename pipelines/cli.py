@@ -285,6 +285,43 @@ def report(quarter: str, warehouse: Path | None, out: Path | None) -> None:
 
 
 @main.command()
+@click.argument("sql", required=False)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
+              show_default=True, help="A terminal table, or text for scripts.")
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The published file to read [env TAOBAO_OPS_WAREHOUSE; default data/warehouse.duckdb].")
+def query(sql: str | None, fmt: str, warehouse: Path | None) -> None:
+    """Run SQL on the published file, read-only; without SQL, list the marts and what each holds.
+
+    \b
+    taobao-ops query
+    taobao-ops query "select * from marts.quarterly_shop_kpis where quarter = '2024Q4'"
+    taobao-ops query --format csv "select * from marts.quarterly_channel_kpis" > channels.csv"""
+    from . import query as queries
+
+    settings = _deployment(warehouse_path=warehouse).settings
+    try:
+        result = queries.run(settings.warehouse, sql) if sql else queries.marts(settings.warehouse)
+    except queries.QueryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if fmt != "table":
+        click.echo({"csv": queries.as_csv, "json": queries.as_json, "markdown": queries.as_markdown}[fmt](result), nl=False)
+        return
+    from rich.table import Table
+
+    table = Table(*result.columns, show_lines=False)
+    for row in result.rows[: queries.TABLE_ROWS]:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+    if not sql:
+        console.print("staging.* and audit.* can be queried too; a column's meaning: "
+                      "select column_name, comment from duckdb_columns() where table_name = '…'")
+        return
+    hidden = len(result.rows) - queries.TABLE_ROWS
+    console.print(f"{len(result.rows):,} rows" + (f", the first {queries.TABLE_ROWS:,} shown: --format csv gives all" if hidden > 0 else ""))
+
+
+@main.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write.")
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default="2024-07-01", show_default=True)
