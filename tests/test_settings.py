@@ -91,7 +91,7 @@ def test_the_resource_names_the_variables_set_and_steps_read_them(tmp_path, monk
     environ = {
         "TAOBAO_OPS_PII_KEY": "the-secret", "TAOBAO_OPS_MAX_COLUMNS": "50",
         "TAOBAO_OPS_RAW_DIR": str(tmp_path / "ignored"), "TAOBAO_OPS_STATE_DIR": str(tmp_path / "state"),
-        "TAOBAO_OPS_ENGINE": "spark", "TAOBAO_OPS_REPORT_ROI_LOW": "2.5",
+        "TAOBAO_OPS_ENGINE": "spark", "TAOBAO_OPS_REPORT_ROI_LOW": "2.5", "TAOBAO_OPS_WAREHOUSE_STORAGE_VERSION": "latest",
     }
     resource = Deployment.from_environment(environ, raw_dir=tmp_path / "raw").resource()
     # its config as Dagster records it and the UI shows it: the variables set by name (never the
@@ -101,7 +101,7 @@ def test_the_resource_names_the_variables_set_and_steps_read_them(tmp_path, monk
         "raw_dir": str(tmp_path / "raw"),
         "state_dir": str(tmp_path / "state"),
         "warehouse_path": f"{PROJECT}/data/warehouse.duckdb",
-        "warehouse_storage_version": "v1.5.0",
+        "warehouse_storage_version": {"env": "TAOBAO_OPS_WAREHOUSE_STORAGE_VERSION"},
         "reports_dir": f"{PROJECT}/reports",
         "pii_key": {"env": "TAOBAO_OPS_PII_KEY"},
         "default_shop": "default",
@@ -131,6 +131,7 @@ def test_the_resource_names_the_variables_set_and_steps_read_them(tmp_path, monk
     assert settings.raw_dir == str(tmp_path / "raw")
     assert settings.engine == "spark"
     assert settings.summary_rules().roi_band == (2.5, 5.0)
+    assert settings.warehouse_storage_version == "latest"
 
 
 def test_an_unknown_engine_is_refused_by_its_variable(tmp_path):
@@ -188,3 +189,8 @@ def test_the_reports_thresholds_out_of_range_are_refused_by_their_variable(tmp_p
     settings = Deployment.from_environment(environ, state_dir=tmp_path).settings
     with pytest.raises(ValueError, match=re.escape(message)):
         settings.summary_rules()
+
+
+def test_an_unknown_storage_version_is_refused_by_its_variable(tmp_path):
+    with pytest.raises(ValueError, match="TAOBAO_OPS_WAREHOUSE_STORAGE_VERSION must be a DuckDB version like v1.5.0, or latest, not '1.5'"):
+        Deployment.from_environment({"TAOBAO_OPS_WAREHOUSE_STORAGE_VERSION": "1.5"}, state_dir=tmp_path)

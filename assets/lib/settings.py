@@ -82,9 +82,10 @@ class Settings(BaseModel):
             raise ValueError(f"{VARIABLES['engine']} must be one of {', '.join(ENGINES)}, not {value!r}")
         return value
 
-    @field_validator("warehouse_storage_version")
+    @field_validator("warehouse_storage_version", mode="before")
     @classmethod
     def _a_storage_version(cls, value: str) -> str:
+        # as the engine's: the resource may hold Dagster's EnvVar, checked when the environment was read
         if type(value) is str and value != LATEST and not VERSION.match(value):
             raise ValueError(
                 f"{VARIABLES['warehouse_storage_version']} must be a DuckDB version like v1.5.0, or latest, not {value!r}"
