@@ -79,6 +79,12 @@ Q ?= 2024Q4
 report: $(STAMP)
 	@$(BIN)/taobao-ops report $(Q)
 
+## export: the marts of Q (default 2024Q4) from data/warehouse.duckdb as FORMAT (xlsx, the default: one
+## workbook reports/Q/taobao-ops-Q.xlsx; csv or parquet: reports/Q/<format>/<mart>.*); docs/export.md
+FORMAT ?= xlsx
+export: $(STAMP)
+	@$(BIN)/taobao-ops export $(Q) --format $(FORMAT)
+
 ## sample: regenerate the shipped sample in data/raw
 sample: $(STAMP)
 	@$(BIN)/taobao-ops sample --out data/raw
