@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from assets.lib.export import DEFINITIONS, display_width, export_quarter
+from assets.lib.export import DEFINITIONS, display_width, export_quarter, read_marts
 from assets.lib.report import write_report
 from assets.lib.tables import MARTS
 
@@ -119,6 +119,18 @@ def test_numbers_stay_numbers_formatted_by_their_kind(book):
     funnel = book["quarterly_funnel"]
     assert [c.value for c in funnel[3]] == ["2024Q3", "A", 100, 40, 12, 8, 10, 0.25, 4, 0.4]
     assert [c.number_format for c in funnel[3]][2:] == ["#,##0"] * 5 + ["0.0%", "#,##0", "0.0%"]
+
+
+@pytest.mark.slow
+def test_the_months_of_a_fiscal_quarter(warehouse):
+    """Fiscal years from February: FY2025Q2 is May, June and July 2024, of which the tiny fixture has
+    A's June (its order of 2024-06-20) and A's and B's July. The quarter-keyed marts carry calendar
+    labels in this warehouse, so none has a row of FY2025Q2."""
+    marts = read_marts(warehouse, "FY2025Q2", 2)
+    assert marts["monthly_target_tracking"].select("month", "shop_id").rows() == [
+        ("2024-06", "A"), ("2024-07", "A"), ("2024-07", "B")]
+    assert {name: frame.height for name, frame in marts.items() if name != "monthly_target_tracking"} == dict.fromkeys(
+        [name for name in MARTS if name != "monthly_target_tracking"], 0)
 
 
 @pytest.mark.slow
