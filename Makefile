@@ -81,9 +81,9 @@ report: $(STAMP)
 
 ## export: the marts of Q (default 2024Q4) from data/warehouse.duckdb as FORMAT (xlsx, the default: one
 ## workbook reports/Q/taobao-ops-Q.xlsx; csv or parquet: reports/Q/<format>/<mart>.*); docs/export.md
-FORMAT ?= xlsx
+## (no global FORMAT default: `make query` reads FORMAT with a default of its own)
 export: $(STAMP)
-	@$(BIN)/taobao-ops export $(Q) --format $(FORMAT)
+	@$(BIN)/taobao-ops export $(Q) --format $(or $(FORMAT),xlsx)
 
 ## sample: regenerate the shipped sample in data/raw
 sample: $(STAMP)
