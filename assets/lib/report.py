@@ -8,6 +8,7 @@ Layout for quarter Q under `out`:
     out/Q/<shop_id>/index.html, report.md      one shop
     out/Q/img/*.png, out/Q/<shop_id>/img/*.png  the charts (no network needed to open any page)
     out/Q/summary.md                            the all-shops 数据总结 alone, without its notes
+    out/Q/taobao-ops-Q.xlsx                     the quarter's marts (taobao-ops export), linked when present
 """
 
 from __future__ import annotations
@@ -105,6 +106,23 @@ def read(warehouse: Path, quarter: str, shop: str | None, fiscal_start_month: in
 def quarters_in(warehouse: Path) -> list[str]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return [q for (q,) in fetch_sql(con, "report/quarters")]
+
+
+def check_quarter(warehouse: Path, quarter: str) -> None:
+    """What reading `quarter` from `warehouse` needs, each failure its own message naming the label or
+    the file: a label like 2024Q3, a file that exists, and the quarter in its shop table."""
+    if not QUARTER.match(quarter):
+        raise ValueError(f"quarter must look like 2024Q3 (or FY2025Q1 with fiscal quarters), not {quarter!r}")
+    if not warehouse.exists():
+        raise FileNotFoundError(f"{warehouse} does not exist: run the pipeline first (taobao-ops run)")
+    known = quarters_in(warehouse)
+    if quarter not in known:
+        raise ValueError(f"{warehouse} has no data for {quarter} (quarters in it: {', '.join(known) or 'none'})")
+
+
+def workbook_name(quarter: str) -> str:
+    """The quarter's Excel workbook beside its pages (assets/lib/export.py writes it)."""
+    return f"taobao-ops-{quarter}.xlsx"
 
 
 # Headline rows: (key, 中文, English); each value shown as its glossary entry says.
@@ -326,15 +344,19 @@ def summary(data: ReportData, rules: SummaryRules) -> list[tuple[Paragraph, list
     return numbered
 
 
-def render(data: ReportData, folder: Path, links: list[tuple[str, str]], rules: SummaryRules | None = None) -> list[Path]:
-    """Write folder/index.html and folder/report.md (and the charts); returns the files written."""
+def render(
+    data: ReportData, folder: Path, links: list[tuple[str, str]], rules: SummaryRules | None = None,
+    workbook: str | None = None,
+) -> list[Path]:
+    """Write folder/index.html and folder/report.md (and the charts); returns the files written.
+    `workbook`: the quarter's Excel workbook relative to the folder, linked when given."""
     rules = rules or SummaryRules()
     folder.mkdir(parents=True, exist_ok=True)
     charts = draw_charts(data, folder, rules)
     env = _environment()
     context = {
         "data": data, "now": data.current, "last_year": data.previous_year(), "funnel": data.funnel, "charts": charts,
-        "links": links, "summary": summary(data, rules), "ROI_BAND": rules.roi_band,
+        "links": links, "workbook": workbook, "summary": summary(data, rules), "ROI_BAND": rules.roi_band,
         "t": {name: table.dicts() for name, table in data.tables.items()},
     }
     written = []
@@ -359,20 +381,17 @@ def write_report(
 ) -> list[Path]:
     """All shops together, then each shop; returns every file written. `rules`: the 数据总结's
     thresholds (the defaults when None)."""
-    if not QUARTER.match(quarter):
-        raise ValueError(f"quarter must look like 2024Q3 (or FY2025Q1 with fiscal quarters), not {quarter!r}")
-    if not warehouse.exists():
-        raise FileNotFoundError(f"{warehouse} does not exist: run the pipeline first (taobao-ops run)")
+    check_quarter(warehouse, quarter)
     overall = read(warehouse, quarter, None, fiscal_start_month)
-    if overall.current is None:
-        known = ", ".join(quarters_in(warehouse)) or "none"
-        raise ValueError(f"{warehouse} has no data for {quarter} (quarters in it: {known})")
     root = out / quarter
-    written = render(overall, root, [(shop, f"{shop}/index.html") for shop in overall.shops], rules)
+    # the quarter's workbook (taobao-ops export), linked from the pages when it was written first
+    workbook = workbook_name(quarter) if (root / workbook_name(quarter)).exists() else None
+    written = render(overall, root, [(shop, f"{shop}/index.html") for shop in overall.shops], rules, workbook)
     (root / SUMMARY_FILE).write_text(summary_markdown(summary(overall, rules or SummaryRules())) + "\n", encoding="utf-8")
     written.append(root / SUMMARY_FILE)
     for shop in overall.shops:
         written += render(
-            read(warehouse, quarter, shop, fiscal_start_month), root / shop, [("全部店铺 All shops", "../index.html")], rules
+            read(warehouse, quarter, shop, fiscal_start_month), root / shop, [("全部店铺 All shops", "../index.html")], rules,
+            workbook and f"../{workbook}",
         )
     return written
