@@ -275,10 +275,11 @@ def report(quarter: str, warehouse: Path | None, out: Path | None) -> None:
 
     from assets.lib.report import SUMMARY_FILE
 
-    pages = [f for f in files if f.suffix in (".html", ".md") and f.name != SUMMARY_FILE]
+    pages = [f for f in files if f.suffix in (".html", ".md", ".xlsx") and f.name != SUMMARY_FILE]
     for page in pages:
         console.print(f"  {page}")
-    console.print(f"Wrote {len(pages)} pages and {len(files) - len(pages) - 1} charts in {time.perf_counter() - started:.1f}s")
+    charts = sum(f.suffix == ".png" for f in files)
+    console.print(f"Wrote {len(pages) - 1} pages, the workbook and {charts} charts in {time.perf_counter() - started:.1f}s")
     summary = settings.reports / quarter.upper() / SUMMARY_FILE
     console.print(f"\n数据总结 {quarter.upper()}, all shops (every sentence's sources: the pages' notes)\n")
     console.print(Markdown(summary.read_text(encoding="utf-8")))
@@ -382,7 +383,7 @@ def glossary(out: Path | None) -> None:
 def export(quarter: str, file_format: str, warehouse: Path | None, out: Path | None) -> None:
     """Write the marts of QUARTER, e.g. 2024Q4 (FY2025Q1 with fiscal quarters), for Excel and other
     tools: OUT/QUARTER/taobao-ops-QUARTER.xlsx, or OUT/QUARTER/csv/<mart>.csv, or
-    OUT/QUARTER/parquet/<mart>.parquet (docs/export.md). The report written afterwards links the workbook."""
+    OUT/QUARTER/parquet/<mart>.parquet (docs/export.md). `taobao-ops report` writes the workbook too."""
     from assets.lib.export import export_quarter
 
     settings = _deployment(warehouse_path=warehouse, reports_dir=out).settings

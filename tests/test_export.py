@@ -192,11 +192,11 @@ def test_a_failed_write_leaves_the_last_workbook_and_no_half_file(warehouse, tmp
 
 
 @pytest.mark.slow
-def test_the_report_links_the_workbook_when_it_is_there(warehouse, tmp_path):
-    write_report(warehouse, QUARTER, tmp_path)
-    assert "xlsx" not in (tmp_path / QUARTER / "index.html").read_text(encoding="utf-8")
-    export_quarter(warehouse, QUARTER, tmp_path, "xlsx")
+def test_the_report_writes_the_workbook_and_links_it(warehouse, tmp_path):
     files = write_report(warehouse, QUARTER, tmp_path)
+    assert tmp_path / QUARTER / "taobao-ops-2024Q3.xlsx" in files
+    alone = export_quarter(warehouse, QUARTER, tmp_path / "alone", "xlsx")[0]
+    assert openpyxl.load_workbook(tmp_path / QUARTER / alone.name).sheetnames == openpyxl.load_workbook(alone).sheetnames
     assert '<a href="taobao-ops-2024Q3.xlsx">Excel 工作簿 Workbook</a>' in (tmp_path / QUARTER / "index.html").read_text(encoding="utf-8")
     assert "[Excel 工作簿 Workbook](taobao-ops-2024Q3.xlsx)" in (tmp_path / QUARTER / "report.md").read_text(encoding="utf-8")
     assert '<a href="../taobao-ops-2024Q3.xlsx">' in (tmp_path / QUARTER / "A" / "index.html").read_text(encoding="utf-8")

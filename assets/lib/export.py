@@ -27,7 +27,7 @@ from openpyxl.utils import get_column_letter
 
 from .formats import show
 from .glossary import TABLES, Column, column_of
-from .report import check_quarter, workbook_name
+from .quarters import check_quarter, workbook_name
 from .sql import connect_read_only, fetch_frame
 from .tables import MARTS, QUARTER
 

@@ -8,7 +8,7 @@ Layout for quarter Q under `out`:
     out/Q/<shop_id>/index.html, report.md      one shop
     out/Q/img/*.png, out/Q/<shop_id>/img/*.png  the charts (no network needed to open any page)
     out/Q/summary.md                            the all-shops 数据总结 alone, without its notes
-    out/Q/taobao-ops-Q.xlsx                     the quarter's marts (taobao-ops export), linked when present
+    out/Q/taobao-ops-Q.xlsx                     the quarter's marts as a workbook (assets/lib/export.py), linked
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from .export import export_quarter
 from .formats import percent, show
 from .glossary import COLUMNS, column_of
 from .narrative import Paragraph, Sentence, SummaryRules, draft, shift_quarter
-from .sql import fetch_sql, fetch_with_columns
+from .quarters import check_quarter, workbook_name
+from .sql import fetch_with_columns
 
 TEMPLATES = Path(__file__).parent / "report_templates"
-QUARTER = re.compile(r"^(FY)?\d{4}Q[1-4]$")
 # The charts' font families for Chinese, the first installed one used; and how their files are named.
 CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC")
 CJK_FONT_FILES = ("wqy-microhei", "notosanscjk", "notosanssc")
@@ -101,28 +102,6 @@ def read(warehouse: Path, quarter: str, shop: str | None, fiscal_start_month: in
         for name, (section, quarters) in OTHER_QUARTERS.items():
             data.tables[name] = _query(con, section, {**params, "quarter": shift_quarter(quarter, quarters)})
     return data
-
-
-def quarters_in(warehouse: Path) -> list[str]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return [q for (q,) in fetch_sql(con, "report/quarters")]
-
-
-def check_quarter(warehouse: Path, quarter: str) -> None:
-    """What reading `quarter` from `warehouse` needs, each failure its own message naming the label or
-    the file: a label like 2024Q3, a file that exists, and the quarter in its shop table."""
-    if not QUARTER.match(quarter):
-        raise ValueError(f"quarter must look like 2024Q3 (or FY2025Q1 with fiscal quarters), not {quarter!r}")
-    if not warehouse.exists():
-        raise FileNotFoundError(f"{warehouse} does not exist: run the pipeline first (taobao-ops run)")
-    known = quarters_in(warehouse)
-    if quarter not in known:
-        raise ValueError(f"{warehouse} has no data for {quarter} (quarters in it: {', '.join(known) or 'none'})")
-
-
-def workbook_name(quarter: str) -> str:
-    """The quarter's Excel workbook beside its pages (assets/lib/export.py writes it)."""
-    return f"taobao-ops-{quarter}.xlsx"
 
 
 # Headline rows: (key, 中文, English); each value shown as its glossary entry says.
@@ -384,9 +363,10 @@ def write_report(
     check_quarter(warehouse, quarter)
     overall = read(warehouse, quarter, None, fiscal_start_month)
     root = out / quarter
-    # the quarter's workbook (taobao-ops export), linked from the pages when it was written first
-    workbook = workbook_name(quarter) if (root / workbook_name(quarter)).exists() else None
-    written = render(overall, root, [(shop, f"{shop}/index.html") for shop in overall.shops], rules, workbook)
+    # the quarter's workbook beside the pages, which link it (taobao-ops export writes it alone)
+    written = export_quarter(warehouse, quarter, out, "xlsx", fiscal_start_month)
+    workbook = workbook_name(quarter)
+    written += render(overall, root, [(shop, f"{shop}/index.html") for shop in overall.shops], rules, workbook)
     (root / SUMMARY_FILE).write_text(summary_markdown(summary(overall, rules or SummaryRules())) + "\n", encoding="utf-8")
     written.append(root / SUMMARY_FILE)
     for shop in overall.shops:
