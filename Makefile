@@ -86,6 +86,12 @@ query: export TAOBAO_OPS_QUERY_SQL = $(if $(filter command line environment,$(or
 query: $(STAMP)
 	@$(BIN)/taobao-ops query --format $(or $(FORMAT),table) $${TAOBAO_OPS_QUERY_SQL:+"$$TAOBAO_OPS_QUERY_SQL"}
 
+## export: the marts of Q (default 2024Q4) from data/warehouse.duckdb as FORMAT (xlsx, the default: one
+## workbook reports/Q/taobao-ops-Q.xlsx; csv or parquet: reports/Q/<format>/<mart>.*); docs/export.md
+## (no global FORMAT default: `make query` reads FORMAT with a default of its own)
+export: $(STAMP)
+	@$(BIN)/taobao-ops export $(Q) --format $(or $(FORMAT),xlsx)
+
 ## sample: regenerate the shipped sample in data/raw
 sample: $(STAMP)
 	@$(BIN)/taobao-ops sample --out data/raw

@@ -275,10 +275,11 @@ def report(quarter: str, warehouse: Path | None, out: Path | None) -> None:
 
     from assets.lib.report import SUMMARY_FILE
 
-    pages = [f for f in files if f.suffix in (".html", ".md") and f.name != SUMMARY_FILE]
+    pages = [f for f in files if f.suffix in (".html", ".md", ".xlsx") and f.name != SUMMARY_FILE]
     for page in pages:
         console.print(f"  {page}")
-    console.print(f"Wrote {len(pages)} pages and {len(files) - len(pages) - 1} charts in {time.perf_counter() - started:.1f}s")
+    charts = sum(f.suffix == ".png" for f in files)
+    console.print(f"Wrote {len(pages) - 1} pages, the workbook and {charts} charts in {time.perf_counter() - started:.1f}s")
     summary = settings.reports / quarter.upper() / SUMMARY_FILE
     console.print(f"\n数据总结 {quarter.upper()}, all shops (every sentence's sources: the pages' notes)\n")
     console.print(Markdown(summary.read_text(encoding="utf-8")))
@@ -369,6 +370,32 @@ def glossary(out: Path | None) -> None:
         out.write_text(markdown(), encoding="utf-8")
     else:
         click.echo(markdown(), nl=False)
+
+
+@main.command()
+@click.argument("quarter")
+@click.option("--format", "file_format", default="xlsx", show_default=True,
+              help="xlsx: one workbook, a sheet per mart; csv or parquet: one file per mart.")
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The published file to read [env TAOBAO_OPS_WAREHOUSE; default data/warehouse.duckdb].")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of the reports [env TAOBAO_OPS_REPORTS_DIR; default reports].")
+def export(quarter: str, file_format: str, warehouse: Path | None, out: Path | None) -> None:
+    """Write the marts of QUARTER, e.g. 2024Q4 (FY2025Q1 with fiscal quarters), for Excel and other
+    tools: OUT/QUARTER/taobao-ops-QUARTER.xlsx, or OUT/QUARTER/csv/<mart>.csv, or
+    OUT/QUARTER/parquet/<mart>.parquet (docs/export.md). `taobao-ops report` writes the workbook too."""
+    from assets.lib.export import export_quarter
+
+    settings = _deployment(warehouse_path=warehouse, reports_dir=out).settings
+    started = time.perf_counter()
+    try:
+        with console.status(f"Exporting {quarter.upper()} as {file_format}…"):
+            files = export_quarter(settings.warehouse, quarter.upper(), settings.reports, file_format.lower(), settings.fiscal_year_start_month)
+    except (ValueError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    for path in files:
+        console.print(f"  {path}", soft_wrap=True)
+    console.print(f"Wrote {len(files)} file(s) in {time.perf_counter() - started:.1f}s")
 
 
 def entry() -> None:

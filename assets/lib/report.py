@@ -8,6 +8,7 @@ Layout for quarter Q under `out`:
     out/Q/<shop_id>/index.html, report.md      one shop
     out/Q/img/*.png, out/Q/<shop_id>/img/*.png  the charts (no network needed to open any page)
     out/Q/summary.md                            the all-shops 数据总结 alone, without its notes
+    out/Q/taobao-ops-Q.xlsx                     the quarter's marts as a workbook (assets/lib/export.py), linked
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from .export import export_quarter
 from .formats import percent, show
 from .glossary import COLUMNS, column_of
 from .narrative import Paragraph, Sentence, SummaryRules, draft, shift_quarter
-from .sql import fetch_sql, fetch_with_columns
+from .quarters import check_quarter, workbook_name
+from .sql import fetch_with_columns
 
 TEMPLATES = Path(__file__).parent / "report_templates"
-QUARTER = re.compile(r"^(FY)?\d{4}Q[1-4]$")
 # The charts' font families for Chinese, the first installed one used; and how their files are named.
 CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC")
 CJK_FONT_FILES = ("wqy-microhei", "notosanscjk", "notosanssc")
@@ -100,11 +102,6 @@ def read(warehouse: Path, quarter: str, shop: str | None, fiscal_start_month: in
         for name, (section, quarters) in OTHER_QUARTERS.items():
             data.tables[name] = _query(con, section, {**params, "quarter": shift_quarter(quarter, quarters)})
     return data
-
-
-def quarters_in(warehouse: Path) -> list[str]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return [q for (q,) in fetch_sql(con, "report/quarters")]
 
 
 # Headline rows: (key, 中文, English); each value shown as its glossary entry says.
@@ -326,15 +323,19 @@ def summary(data: ReportData, rules: SummaryRules) -> list[tuple[Paragraph, list
     return numbered
 
 
-def render(data: ReportData, folder: Path, links: list[tuple[str, str]], rules: SummaryRules | None = None) -> list[Path]:
-    """Write folder/index.html and folder/report.md (and the charts); returns the files written."""
+def render(
+    data: ReportData, folder: Path, links: list[tuple[str, str]], rules: SummaryRules | None = None,
+    workbook: str | None = None,
+) -> list[Path]:
+    """Write folder/index.html and folder/report.md (and the charts); returns the files written.
+    `workbook`: the quarter's Excel workbook relative to the folder, linked when given."""
     rules = rules or SummaryRules()
     folder.mkdir(parents=True, exist_ok=True)
     charts = draw_charts(data, folder, rules)
     env = _environment()
     context = {
         "data": data, "now": data.current, "last_year": data.previous_year(), "funnel": data.funnel, "charts": charts,
-        "links": links, "summary": summary(data, rules), "ROI_BAND": rules.roi_band,
+        "links": links, "workbook": workbook, "summary": summary(data, rules), "ROI_BAND": rules.roi_band,
         "t": {name: table.dicts() for name, table in data.tables.items()},
     }
     written = []
@@ -359,20 +360,18 @@ def write_report(
 ) -> list[Path]:
     """All shops together, then each shop; returns every file written. `rules`: the 数据总结's
     thresholds (the defaults when None)."""
-    if not QUARTER.match(quarter):
-        raise ValueError(f"quarter must look like 2024Q3 (or FY2025Q1 with fiscal quarters), not {quarter!r}")
-    if not warehouse.exists():
-        raise FileNotFoundError(f"{warehouse} does not exist: run the pipeline first (taobao-ops run)")
+    check_quarter(warehouse, quarter)
     overall = read(warehouse, quarter, None, fiscal_start_month)
-    if overall.current is None:
-        known = ", ".join(quarters_in(warehouse)) or "none"
-        raise ValueError(f"{warehouse} has no data for {quarter} (quarters in it: {known})")
     root = out / quarter
-    written = render(overall, root, [(shop, f"{shop}/index.html") for shop in overall.shops], rules)
+    # the quarter's workbook beside the pages, which link it (taobao-ops export writes it alone)
+    written = export_quarter(warehouse, quarter, out, "xlsx", fiscal_start_month)
+    workbook = workbook_name(quarter)
+    written += render(overall, root, [(shop, f"{shop}/index.html") for shop in overall.shops], rules, workbook)
     (root / SUMMARY_FILE).write_text(summary_markdown(summary(overall, rules or SummaryRules())) + "\n", encoding="utf-8")
     written.append(root / SUMMARY_FILE)
     for shop in overall.shops:
         written += render(
-            read(warehouse, quarter, shop, fiscal_start_month), root / shop, [("全部店铺 All shops", "../index.html")], rules
+            read(warehouse, quarter, shop, fiscal_start_month), root / shop, [("全部店铺 All shops", "../index.html")], rules,
+            workbook and f"../{workbook}",
         )
     return written

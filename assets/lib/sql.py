@@ -155,6 +155,13 @@ def fetch_with_columns(con: duckdb.DuckDBPyConnection, name: str, params: dict |
     return [d[0] for d in result.description], result.fetchall()
 
 
+def fetch_frame(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None):
+    """A query file's rows as a Polars frame, each column of its DuckDB type (DECIMAL stays decimal,
+    HUGEINT a 128-bit decimal of scale 0)."""
+    text = sql_text(name)
+    return con.sql(text, params=_bound(text, params)).pl()
+
+
 def column_names(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
     """A table's columns in order; empty when it does not exist."""
     return [name for name, _, _ in fetch_sql(con, "audit/table_columns", {"schema": schema, "table": table})]
