@@ -80,11 +80,11 @@ report: $(STAMP)
 	@$(BIN)/taobao-ops report $(Q)
 
 ## query: SQL on data/warehouse.duckdb, read-only: make query Q="select …" [FORMAT=csv|json|markdown];
-## without Q, the marts and what each holds. Q goes to the command through the environment, so
-## its quotes reach DuckDB as typed.
-query: export TAOBAO_OPS_QUERY_SQL = $(if $(filter command line environment,$(origin Q)),$(Q))
+## without Q, the marts and what each holds. Q goes to the command through the environment, unexpanded
+## by make, so its quotes and $ reach DuckDB as typed.
+query: export TAOBAO_OPS_QUERY_SQL = $(if $(filter command line environment,$(origin Q)),$(value Q))
 query: $(STAMP)
-	@$(BIN)/taobao-ops query --format $(or $(FORMAT),table) $${TAOBAO_OPS_QUERY_SQL:+"$$TAOBAO_OPS_QUERY_SQL"}
+	@$(BIN)/taobao-ops query --format $(or $(FORMAT),table) -- $${TAOBAO_OPS_QUERY_SQL:+"$$TAOBAO_OPS_QUERY_SQL"}
 
 ## export: the marts of Q (default 2024Q4) from data/warehouse.duckdb as FORMAT (xlsx, the default: one
 ## workbook reports/Q/taobao-ops-Q.xlsx; csv or parquet: reports/Q/<format>/<mart>.*); docs/export.md

@@ -109,7 +109,7 @@ def _attach(database: DuckDBResource, storage_version: str) -> duckdb.DuckDBPyCo
         if not new and not storage.is_in(con, path.stem, storage_version):
             storage.convert(con, path, storage_version, log)
     except BaseException:
-        con.close()
+        _release(con, path.stem)  # the instance outlives the step: leave nothing attached to it
         raise
     return con
 
@@ -122,6 +122,15 @@ def _engine(config: dict[str, str]) -> duckdb.DuckDBPyConnection:
         _instance = duckdb.connect(":memory:", config={"custom_user_agent": "dagster", **config})
         _configured = config
     return _instance
+
+
+def _release(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """After a failed attach or conversion: the file detached if it is attached, the connection closed."""
+    try:
+        con.execute("use memory")
+        con.execute(f"detach database if exists {identifier(name)}")
+    finally:
+        con.close()
 
 
 def _detach(con: duckdb.DuckDBPyConnection, name: str) -> None:

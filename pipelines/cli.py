@@ -312,7 +312,7 @@ def query(sql: str | None, fmt: str, warehouse: Path | None) -> None:
 
     table = Table(*result.columns, show_lines=False)
     for row in result.rows[: queries.TABLE_ROWS]:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*map(queries.plain, row))
     console.print(table)
     if not sql:
         console.print("staging.* and audit.* can be queried too; a column's meaning: "

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -78,18 +79,29 @@ def marts(warehouse: Path) -> Result:
     return Result(["table", "中文", "description", "rows"], rows)
 
 
-def _plain(value):
-    """A value for CSV and Markdown: as DuckDB prints it, None empty."""
+def plain(value) -> str:
+    """A value for CSV, Markdown and the terminal: None empty, a list, struct or map as JSON."""
     if value is None:
         return ""
-    if isinstance(value, (dt.date, dt.datetime)):
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(_jsonable(value), ensure_ascii=False)
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
         return value.isoformat()
     return str(value)
 
 
-def _json_value(value):
-    if isinstance(value, Decimal):  # money: DECIMAL(18,2), exact as a JSON number's text
-        return float(value)
+def _jsonable(value):
+    """`value` in JSON's terms: numbers stay numbers (money, a DECIMAL, as a double), NaN and the
+    infinities null, dates ISO text, lists lists, structs and maps objects with text keys."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, (float, Decimal)):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, dict):
+        return {plain(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
     if isinstance(value, (dt.date, dt.datetime, dt.time)):
         return value.isoformat()
     if isinstance(value, (bytes, bytearray)):
@@ -101,19 +113,19 @@ def as_csv(result: Result) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(result.columns)
-    writer.writerows([[_plain(v) for v in row] for row in result.rows])
+    writer.writerows([[plain(v) for v in row] for row in result.rows])
     return out.getvalue()
 
 
 def as_json(result: Result) -> str:
-    """A list of objects, one per row; numbers stay numbers (money as its decimal value)."""
-    return json.dumps([dict(zip(result.columns, row)) for row in result.rows], ensure_ascii=False,
-                      default=_json_value, indent=1) + "\n"
+    """A list of objects, one per row (_jsonable)."""
+    rows = [{column: _jsonable(value) for column, value in zip(result.columns, row)} for row in result.rows]
+    return json.dumps(rows, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
 
 
 def as_markdown(result: Result) -> str:
     def cell(value) -> str:
-        return _plain(value).replace("|", "\\|").replace("\n", " ")
+        return plain(value).replace("|", "\\|").replace("\n", " ")
 
     lines = ["| " + " | ".join(map(cell, result.columns)) + " |", "|" + "---|" * len(result.columns)]
     lines += ["| " + " | ".join(map(cell, row)) + " |" for row in result.rows]

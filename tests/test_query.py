@@ -87,3 +87,23 @@ def test_make_query_passes_the_sql_as_typed(tiny_published):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["shop_id,said", 'A,"it\'s ""quoted"""', 'B,"it\'s ""quoted"""']
+
+
+def test_nested_values_nan_and_maps_keyed_by_dates_are_json(tiny_published):
+    sql = ("select map([date '2024-01-01'], [1]) as m, 1 / 0 as i, [1.50::decimal(4, 2), null] as l, "
+           "{'a': date '2024-01-02'} as s")
+    as_json = query(tiny_published.warehouse, "--format", "json", sql)
+    assert as_json.exit_code == 0, as_json.output  # a date-keyed map was a traceback
+    assert json.loads(as_json.output) == [{"m": {"2024-01-01": 1}, "i": None, "l": [1.5, None], "s": {"a": "2024-01-02"}}]
+    as_csv = query(tiny_published.warehouse, "--format", "csv", sql)
+    assert list(csv.reader(io.StringIO(as_csv.output)))[1] == ['{"2024-01-01": 1}', "inf", "[1.5, null]", '{"a": "2024-01-02"}']
+
+
+def test_make_query_keeps_dollars_and_a_leading_comment(tiny_published):
+    sql = "-- the shops\nselect $$x$$ as b, '$1' as c"
+    result = subprocess.run(
+        ["make", "-s", "query", f"Q={sql}", "FORMAT=csv"], cwd=PROJECT, capture_output=True, text=True, timeout=120,
+        env={**tiny_published.environment()},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["b,c", "x,$1"]

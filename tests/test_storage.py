@@ -129,3 +129,43 @@ def test_the_readme_query_works_in_the_shell_while_a_run_publishes(published, tm
     assert not failed, failed[:3]
     expected = len(deployment.query(f"select * from ({sql})"))
     assert all(len(a.stdout.splitlines()) == expected + 1 for a in answers)
+
+
+def test_a_version_is_compared_by_its_format_and_an_unknown_one_refused(tmp_path):
+    """v1.5.6 writes the format of v1.5.0 (DuckDB tags the file 'v1.5.0+'): a file in it is not
+    converted again at every step, as it was when the setting's text was compared with the tag."""
+    with duckdb.connect() as con:
+        con.execute(f"attach '{tmp_path / 'w.duckdb'}' as w (storage_version 'v1.5.0')")
+        assert storage.is_in(con, "w", "v1.5.6") and storage.is_in(con, "w", "v1.5.0")
+        assert not storage.is_in(con, "w", "latest")
+    from pipelines.settings import Deployment as Settings
+
+    with pytest.raises(ValueError, match="TAOBAO_OPS_WAREHOUSE_STORAGE_VERSION: DuckDB .* cannot write storage version v9.9.9"):
+        Settings.from_environment({"TAOBAO_OPS_WAREHOUSE_STORAGE_VERSION": "v9.9.9"}, state_dir=tmp_path)
+
+
+def test_a_failed_conversion_leaves_the_file_as_it_was_and_free(tmp_path, monkeypatch):
+    """A conversion that fails (a full disk) leaves the old file in use by no one: the next step of
+    the same process attaches it again (it used to stay attached to the process's DuckDB)."""
+    from dagster_duckdb import DuckDBResource
+
+    from assets import db
+
+    path = tmp_path / "pipeline.duckdb"
+    with duckdb.connect(str(path)) as con:  # DuckDB 2.0's own format
+        con.execute("create table t as select 1 as x")
+    database = DuckDBResource(database=str(path))
+
+    def full_disk(con, path, version, log):
+        con.execute(f"attach '{path}.converting' as {storage.CONVERTING}")
+        raise duckdb.IOException("No space left on device")
+
+    monkeypatch.setattr(storage, "convert", full_disk)
+    with pytest.raises(duckdb.IOException):
+        db._attach(database, "v1.5.0")
+    monkeypatch.undo()
+    con = db._attach(database, "latest")  # attaches again: nothing held it
+    try:
+        assert con.execute("select * from t").fetchall() == [(1,)]
+    finally:
+        db._detach(con, path.stem)

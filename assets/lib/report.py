@@ -372,6 +372,6 @@ def write_report(
     for shop in overall.shops:
         written += render(
             read(warehouse, quarter, shop, fiscal_start_month), root / shop, [("全部店铺 All shops", "../index.html")], rules,
-            workbook and f"../{workbook}",
+            f"../{workbook}",
         )
     return written

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from .lake import LakeRoot, is_url
 from .limits import DEFAULT_LIMITS, LIMIT_SETTINGS, ReadLimits
 from .narrative import SummaryRules
-from .storage import DEFAULT as STORAGE_DEFAULT, LATEST, VERSION
+from .storage import DEFAULT as STORAGE_DEFAULT, LATEST, VERSION, tag_of as storage_tag
 from .pii_key import KEY_ENV, deployment_key
 
 if TYPE_CHECKING:
@@ -86,10 +86,15 @@ class Settings(BaseModel):
     @classmethod
     def _a_storage_version(cls, value: str) -> str:
         # as the engine's: the resource may hold Dagster's EnvVar, checked when the environment was read
-        if type(value) is str and value != LATEST and not VERSION.match(value):
-            raise ValueError(
-                f"{VARIABLES['warehouse_storage_version']} must be a DuckDB version like v1.5.0, or latest, not {value!r}"
-            )
+        if type(value) is str and value != LATEST:
+            if not VERSION.match(value):
+                raise ValueError(
+                    f"{VARIABLES['warehouse_storage_version']} must be a DuckDB version like v1.5.0, or latest, not {value!r}"
+                )
+            try:
+                storage_tag(value)
+            except ValueError as exc:
+                raise ValueError(f"{VARIABLES['warehouse_storage_version']}: {str(exc).split(', valid options')[0]}") from None
         return value
 
     @field_validator("first_batch_date")

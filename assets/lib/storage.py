@@ -47,19 +47,28 @@ def file_version(con: duckdb.DuckDBPyConnection, name: str) -> str:
 
 
 @cache
-def latest_version() -> str:
-    """The storage version DuckDB writes by default (its own, the newest it knows)."""
+def tag_of(storage_version: str) -> str:
+    """How DuckDB tags a file written in `storage_version`: the first release of its format
+    (v1.5.6 writes 'v1.5.0+', v1.1.3 'v1.0.0+'), found by making one; ValueError for a version
+    this DuckDB cannot write."""
     with tempfile.TemporaryDirectory() as folder:
-        con = duckdb.connect(str(Path(folder) / "probe.duckdb"))
+        con = duckdb.connect()
         try:
+            con.execute(f"attach {string_literal(Path(folder) / 'probe.duckdb')} as probe{attach_options(storage_version)}")
             return file_version(con, "probe")
+        except duckdb.Error as exc:
+            raise ValueError(f"DuckDB {duckdb.__version__} cannot write storage version {storage_version}: {exc}") from None
         finally:
             con.close()
 
 
+def latest_version() -> str:
+    """The storage version DuckDB writes by default (its own, the newest it knows)."""
+    return tag_of(LATEST)
+
+
 def is_in(con: duckdb.DuckDBPyConnection, name: str, storage_version: str) -> bool:
-    wanted = latest_version() if storage_version == LATEST else storage_version + "+"
-    return file_version(con, name) == wanted
+    return file_version(con, name) == tag_of(storage_version)
 
 
 def convert(con: duckdb.DuckDBPyConnection, path: Path, storage_version: str, log) -> None:
@@ -74,7 +83,7 @@ def convert(con: duckdb.DuckDBPyConnection, path: Path, storage_version: str, lo
         con.execute(f"copy from database {identifier(name)} to {CONVERTING}")
     finally:
         con.execute("use memory")
-        con.execute(f"detach {CONVERTING}")
+        con.execute(f"detach {CONVERTING}")  # a failed copy: the caller detaches the original (db._attach)
     con.execute(f"detach {identifier(name)}")
     os.replace(converted, path)
     con.execute(f"attach {string_literal(path)} as {identifier(name)}")
