@@ -24,6 +24,16 @@ def query(warehouse: Path, *arguments: str):
     return CliRunner().invoke(main, ["query", "--warehouse", str(warehouse), *arguments])
 
 
+def make_query(deployment, sql: str) -> subprocess.CompletedProcess:
+    """`make query Q=<sql> FORMAT=csv` on the deployment's published file; it must succeed."""
+    result = subprocess.run(
+        ["make", "-s", "query", f"Q={sql}", "FORMAT=csv"], cwd=PROJECT, capture_output=True, text=True, timeout=120,
+        env=deployment.environment(),
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def test_the_rows_in_each_format(tiny_published):
     expected = tiny_published.query(SQL)
     assert len(expected) >= 3
@@ -81,11 +91,7 @@ def test_a_missing_file_is_said(tmp_path):
 def test_make_query_passes_the_sql_as_typed(tiny_published):
     """`make query Q="…"`: quotes inside the SQL reach DuckDB unchanged."""
     sql = "select shop_id, 'it''s \"quoted\"' as said from marts.quarterly_shop_kpis where quarter = '2024Q3' order by 1"
-    result = subprocess.run(
-        ["make", "-s", "query", f"Q={sql}", "FORMAT=csv"], cwd=PROJECT, capture_output=True, text=True, timeout=120,
-        env={**tiny_published.environment()},
-    )
-    assert result.returncode == 0, result.stderr
+    result = make_query(tiny_published, sql)
     assert result.stdout.splitlines() == ["shop_id,said", 'A,"it\'s ""quoted"""', 'B,"it\'s ""quoted"""']
 
 
@@ -100,10 +106,5 @@ def test_nested_values_nan_and_maps_keyed_by_dates_are_json(tiny_published):
 
 
 def test_make_query_keeps_dollars_and_a_leading_comment(tiny_published):
-    sql = "-- the shops\nselect $$x$$ as b, '$1' as c"
-    result = subprocess.run(
-        ["make", "-s", "query", f"Q={sql}", "FORMAT=csv"], cwd=PROJECT, capture_output=True, text=True, timeout=120,
-        env={**tiny_published.environment()},
-    )
-    assert result.returncode == 0, result.stderr
+    result = make_query(tiny_published, "-- the shops\nselect $$x$$ as b, '$1' as c")
     assert result.stdout.splitlines() == ["b,c", "x,$1"]
