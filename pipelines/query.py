@@ -21,7 +21,6 @@ import duckdb
 
 from assets.lib.sql import fetch_sql, row_count
 
-FORMATS = ("table", "csv", "json", "markdown")
 TABLE_ROWS = 1000  # a terminal table shows at most this many rows; --format csv gives them all
 
 
@@ -130,3 +129,7 @@ def as_markdown(result: Result) -> str:
     lines = ["| " + " | ".join(map(cell, result.columns)) + " |", "|" + "---|" * len(result.columns)]
     lines += ["| " + " | ".join(map(cell, row)) + " |" for row in result.rows]
     return "\n".join(lines) + "\n"
+
+
+# --format's text formats, each a function of a Result; "table" is the terminal's (pipelines/cli.py)
+WRITERS = {"csv": as_csv, "json": as_json, "markdown": as_markdown}

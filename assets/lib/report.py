@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from .export import export_quarter
+from .export import read_marts, write_workbook
 from .formats import percent, show
 from .glossary import COLUMNS, column_of
 from .narrative import Paragraph, Sentence, SummaryRules, draft, shift_quarter
@@ -314,35 +314,43 @@ def _environment() -> Environment:
     return env
 
 
-def summary(data: ReportData, rules: SummaryRules) -> list[tuple[Paragraph, list[tuple[int, Sentence]]]]:
-    """The page's 数据总结 (assets/lib/narrative.py) from the tables the page shows: each paragraph
-    with its sentences numbered through the page (their footnotes)."""
+def summary(data: ReportData, rules: SummaryRules, tables: dict[str, list[dict]] | None = None
+            ) -> list[tuple[Paragraph, list[tuple[int, Sentence]]]]:
+    """The page's 数据总结 (assets/lib/narrative.py) from the tables the page shows (`tables`: them
+    as dicts, when the caller has them): each paragraph with its sentences numbered through the page
+    (their footnotes)."""
+    tables = tables if tables is not None else {name: table.dicts() for name, table in data.tables.items()}
     numbered, n = [], 0
-    for paragraph in draft(data.quarter, data.shop, {name: table.dicts() for name, table in data.tables.items()}, rules):
+    for paragraph in draft(data.quarter, data.shop, tables, rules):
         numbered.append((paragraph, [(n := n + 1, sentence) for sentence in paragraph.sentences]))
     return numbered
 
 
 def render(
     data: ReportData, folder: Path, links: list[tuple[str, str]], rules: SummaryRules | None = None,
-    workbook: str | None = None,
+    workbook: str | None = None, summary_file: str | None = None,
 ) -> list[Path]:
     """Write folder/index.html and folder/report.md (and the charts); returns the files written.
-    `workbook`: the quarter's Excel workbook relative to the folder, linked when given."""
+    `workbook`: the quarter's Excel workbook relative to the folder, linked when given;
+    `summary_file`: a file of the folder to write the page's 数据总结 alone to."""
     rules = rules or SummaryRules()
     folder.mkdir(parents=True, exist_ok=True)
     charts = draw_charts(data, folder, rules)
     env = _environment()
+    tables = {name: table.dicts() for name, table in data.tables.items()}
+    paragraphs = summary(data, rules, tables)
     context = {
         "data": data, "now": data.current, "last_year": data.previous_year(), "funnel": data.funnel, "charts": charts,
-        "links": links, "workbook": workbook, "summary": summary(data, rules), "ROI_BAND": rules.roi_band,
-        "t": {name: table.dicts() for name, table in data.tables.items()},
+        "links": links, "workbook": workbook, "summary": paragraphs, "ROI_BAND": rules.roi_band, "t": tables,
     }
     written = []
     for template, name in (("report.html.j2", "index.html"), ("report.md.j2", "report.md")):
         path = folder / name
         path.write_text(env.get_template(template).render(**context), encoding="utf-8")
         written.append(path)
+    if summary_file:
+        (folder / summary_file).write_text(summary_markdown(paragraphs) + "\n", encoding="utf-8")
+        written.append(folder / summary_file)
     return written + [folder / rel for rel in charts.values()]
 
 
@@ -364,11 +372,11 @@ def write_report(
     overall = read(warehouse, quarter, None, fiscal_start_month)
     root = out / quarter
     # the quarter's workbook beside the pages, which link it (taobao-ops export writes it alone)
-    written = export_quarter(warehouse, quarter, out, "xlsx", fiscal_start_month)
     workbook = workbook_name(quarter)
-    written += render(overall, root, [(shop, f"{shop}/index.html") for shop in overall.shops], rules, workbook)
-    (root / SUMMARY_FILE).write_text(summary_markdown(summary(overall, rules or SummaryRules())) + "\n", encoding="utf-8")
-    written.append(root / SUMMARY_FILE)
+    written = [write_workbook(read_marts(warehouse, quarter, fiscal_start_month), root / workbook)]
+    written += render(
+        overall, root, [(shop, f"{shop}/index.html") for shop in overall.shops], rules, workbook, SUMMARY_FILE
+    )
     for shop in overall.shops:
         written += render(
             read(warehouse, quarter, shop, fiscal_start_month), root / shop, [("全部店铺 All shops", "../index.html")], rules,

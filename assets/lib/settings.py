@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from .lake import LakeRoot, is_url
 from .limits import DEFAULT_LIMITS, LIMIT_SETTINGS, ReadLimits
-from .narrative import SummaryRules
+from .thresholds import SummaryRules
 from .storage import DEFAULT as STORAGE_DEFAULT, LATEST, VERSION, tag_of as storage_tag
 from .pii_key import KEY_ENV, deployment_key
 
@@ -26,7 +26,13 @@ if TYPE_CHECKING:
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENGINES = ("duckdb", "spark")
-SUMMARY_DEFAULTS = SummaryRules()
+
+
+def _threshold(name: str):
+    """A setting of the report's thresholds: SummaryRules' field `name`, its default and description
+    (its range is checked by SummaryRules, in Settings.summary_rules)."""
+    rule = SummaryRules.model_fields[name]
+    return Field(default=rule.default, description=rule.description)
 
 
 class Settings(BaseModel):
@@ -120,22 +126,15 @@ class Settings(BaseModel):
         description="More Spark settings for engine `spark`, `key=value` separated by spaces "
         "(e.g. spark.driver.memory=8g spark.sql.shuffle.partitions=64).",
     )
-    # What the report's 数据总结 counts as large or alarming (narrative.SummaryRules, docs/report.md).
-    report_large_change: float = Field(
-        default=SUMMARY_DEFAULTS.large_change, description="A metric's change the summary calls large (0.10 = 10%)."
-    )
-    report_top_changes: int = Field(default=SUMMARY_DEFAULTS.top_changes, description="Most changes the summary names per comparison.")
-    report_channel_shift: float = Field(
-        default=SUMMARY_DEFAULTS.channel_shift, description="A channel's visitor-share move the summary calls large (0.02 = 2 pp)."
-    )
-    report_roi_low: float = Field(default=SUMMARY_DEFAULTS.roi_low, description="Low end of a paid channel's healthy ROI band.")
-    report_roi_high: float = Field(default=SUMMARY_DEFAULTS.roi_high, description="High end of a paid channel's healthy ROI band.")
-    report_late_rate_alarm: float = Field(
-        default=SUMMARY_DEFAULTS.late_rate_alarm, description="A courier's late rate above this is a problem (0.05 = 5%)."
-    )
-    report_return_rate_alarm: float = Field(
-        default=SUMMARY_DEFAULTS.return_rate_alarm, description="A courier's return rate above this is a problem (0.03 = 3%)."
-    )
+    # What the report's 数据总结 counts as large or alarming: thresholds.SummaryRules' fields, by
+    # its defaults and words (docs/report.md).
+    report_large_change: float = _threshold("large_change")
+    report_top_changes: int = _threshold("top_changes")
+    report_channel_shift: float = _threshold("channel_shift")
+    report_roi_low: float = _threshold("roi_low")
+    report_roi_high: float = _threshold("roi_high")
+    report_late_rate_alarm: float = _threshold("late_rate_alarm")
+    report_return_rate_alarm: float = _threshold("return_rate_alarm")
     # What one raw file may hold before it is quarantined unread (files.ReadLimits).
     max_file_mb: int = Field(default=DEFAULT_LIMITS.max_file_mb, description="Largest text of one raw file (unpacked), MiB.")
     max_columns: int = Field(default=DEFAULT_LIMITS.max_columns, description="Most fields in a raw file's header line.")

@@ -68,7 +68,10 @@ def latest_version() -> str:
 
 
 def is_in(con: duckdb.DuckDBPyConnection, name: str, storage_version: str) -> bool:
-    return file_version(con, name) == tag_of(storage_version)
+    """The file attached as `name` is in the format `storage_version` writes. A file tagged with the
+    version itself (the default's case: v1.5.0 writes 'v1.5.0+') is, without making a probe file."""
+    tag = file_version(con, name)
+    return tag == f"{storage_version}+" or tag == tag_of(storage_version)
 
 
 def convert(con: duckdb.DuckDBPyConnection, path: Path, storage_version: str, log) -> None:
